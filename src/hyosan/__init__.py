@@ -1,0 +1,56 @@
+"""hyosan: outbreak simulation, from the blackboard to the school corridor.
+
+>>> import hyosan
+>>> model = hyosan.load("munz-szr")
+>>> result = model.with_values(beta=0.01).run(engine="ode", t_end=5)   # an xarray.Dataset
+>>> hyosan.analyze(model)["R0"]                                       # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from hyosan._version import __version__
+from hyosan.errors import EngineError, ExpressionError, HyosanError, ModelError, ParameterError
+from hyosan.model.load import library, load
+from hyosan.model.spec import Model
+
+if TYPE_CHECKING:
+    import xarray as xr
+
+__all__ = [
+    "EngineError",
+    "ExpressionError",
+    "HyosanError",
+    "Model",
+    "ModelError",
+    "ParameterError",
+    "__version__",
+    "analyze",
+    "library",
+    "load",
+    "run",
+    "save",
+]
+
+
+def run(model: Model | str, engine: str = "ode", **options: Any) -> xr.Dataset:
+    """Simulate a model (or library name / YAML path); see :func:`hyosan.simulate.simulate`."""
+    from hyosan.simulate import simulate
+
+    return simulate(load(model) if isinstance(model, str) else model, engine, **options)
+
+
+def save(result: xr.Dataset, model: Model, out: str) -> None:
+    """Write a result's CSVs, summary and plot into the folder ``out``."""
+    from hyosan.simulate import save as _save
+
+    _save(result, model, out)
+
+
+def analyze(model: Model | str, **values: float) -> dict[str, Any]:
+    """R0 by next-generation matrix, equilibria and their stability; see :mod:`hyosan.model.analysis`."""
+    from hyosan.model.analysis import analyze as _analyze
+
+    model = load(model) if isinstance(model, str) else model
+    return _analyze(model.with_values(values) if values else model)

@@ -1,0 +1,160 @@
+"""The command line: a thin face over the Python API.
+
+Every user error is printed on one line and exits with code 2; nothing half-written is left.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+import typer
+
+from hyosan.errors import HyosanError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="hyosan: outbreak simulation from the blackboard to the school corridor.",
+)
+
+
+def _values(pairs: list[str]) -> dict[str, str]:
+    out = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise HyosanError(f"--set {pair}: write NAME=VALUE, e.g. --set beta=0.3")
+        out[name.strip()] = value.strip()
+    return out
+
+
+@app.command()
+def run(
+    target: str = typer.Argument(..., help="A library model or scenario name, or a YAML file."),
+    engine: str = typer.Option(None, help="ode | ssa | tau (models); scenarios choose their own."),
+    t_end: float = typer.Option(None, "--t-end", help="Horizon in days (default: the model's)."),
+    every: float = typer.Option(None, help="Report interval in days."),
+    replicates: int = typer.Option(1, help="Independent stochastic replicates."),
+    seed: int = typer.Option(0, help="Seed of the random streams (>= 0)."),
+    set_: list[str] = typer.Option([], "--set", help="NAME=VALUE for a parameter or initial size; repeat."),
+    workers: int = typer.Option(None, help="Worker processes for ensembles (default: all cores)."),
+    out: Path = typer.Option(None, help="Output folder (default: out/TARGET)."),
+    plot: bool = typer.Option(True, help="Write plot.png (and pictures, for scenarios)."),
+    progress: bool = typer.Option(None, help="Show a progress bar (default: when on a terminal)."),
+) -> None:
+    """Simulate TARGET and write timeseries.csv, final.csv, summary.json and plot.png."""
+    from hyosan import scenarios
+
+    show = sys.stderr.isatty() if progress is None else progress
+    name = Path(target).stem if target.endswith((".yaml", ".yml")) else target
+    folder = out or Path("out") / name
+    if scenarios.is_scenario(target):
+        summary = scenarios.run_scenario(
+            target,
+            out=folder,
+            seed=seed,
+            values=_values(set_),
+            replicates=replicates,
+            workers=workers,
+            t_end=t_end,
+            plot=plot,
+            progress=show,
+            engine=engine,
+        )
+    else:
+        from hyosan.model.load import load
+        from hyosan.simulate import save, simulate, summarize
+
+        model = load(target).with_values(_values(set_))
+        ds = simulate(
+            model,
+            engine or "ode",
+            t_end=t_end,
+            every=every,
+            seed=seed,
+            replicates=replicates,
+            workers=workers,
+            progress=show,
+        )
+        save(ds, model, folder, plot=plot)
+        summary = summarize(ds, model)
+    _report(summary, folder)
+
+
+def _report(summary: dict, folder: Path) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    table = Table(title=f"{summary.get('model', '')} · {summary.get('engine', '')}", show_header=True)
+    table.add_column("compartment")
+    table.add_column("final" if "final" in summary else "final (mean)", justify="right")
+    for c, v in (summary.get("final") or summary.get("final_mean") or {}).items():
+        table.add_row(c, f"{v:,.2f}")
+    console.print(table)
+    for key, value in (summary.get("outcomes") or {}).items():
+        console.print(f"  {key}: {value}")
+    if summary.get("elapsed_s") is not None:
+        console.print(f"  simulation took {summary['elapsed_s']:.3f} s")
+    console.print(f"  results in [bold]{folder}[/bold]")
+
+
+@app.command()
+def models() -> None:
+    """List the built-in models."""
+    from hyosan.model.load import library
+
+    for name, title in library().items():
+        typer.echo(f"{name:16s} {title}")
+
+
+@app.command()
+def show(target: str = typer.Argument(..., help="Library model name or YAML file.")) -> None:
+    """Print a model: its description, parameters, transitions and equations."""
+    from hyosan.model.describe import describe
+    from hyosan.model.load import load
+
+    typer.echo(describe(load(target)))
+
+
+@app.command()
+def analyze(
+    target: str = typer.Argument(..., help="Library model name or YAML file."),
+    set_: list[str] = typer.Option([], "--set", help="NAME=VALUE; repeat."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """R0 by the next-generation matrix, equilibria, and their stability."""
+    from hyosan.model.analysis import analyze as _analyze
+    from hyosan.model.analysis import format_report
+    from hyosan.model.load import load
+
+    report = _analyze(load(target).with_values(_values(set_)))
+    typer.echo(json.dumps(report, indent=2) if as_json else format_report(report))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: one-line errors, exit code 2, no traceback."""
+    try:
+        app(args=argv, prog_name="hyosan", standalone_mode=False)
+    except HyosanError as exc:
+        typer.echo(f"hyosan: error: {exc}", err=True)
+        raise SystemExit(2) from None
+    except click.exceptions.Abort:
+        typer.echo("hyosan: interrupted; nothing was written", err=True)
+        raise SystemExit(130) from None
+    except KeyboardInterrupt:
+        typer.echo("hyosan: interrupted; nothing was written", err=True)
+        raise SystemExit(130) from None
+    except click.ClickException as exc:
+        typer.echo(f"hyosan: error: {exc.format_message()} (see 'hyosan --help')", err=True)
+        raise SystemExit(2) from None
+    except click.exceptions.Exit as exc:
+        raise SystemExit(exc.exit_code) from None
+
+
+if __name__ == "__main__":
+    main()

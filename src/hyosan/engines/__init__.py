@@ -1,0 +1,40 @@
+"""The engines: one ``run(model, times, ...)`` each, all returning the common result schema.
+
+Engines are imported on first use so that ``import hyosan`` stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Protocol
+
+import numpy as np
+import xarray as xr
+
+from hyosan.errors import EngineError
+from hyosan.model.spec import Model
+
+ENGINES = {
+    "ode": "hyosan.engines.ode",
+    "ssa": "hyosan.engines.ssa",
+    "tau": "hyosan.engines.tau",
+}
+
+
+class Engine(Protocol):
+    def __call__(
+        self, model: Model, times: np.ndarray, *, seed: int | None, replicates: int, workers: int | None, progress: bool
+    ) -> xr.Dataset: ...
+
+
+def get(name: str) -> Engine:
+    """The ``run`` function of engine ``name``."""
+    if name not in ENGINES:
+        raise EngineError(f"--engine {name}: unknown engine; choose one of: {', '.join(ENGINES)}")
+    try:
+        module = importlib.import_module(ENGINES[name])
+    except ModuleNotFoundError as exc:
+        if exc.name == ENGINES[name]:
+            raise EngineError(f"--engine {name}: this engine is not built yet; use --engine ode") from None
+        raise
+    return module.run

@@ -1,0 +1,437 @@
+"""The model definition: compartments, parameters, initial state, transitions and scheduled events.
+
+A model is one list of transitions written as reactions (``S + Z -> Z + Z @ beta*S*Z``). Every
+engine and the symbolic analysis read the same :class:`Model`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from hyosan.errors import ModelError, ParameterError
+from hyosan.model import expr as _expr
+from hyosan.model.expr import Expr
+
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+RESERVED = {"N", "t", "n", "x", "p", "math", "np", "out", *_expr.FUNCTIONS}
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A named constant of the model, with its unit and meaning (rates are per day)."""
+
+    name: str
+    value: float
+    unit: str = ""
+    meaning: str = ""
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One reaction: ``reactants -> products @ rate``; ``change`` is products minus reactants."""
+
+    name: str
+    reactants: tuple[tuple[str, int], ...]
+    products: tuple[tuple[str, int], ...]
+    rate: Expr
+
+    @property
+    def reaction(self) -> str:
+        def side(terms: tuple[tuple[str, int], ...]) -> str:
+            return " + ".join(f"{k} {c}" if k > 1 else c for c, k in terms)
+
+        return f"{side(self.reactants)} -> {side(self.products)}".strip()
+
+    def change(self, compartments: Sequence[str]) -> np.ndarray:
+        vec = np.zeros(len(compartments), dtype=np.int64)
+        for c, k in self.products:
+            vec[compartments.index(c)] += k
+        for c, k in self.reactants:
+            vec[compartments.index(c)] -= k
+        return vec
+
+    def __str__(self) -> str:
+        return f"{self.reaction} @ {self.rate}"
+
+
+@dataclass(frozen=True)
+class Event:
+    """Assignments applied at scheduled times: ``Z <- (1 - k*n)*Z`` at ``t = start + every*(n-1)``.
+
+    ``n`` counts occurrences from 1. A value below zero is set to zero.
+    """
+
+    name: str
+    times: tuple[float, ...]
+    assign: tuple[tuple[str, Expr], ...]
+
+    def occurrences(self, t_end: float) -> list[tuple[float, int]]:
+        return [(t, i + 1) for i, t in enumerate(self.times) if t <= t_end + 1e-12]
+
+
+@dataclass(frozen=True)
+class Model:
+    """A compartmental model. Build it in Python or load it with :func:`hyosan.load`."""
+
+    name: str
+    compartments: tuple[str, ...]
+    parameters: tuple[Parameter, ...]
+    initial: tuple[float, ...]
+    transitions: tuple[Transition, ...]
+    events: tuple[Event, ...] = ()
+    title: str = ""
+    description: str = ""
+    reference: str = ""
+    notes: str = ""
+    infected: tuple[str, ...] = ()
+    population: tuple[str, ...] = ()
+    compartment_meaning: tuple[str, ...] = ()
+    defaults: Mapping[str, float] = field(default_factory=dict)
+    source: str = "<python>"
+
+    # ---- construction -------------------------------------------------------------------
+    @classmethod
+    def from_dict(
+        cls, data: Mapping[str, Any], source: str = "<dict>", lines: Mapping[tuple, int] | None = None
+    ) -> Model:
+        """Validate a parsed model description; errors name ``source``, the field and the line."""
+        return _from_dict(cls, data, source, lines or {})
+
+    # ---- views ---------------------------------------------------------------------------
+    @property
+    def parameter_values(self) -> dict[str, float]:
+        return {p.name: p.value for p in self.parameters}
+
+    @property
+    def initial_state(self) -> dict[str, float]:
+        return dict(zip(self.compartments, self.initial, strict=True))
+
+    @property
+    def stoichiometry(self) -> np.ndarray:
+        """Integer matrix, transitions × compartments."""
+        return np.array([tr.change(self.compartments) for tr in self.transitions], dtype=np.int64)
+
+    @property
+    def population_index(self) -> np.ndarray:
+        pop = self.population or self.compartments
+        return np.array([self.compartments.index(c) for c in pop], dtype=np.int64)
+
+    @property
+    def conserves_population(self) -> bool:
+        """True when every transition leaves the sum over ``population`` unchanged."""
+        return bool(np.all(self.stoichiometry[:, self.population_index].sum(axis=1) == 0))
+
+    def digest(self) -> str:
+        """A short hash of everything that defines the model's numbers."""
+        blob = json.dumps(
+            {
+                "c": self.compartments,
+                "p": self.parameter_values,
+                "x0": self.initial,
+                "tr": [str(t) for t in self.transitions],
+                "ev": [(e.times, [(k, str(v)) for k, v in e.assign]) for e in self.events],
+                "pop": self.population,
+            },
+            sort_keys=True,
+            default=str,
+        )
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+    def run(self, engine: str = "ode", **options: Any):
+        """Simulate on ``engine``; returns an ``xarray.Dataset`` (see :func:`hyosan.simulate.simulate`)."""
+        from hyosan.simulate import simulate
+
+        return simulate(self, engine, **options)
+
+    # ---- changes -------------------------------------------------------------------------
+    def with_values(self, values: Mapping[str, float] | None = None, **kw: float) -> Model:
+        """A copy with parameters and/or initial compartment sizes changed."""
+        values = {**(values or {}), **kw}
+        params = {p.name: p for p in self.parameters}
+        initial = dict(self.initial_state)
+        for key, raw in values.items():
+            value = _number(raw, f"--set {key}")
+            if key in params:
+                params[key] = replace(params[key], value=value)
+            elif key in initial:
+                if value < 0:
+                    raise ParameterError(f"--set {key}={raw}: a compartment size cannot be negative")
+                initial[key] = value
+            else:
+                names = ", ".join([*params, *initial])
+                raise ParameterError(
+                    f"--set {key}: '{key}' is neither a parameter nor a compartment of {self.name}; use one of: {names}"
+                )
+        model = replace(
+            self,
+            parameters=tuple(params.values()),
+            initial=tuple(initial[c] for c in self.compartments),
+        )
+        _check_vanishing(model)
+        model.check_rates()
+        return model
+
+    def rates_at(self, state: Mapping[str, float], t: float = 0.0) -> np.ndarray:
+        values = {**self.parameter_values, **state, "t": t}
+        values["N"] = sum(state[self.compartments[i]] for i in self.population_index)
+        return np.array([tr.rate.evaluate(values) for tr in self.transitions])
+
+    def check_rates(self) -> None:
+        """Every rate must be finite and non-negative at the initial state."""
+        for tr, r in zip(self.transitions, self.rates_at(self.initial_state), strict=True):
+            if not math.isfinite(r) or r < 0:
+                raise ModelError(
+                    f"{self.source}: transition '{tr.name}' ({tr}) has rate {r} at the initial "
+                    "state; rates must be finite and non-negative (check its parameters and signs)"
+                )
+
+
+def _number(raw: Any, where: str) -> float:
+    if isinstance(raw, bool):
+        raise ParameterError(f"{where}: expected a number, got {raw!r}")
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        raise ParameterError(f"{where}: expected a number, got {raw!r}") from None
+    if not math.isfinite(value):
+        raise ParameterError(f"{where}: expected a finite number, got {raw!r}")
+    return value
+
+
+_TERM = re.compile(r"^\s*(\d*)\s*([A-Za-z_][A-Za-z0-9_]*)\s*$")
+
+
+def parse_reaction(text: str, compartments: Sequence[str], where: str) -> tuple[tuple, tuple]:
+    """``'S + Z -> Z + Z'`` to ((('S',1),('Z',1)), (('Z',2),)); empty sides allowed."""
+    if text.count("->") != 1:
+        raise ModelError(f"{where}: '{text}' needs exactly one '->', e.g. 'S + I -> I + I'")
+    sides = []
+    for side in text.split("->"):
+        counts: Counter[str] = Counter()
+        side = side.strip()
+        if side and side != "0":
+            for term in side.split("+"):
+                m = _TERM.match(term)
+                if not m:
+                    raise ModelError(f"{where}: cannot read '{term.strip()}' in '{text}'; write terms like '2 S'")
+                name = m.group(2)
+                if name not in compartments:
+                    raise ModelError(
+                        f"{where}: unknown compartment '{name}' in '{text}'; declared: {', '.join(compartments)}"
+                    )
+                counts[name] += int(m.group(1) or 1)
+        sides.append(tuple((c, counts[c]) for c in compartments if counts[c]))
+    if not sides[0] and not sides[1]:
+        raise ModelError(f"{where}: '{text}' has nothing on either side")
+    return sides[0], sides[1]
+
+
+def _from_dict(cls: type[Model], data: Mapping[str, Any], source: str, lines: Mapping[tuple, int]) -> Model:
+    def at(*path: Any) -> str:
+        line = None
+        for k in range(len(path), -1, -1):
+            line = lines.get(tuple(path[:k]))
+            if line is not None:
+                break
+        dotted = ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in path).replace(".[", "[")
+        return f"{source}:{line} ({dotted})" if line else f"{source} ({dotted})"
+
+    if not isinstance(data, Mapping):
+        raise ModelError(f"{source}: a model is a mapping with 'compartments', 'parameters', 'transitions'")
+    known = {
+        "name",
+        "title",
+        "description",
+        "reference",
+        "notes",
+        "compartments",
+        "parameters",
+        "initial",
+        "transitions",
+        "events",
+        "infected",
+        "population",
+        "defaults",
+    }
+    for key in data:
+        if key not in known:
+            raise ModelError(f"{at(key)}: unknown field '{key}'; fields: {', '.join(sorted(known))}")
+    for key in ("compartments", "transitions"):
+        if key not in data:
+            raise ModelError(f"{source}: missing field '{key}'")
+
+    comp_raw = data["compartments"]
+    if isinstance(comp_raw, Mapping):
+        comps, meanings = list(comp_raw), [str(v or "") for v in comp_raw.values()]
+    elif isinstance(comp_raw, list):
+        comps, meanings = [str(c) for c in comp_raw], ["" for _ in comp_raw]
+    else:
+        raise ModelError(f"{at('compartments')}: list the compartments, e.g. [S, I, R]")
+    if not comps:
+        raise ModelError(f"{at('compartments')}: a model needs at least one compartment")
+    for c in comps:
+        if not _NAME.match(str(c)) or c in RESERVED:
+            raise ModelError(f"{at('compartments')}: '{c}' is not a usable name (reserved: N, t, n)")
+
+    params: list[Parameter] = []
+    p_raw = data.get("parameters") or {}
+    if not isinstance(p_raw, Mapping):
+        raise ModelError(f"{at('parameters')}: parameters are a mapping name -> value or {{value, unit, meaning}}")
+    for name, spec in p_raw.items():
+        if not _NAME.match(str(name)) or name in RESERVED or name in comps:
+            raise ModelError(f"{at('parameters', name)}: '{name}' is reserved or clashes with a compartment")
+        if isinstance(spec, Mapping):
+            extra = set(spec) - {"value", "unit", "meaning"}
+            if extra or "value" not in spec:
+                raise ModelError(f"{at('parameters', name)}: write {{value: 0.1, unit: 1/day, meaning: ...}}")
+            try:
+                value = _number(spec["value"], at("parameters", name, "value"))
+            except ParameterError as e:
+                raise ModelError(str(e)) from None
+            params.append(Parameter(name, value, str(spec.get("unit", "")), str(spec.get("meaning", ""))))
+        else:
+            try:
+                params.append(Parameter(name, _number(spec, at("parameters", name))))
+            except ParameterError as e:
+                raise ModelError(str(e)) from None
+
+    init_raw = data.get("initial") or {}
+    if not isinstance(init_raw, Mapping):
+        raise ModelError(f"{at('initial')}: initial state is a mapping compartment -> size")
+    initial = dict.fromkeys(comps, 0.0)
+    for c, v in init_raw.items():
+        if c not in comps:
+            raise ModelError(f"{at('initial', c)}: unknown compartment '{c}'; declared: {', '.join(comps)}")
+        try:
+            initial[c] = _number(v, at("initial", c))
+        except ParameterError as e:
+            raise ModelError(str(e)) from None
+        if initial[c] < 0:
+            raise ModelError(f"{at('initial', c)}: a compartment size cannot be negative")
+
+    rate_names = {*comps, *(p.name for p in params), "N", "t"}
+    transitions: list[Transition] = []
+    tr_raw = data["transitions"]
+    if not isinstance(tr_raw, list) or not tr_raw:
+        raise ModelError(f"{at('transitions')}: give a list like ['S + I -> I + I @ beta*S*I/N']")
+    for i, item in enumerate(tr_raw):
+        where = at("transitions", i)
+        if isinstance(item, str):
+            if "@" not in item:
+                raise ModelError(f"{where}: '{item}' has no rate; write 'REACTION @ RATE'")
+            reaction, rate = item.split("@", 1)
+            name = None
+        elif isinstance(item, Mapping) and {"reaction", "rate"} <= set(item):
+            reaction, rate, name = str(item["reaction"]), item["rate"], item.get("name")
+        else:
+            raise ModelError(f"{where}: write 'S + I -> I + I @ beta*S*I/N' or {{reaction, rate, name}}")
+        reactants, products = parse_reaction(reaction, comps, where)
+        expr = _expr.parse(rate, rate_names, where)
+        transitions.append(Transition(str(name or reaction.strip()), reactants, products, expr))
+
+    events: list[Event] = []
+    for i, ev in enumerate(data.get("events") or []):
+        events.append(_event(ev, i, comps, {*rate_names, "n"}, at))
+
+    def names_in(key: str) -> tuple[str, ...]:
+        raw = data.get(key) or []
+        if not isinstance(raw, list) or any(c not in comps for c in raw):
+            raise ModelError(f"{at(key)}: '{key}' lists compartments from: {', '.join(comps)}")
+        return tuple(raw)
+
+    defaults = data.get("defaults") or {}
+    if not isinstance(defaults, Mapping) or set(defaults) - {"t_end", "every"}:
+        raise ModelError(f"{at('defaults')}: defaults take t_end and every (days)")
+    model = cls(
+        name=str(data.get("name") or Path(source).stem),
+        compartments=tuple(comps),
+        parameters=tuple(params),
+        initial=tuple(initial[c] for c in comps),
+        transitions=tuple(transitions),
+        events=tuple(events),
+        title=str(data.get("title") or "").strip(),
+        description=str(data.get("description") or "").strip(),
+        reference=str(data.get("reference") or "").strip(),
+        notes=str(data.get("notes") or "").strip(),
+        infected=names_in("infected"),
+        population=names_in("population"),
+        compartment_meaning=tuple(meanings),
+        defaults={k: _number(v, at("defaults", k)) for k, v in defaults.items()},
+        source=source,
+    )
+    _check_vanishing(model)
+    model.check_rates()
+    return model
+
+
+def _event(ev: Any, i: int, comps: Sequence[str], allowed: set[str], at) -> Event:
+    where = at("events", i)
+    if not isinstance(ev, Mapping) or "set" not in ev or not ({"at", "every"} & set(ev)):
+        raise ModelError(f"{where}: an event needs 'set' and either 'at: [times]' or 'every: days'")
+    extra = set(ev) - {"name", "at", "every", "start", "until", "set"}
+    if extra:
+        raise ModelError(f"{where}: unknown field(s) {sorted(extra)}; use name, at, every, start, until, set")
+    if "at" in ev:
+        raw_times = ev["at"] if isinstance(ev["at"], list) else [ev["at"]]
+        times = sorted(_as_model(lambda t=t: _number(t, f"{where}.at")) for t in raw_times)
+    else:
+        every = _as_model(lambda: _number(ev["every"], f"{where}.every"))
+        if every <= 0:
+            raise ModelError(f"{where}.every: the period must be positive (days)")
+        start = _as_model(lambda: _number(ev.get("start", every), f"{where}.start"))
+        until = _as_model(lambda: _number(ev.get("until", 1e6), f"{where}.until"))
+        count = math.floor((until - start) / every + 1e-9) + 1
+        if count > 1_000_000:
+            raise ModelError(f"{where}: more than a million occurrences; set 'until'")
+        times = [start + every * k for k in range(max(count, 0))]
+    if any(t < 0 for t in times):
+        raise ModelError(f"{where}: event times must be >= 0 days")
+    if not isinstance(ev["set"], Mapping) or not ev["set"]:
+        raise ModelError(f"{where}.set: write e.g. {{Z: '(1 - k*n)*Z'}}")
+    assign = []
+    for c, e in ev["set"].items():
+        if c not in comps:
+            raise ModelError(f"{where}.set: unknown compartment '{c}'; declared: {', '.join(comps)}")
+        assign.append((c, _expr.parse(e, allowed, f"{where}.set.{c}")))
+    return Event(str(ev.get("name") or f"event {i}"), tuple(times), tuple(assign))
+
+
+def _as_model(fn):
+    try:
+        return fn()
+    except ParameterError as e:
+        raise ModelError(str(e)) from None
+
+
+def _check_vanishing(model: Model) -> None:
+    """A transition that consumes X must have a rate that is zero when X is zero.
+
+    Otherwise a stochastic engine would drive X below zero; the check is made at two generic
+    states so that it does not depend on the initial condition.
+    """
+    rng = np.random.default_rng(12345)
+    params = model.parameter_values
+    for tr in model.transitions:
+        for c, k in tr.reactants:
+            for _ in range(2):
+                draws = rng.uniform(1, 10, len(model.compartments))
+                state = {x: float(v) for x, v in zip(model.compartments, draws, strict=True)}
+                state[c] = float(k - 1)
+                values = {**params, **state, "t": 1.0}
+                values["N"] = sum(state[model.compartments[i]] for i in model.population_index)
+                r = tr.rate.evaluate(values)
+                if math.isfinite(r) and abs(r) > 1e-12:
+                    raise ModelError(
+                        f"{model.source}: transition '{tr.name}' consumes {c} but its rate "
+                        f"'{tr.rate}' is not zero when {c} = {k - 1}; make it proportional to {c}"
+                    )
