@@ -9,7 +9,6 @@ import json
 import sys
 from pathlib import Path
 
-import click
 import typer
 
 from hyosan.errors import HyosanError
@@ -136,6 +135,18 @@ def analyze(
     typer.echo(json.dumps(report, indent=2) if as_json else format_report(report))
 
 
+def _usage_errors() -> tuple[type[BaseException], ...]:
+    """Command-line usage errors, whether typer vendors click or uses the click package."""
+    kinds: list[type[BaseException]] = [getattr(typer, "TyperException", typer.BadParameter)]
+    try:
+        import click
+
+        kinds.append(click.ClickException)
+    except ImportError:
+        pass
+    return tuple(kinds)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: one-line errors, exit code 2, no traceback."""
     try:
@@ -143,17 +154,18 @@ def main(argv: list[str] | None = None) -> None:
     except HyosanError as exc:
         typer.echo(f"hyosan: error: {exc}", err=True)
         raise SystemExit(2) from None
-    except click.exceptions.Abort:
+    except (KeyboardInterrupt, typer.Abort):
         typer.echo("hyosan: interrupted; nothing was written", err=True)
         raise SystemExit(130) from None
-    except KeyboardInterrupt:
-        typer.echo("hyosan: interrupted; nothing was written", err=True)
-        raise SystemExit(130) from None
-    except click.ClickException as exc:
-        typer.echo(f"hyosan: error: {exc.format_message()} (see 'hyosan --help')", err=True)
-        raise SystemExit(2) from None
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         raise SystemExit(exc.exit_code) from None
+    except _usage_errors() as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":
+            typer.echo(exc.ctx.get_help() if getattr(exc, "ctx", None) else "see 'hyosan --help'")
+            raise SystemExit(0) from None
+        message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+        typer.echo(f"hyosan: error: {message} (see 'hyosan --help')", err=True)
+        raise SystemExit(2) from None
 
 
 if __name__ == "__main__":

@@ -29,8 +29,8 @@ def run(
     workers: int | None = None,
     progress: bool = False,
     method: str = "LSODA",
-    rtol: float = 1e-9,
-    atol: float = 1e-9,
+    rtol: float = 1e-10,
+    atol: float = 1e-12,
 ) -> xr.Dataset:
     """Integrate ``model`` and report its state at ``times`` (days, starting at 0)."""
     if replicates != 1:
@@ -60,6 +60,7 @@ def run(
             upto = np.searchsorted(times, t1, side="left" if t_event <= t_end else "right")
             if filled < upto:
                 out[filled:upto] = sol.sol(times[filled:upto]).T
+                out[filled:upto][times[filled:upto] == t0] = x
                 filled = upto
             x = sol.y[:, -1].copy()
         t0 = t1
