@@ -34,13 +34,14 @@ def plot(ds: xr.Dataset, path: str | Path, title: str | None = None) -> Path:
     for i, c in enumerate(compartments_of(ds)):
         color = COLORS.get(c, cycle[i % len(cycle)])
         v = ds[c].values
+        label = f"{c}: {ds[c].attrs['long_name']}" if ds[c].attrs.get("long_name") else c
         if "replicate" in ds.dims:
             q = np.nanquantile(v, [0.05, 0.25, 0.5, 0.75, 0.95], axis=0)
             ax.fill_between(t, q[0], q[4], color=color, alpha=0.15, lw=0)
             ax.fill_between(t, q[1], q[3], color=color, alpha=0.3, lw=0)
-            ax.plot(t, q[2], color=color, lw=1.8, label=c)
+            ax.plot(t, q[2], color=color, lw=1.8, label=label)
         else:
-            ax.plot(t, v, color=color, lw=1.8, label=c)
+            ax.plot(t, v, color=color, lw=1.8, label=label)
     ax.set_xlabel("time (days)")
     ax.set_ylabel("count")
     ens = f", {ds.sizes['replicate']} replicates (median, 50% and 90% bands)" if "replicate" in ds.dims else ""

@@ -89,6 +89,9 @@ def write_outputs(out: str | Path, writers: Mapping[str, Callable[[Path], None]]
     parent = out.parent if str(out.parent) else Path(".")
     parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o777 & ~umask)
     try:
         for name, write in writers.items():
             write(tmp / name)

@@ -40,9 +40,13 @@ def simulate(
     if workers is not None and workers < 1:
         raise HyosanError(f"--workers {workers}: give at least 1 worker")
     run = engines.get(engine)
-    return run(
+    ds = run(
         model, time_grid(t_end, every), seed=seed, replicates=replicates, workers=workers, progress=progress, **options
     )
+    for c, meaning in zip(model.compartments, model.compartment_meaning, strict=False):
+        if meaning and c in ds:
+            ds.variables[c].attrs["long_name"] = meaning
+    return ds
 
 
 def summarize(ds: xr.Dataset, model: Model) -> dict[str, Any]:
