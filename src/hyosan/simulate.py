@@ -11,7 +11,8 @@ import numpy as np
 import xarray as xr
 
 from hyosan import engines
-from hyosan.errors import HyosanError
+from hyosan.engines.events import has_interventions
+from hyosan.errors import EngineError, HyosanError
 from hyosan.model.spec import Model
 from hyosan.results import final_frame, summary_json, time_grid, timeseries_frame, write_outputs
 
@@ -40,6 +41,11 @@ def simulate(
     if workers is not None and workers < 1:
         raise HyosanError(f"--workers {workers}: give at least 1 worker")
     run = engines.get(engine)
+    if has_interventions(model) and not engines.supports_interventions(engine):
+        raise EngineError(
+            f"--engine {engine}: {model.name} has parameter-setting or triggered interventions, which this "
+            "engine does not apply yet; use --engine ode"
+        )
     ds = run(
         model, time_grid(t_end, every), seed=seed, replicates=replicates, workers=workers, progress=progress, **options
     )
@@ -66,8 +72,9 @@ def summarize(ds: xr.Dataset, model: Model) -> dict[str, Any]:
     for key in ("events", "replicates", "workers"):
         if key in attrs:
             summary[key] = attrs[key]
-    if "outcomes" in attrs:
-        summary["outcomes"] = json.loads(attrs["outcomes"])
+    for key in ("outcomes", "interventions"):
+        if key in attrs:
+            summary[key] = json.loads(attrs[key]) if isinstance(attrs[key], str) else attrs[key]
     final = ds.isel(time=-1)
     if "replicate" in ds.dims:
         summary["final_mean"] = {c: float(final[c].mean()) for c in final.data_vars if c != "t_final"}

@@ -29,6 +29,15 @@ class Engine(Protocol):
 
 def get(name: str) -> Engine:
     """The ``run`` function of engine ``name``."""
+    return _module(name).run
+
+
+def supports_interventions(name: str) -> bool:
+    """Whether engine ``name`` applies parameter-setting and triggered interventions."""
+    return bool(getattr(_module(name), "INTERVENTIONS", False))
+
+
+def _module(name: str):
     if name not in ENGINES:
         raise EngineError(f"--engine {name}: unknown engine; choose one of: {', '.join(ENGINES)}")
     try:
@@ -37,4 +46,4 @@ def get(name: str) -> Engine:
         if exc.name == ENGINES[name]:
             raise EngineError(f"--engine {name}: this engine is not built yet; use --engine ode") from None
         raise
-    return module.run
+    return module

@@ -65,6 +65,21 @@ class Transition:
 
 
 @dataclass(frozen=True)
+class Condition:
+    """A trigger ``LEFT > RIGHT`` or ``LEFT < RIGHT``; it fires when it becomes true."""
+
+    text: str
+    left: Expr
+    op: str
+    right: Expr
+
+    def margin(self, values: Mapping[str, float]) -> float:
+        """Positive once the condition holds; its zero crossing is the trigger time."""
+        diff = self.left.evaluate(values) - self.right.evaluate(values)
+        return diff if self.op == ">" else -diff
+
+
+@dataclass(frozen=True)
 class Event:
     """Assignments applied at scheduled times: ``Z <- (1 - k*n)*Z`` at ``t = start + every*(n-1)``.
 
@@ -74,6 +89,13 @@ class Event:
     name: str
     times: tuple[float, ...]
     assign: tuple[tuple[str, Expr], ...]
+    params: tuple[tuple[str, Expr], ...] = ()
+    when: Condition | None = None
+    kind: str = "event"
+
+    @property
+    def triggered(self) -> bool:
+        return self.when is not None
 
     def occurrences(self, t_end: float) -> list[tuple[float, int]]:
         return [(t, i + 1) for i, t in enumerate(self.times) if t <= t_end + 1e-12]
@@ -259,6 +281,7 @@ def _from_dict(cls: type[Model], data: Mapping[str, Any], source: str, lines: Ma
         "initial",
         "transitions",
         "events",
+        "interventions",
         "infected",
         "population",
         "defaults",
@@ -343,6 +366,12 @@ def _from_dict(cls: type[Model], data: Mapping[str, Any], source: str, lines: Ma
     for i, ev in enumerate(data.get("events") or []):
         events.append(_event(ev, i, comps, {*rate_names, "n"}, at))
 
+    from hyosan.model.interventions import parse_interventions
+
+    events += parse_interventions(
+        data.get("interventions") or [], comps, [p.name for p in params], {*rate_names, "n"}, at
+    )
+
     def names_in(key: str) -> tuple[str, ...]:
         raw = data.get(key) or []
         if not isinstance(raw, list) or any(c not in comps for c in raw):
@@ -371,16 +400,14 @@ def _from_dict(cls: type[Model], data: Mapping[str, Any], source: str, lines: Ma
     )
     _check_vanishing(model)
     model.check_rates()
+    from hyosan.model.interventions import check_triggers
+
+    check_triggers(model)
     return model
 
 
-def _event(ev: Any, i: int, comps: Sequence[str], allowed: set[str], at) -> Event:
-    where = at("events", i)
-    if not isinstance(ev, Mapping) or "set" not in ev or not ({"at", "every"} & set(ev)):
-        raise ModelError(f"{where}: an event needs 'set' and either 'at: [times]' or 'every: days'")
-    extra = set(ev) - {"name", "at", "every", "start", "until", "set"}
-    if extra:
-        raise ModelError(f"{where}: unknown field(s) {sorted(extra)}; use name, at, every, start, until, set")
+def event_times(ev: Mapping[str, Any], where: str) -> tuple[float, ...]:
+    """Times from ``at: [t1, t2]`` or ``every`` (with optional ``start`` and ``until``), in days."""
     if "at" in ev:
         raw_times = ev["at"] if isinstance(ev["at"], list) else [ev["at"]]
         times = sorted(_as_model(lambda t=t: _number(t, f"{where}.at")) for t in raw_times)
@@ -396,6 +423,17 @@ def _event(ev: Any, i: int, comps: Sequence[str], allowed: set[str], at) -> Even
         times = [start + every * k for k in range(max(count, 0))]
     if any(t < 0 for t in times):
         raise ModelError(f"{where}: event times must be >= 0 days")
+    return tuple(times)
+
+
+def _event(ev: Any, i: int, comps: Sequence[str], allowed: set[str], at) -> Event:
+    where = at("events", i)
+    if not isinstance(ev, Mapping) or "set" not in ev or not ({"at", "every"} & set(ev)):
+        raise ModelError(f"{where}: an event needs 'set' and either 'at: [times]' or 'every: days'")
+    extra = set(ev) - {"name", "at", "every", "start", "until", "set"}
+    if extra:
+        raise ModelError(f"{where}: unknown field(s) {sorted(extra)}; use name, at, every, start, until, set")
+    times = event_times(ev, where)
     if not isinstance(ev["set"], Mapping) or not ev["set"]:
         raise ModelError(f"{where}.set: write e.g. {{Z: '(1 - k*n)*Z'}}")
     assign = []
