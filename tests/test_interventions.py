@@ -93,3 +93,21 @@ def test_contradictory_interventions_are_refused(tmp_path: Path) -> None:
     with pytest.raises(ModelError, match="both set delta at t = 2"):
         model_with(tmp_path, "munz-szr", [a, b])
     model_with(tmp_path, "munz-szr", [a, {**b, "at": 3}])
+
+
+def test_stochastic_engines_apply_timed_parameter_changes(tmp_path: Path) -> None:
+    freeze = {"kind": "set", "name": "freeze", "at": 5, "set": {"beta": 0, "gamma": 0}}
+    model = model_with(tmp_path, "sir", [freeze])
+    for engine in ("ssa", "tau"):
+        ds = model.run(engine=engine, t_end=20, every=1, replicates=20, workers=1, seed=4)
+        after = ds.sel(time=slice(5, 20))
+        assert (after.I == after.I.isel(time=0)).all(), engine
+        assert (ds.I.sel(time=5) != ds.I.sel(time=0)).any(), engine
+
+
+def test_stochastic_engines_refuse_triggers(tmp_path: Path, cli) -> None:
+    trigger = {"kind": "kill", "when": "I > 50", "set": {"gamma": 0.5}}
+    model_with(tmp_path, "sir", [trigger])
+    res = cli("run", str(tmp_path / "m.yaml"), "--engine", "ssa", "--out", str(tmp_path / "out"))
+    assert res.returncode == 2 and "triggered interventions" in res.stderr
+    assert not (tmp_path / "out").exists()

@@ -201,7 +201,8 @@ def _usage_errors() -> tuple[type[BaseException], ...]:
 def main(argv: list[str] | None = None) -> None:
     """Entry point: one-line errors, exit code 2, no traceback."""
     try:
-        app(args=argv, prog_name="hyosan", standalone_mode=False)
+        if app(args=argv, prog_name="hyosan", standalone_mode=False) == 130:
+            raise KeyboardInterrupt  # typer turns Ctrl-C into a returned 130 when not standalone
     except HyosanError as exc:
         typer.echo(f"hyosan: error: {exc}", err=True)
         raise SystemExit(2) from None

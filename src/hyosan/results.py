@@ -52,7 +52,7 @@ def make_dataset(
 
 
 def compartments_of(ds: xr.Dataset) -> list[str]:
-    return [str(v) for v in ds.data_vars]
+    return [str(v) for v in ds.data_vars if "time" in ds[v].dims]
 
 
 def timeseries_frame(ds: xr.Dataset):

@@ -11,7 +11,7 @@ import numpy as np
 import xarray as xr
 
 from hyosan import engines
-from hyosan.engines.events import has_interventions
+from hyosan.engines.events import needed_support
 from hyosan.errors import EngineError, HyosanError
 from hyosan.model.spec import Model
 from hyosan.results import final_frame, summary_json, time_grid, timeseries_frame, write_outputs
@@ -33,7 +33,7 @@ def simulate(
 ) -> xr.Dataset:
     """Run ``model`` on ``engine`` from t = 0 to ``t_end`` days, reporting every ``every`` days."""
     t_end = float(t_end if t_end is not None else model.defaults.get("t_end", 100.0))
-    every = float(every if every is not None else model.defaults.get("every", t_end / 200))
+    every = float(every if every is not None else max(model.defaults.get("every", t_end / 200), t_end / 500))
     if seed is not None and (not isinstance(seed, (int, np.integer)) or seed < 0):
         raise HyosanError(f"--seed {seed}: a seed is a whole number >= 0")
     if not isinstance(replicates, (int, np.integer)) or not 1 <= replicates <= MAX_REPLICATES:
@@ -41,11 +41,10 @@ def simulate(
     if workers is not None and workers < 1:
         raise HyosanError(f"--workers {workers}: give at least 1 worker")
     run = engines.get(engine)
-    if has_interventions(model) and not engines.supports_interventions(engine):
-        raise EngineError(
-            f"--engine {engine}: {model.name} has parameter-setting or triggered interventions, which this "
-            "engine does not apply yet; use --engine ode"
-        )
+    missing = needed_support(model) - engines.interventions_supported(engine)
+    if missing:
+        kinds = " and ".join(sorted(f"{m} interventions" for m in missing))
+        raise EngineError(f"--engine {engine}: {model.name} has {kinds}, which this engine does not apply; use ode")
     ds = run(
         model, time_grid(t_end, every), seed=seed, replicates=replicates, workers=workers, progress=progress, **options
     )
@@ -77,7 +76,7 @@ def summarize(ds: xr.Dataset, model: Model) -> dict[str, Any]:
             summary[key] = json.loads(attrs[key]) if isinstance(attrs[key], str) else attrs[key]
     final = ds.isel(time=-1)
     if "replicate" in ds.dims:
-        summary["final_mean"] = {c: float(final[c].mean()) for c in final.data_vars if c != "t_final"}
+        summary["final_mean"] = {c: float(final[c].mean()) for c in final.data_vars if "time" in ds[c].dims}
     else:
         summary["final"] = {c: float(final[c]) for c in final.data_vars}
     return summary

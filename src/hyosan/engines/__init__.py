@@ -32,9 +32,9 @@ def get(name: str) -> Engine:
     return _module(name).run
 
 
-def supports_interventions(name: str) -> bool:
-    """Whether engine ``name`` applies parameter-setting and triggered interventions."""
-    return bool(getattr(_module(name), "INTERVENTIONS", False))
+def interventions_supported(name: str) -> frozenset[str]:
+    """Which interventions engine ``name`` applies: "timed" (parameter-setting at set times), "triggered"."""
+    return frozenset(getattr(_module(name), "INTERVENTIONS", ()))
 
 
 def _module(name: str):

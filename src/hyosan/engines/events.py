@@ -21,9 +21,15 @@ def schedule(model: Model, t_end: float) -> list[tuple[float, list[tuple[Event, 
     return sorted(by_time.items())
 
 
-def has_interventions(model: Model) -> bool:
-    """True when some event sets parameters or waits on a condition (engines must support these)."""
-    return any(ev.params or ev.triggered for ev in model.events)
+def needed_support(model: Model) -> set[str]:
+    """What an engine must support to run ``model``: "timed" parameter changes, "triggered" events."""
+    need = set()
+    for ev in model.events:
+        if ev.triggered:
+            need.add("triggered")
+        elif ev.params:
+            need.add("timed")
+    return need
 
 
 def _values(model: Model, n: int, t: float, x: np.ndarray, params: np.ndarray | None) -> dict[str, float]:

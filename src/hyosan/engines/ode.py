@@ -21,7 +21,7 @@ from hyosan.model.codegen import python_rates
 from hyosan.model.spec import Event, Model
 from hyosan.results import make_dataset
 
-INTERVENTIONS = True
+INTERVENTIONS = frozenset({"timed", "triggered"})
 
 
 def run(

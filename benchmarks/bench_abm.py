@@ -1,0 +1,173 @@
+"""Agent engine speed, side by side, from one run of this script (numbers depend on the machine).
+
+1. 10^6 agents (1% zombies hunting by sight, humans wandering) on an open 1,500 x 1,500 m map at
+   1 m per cell: agent-steps per second of the full step kernel on one core, set-up excluded
+   (the difference of a 1-step and a (1 + steps)-step run), and bytes per agent of the agent arrays.
+2. The Mesa comparison model, 10^4 agents x 100 steps on a 100 x 100 torus: each agent steps to a
+   random one of its 8 neighbours, then each infected agent infects each healthy cellmate with
+   probability p. Mesa 3 (MultiGrid) against hyosan's Numba kernel of the same model, and against
+   the full agent engine (wandering humans and zombies, bites on contact) at the same size.
+3. Wall time of ``hyosan run hyosan-high`` (whole school day, all agents, animation) in a subprocess.
+
+Run: ``python benchmarks/bench_abm.py [--agents 1000000] [--steps 20] [--skip-school]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from hyosan.engines.abm import kernels as K
+from hyosan.engines.abm.agents import Agents
+from hyosan.engines.abm.engine import simulate_once
+from hyosan.scenario import load_scenario
+
+
+def open_map(folder: Path, side: int, scale: float) -> Path:
+    rows = ["#" * (side + 2)] + ["#" + "." * side + "#"] * (side - 1) + ["#" + "." * side + "G", "#" * (side + 2)]
+    header = (
+        f'name: open\nscale: {scale}\nlegend: {{"#": wall, ".": floor, "G": {{exit: gate}}}}\n'
+        f"zones: {{all: [1, 1, {side}, {side}]}}\n---\n"
+    )
+    path = folder / "open.txt"
+    path.write_text(header + "\n".join(rows) + "\n")
+    return path
+
+
+def scenario(folder: Path, side: int, scale: float, n: int, steps: int, zombies: str, sight: str) -> Path:
+    data = {
+        "name": "open",
+        "map": str(open_map(folder, side, scale)),
+        "time": {"step": "1s", "horizon": f"{steps}s", "report": f"{steps}s"},
+        "kinds": {"walker": {"speed": "1 m/s", "run_speed": "2 m/s", "sight": sight}},
+        "zombie": {"speed": "1 m/s", "run_speed": "2 m/s", "sight": sight},
+        "population": [{"kind": "walker", "count": n - n // 100, "zone": "all"}],
+        "patient_zero": {"zone": "all", "count": n // 100},
+        "behaviour": {"humans": "wander", "zombies": zombies},
+        "infection": {"contact_radius": "0.5m", "bite_probability": 0.2, "kill_probability": 0.02},
+    }
+    path = folder / f"open-{steps}.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def engine_rate(n: int, side: int, scale: float, steps: int, zombies: str, sight: str) -> tuple[float, float]:
+    """Agent-steps per second inside the step kernel (set-up and outputs excluded) and bytes per agent."""
+    with tempfile.TemporaryDirectory() as tmp:
+        sc = load_scenario(scenario(Path(tmp), side, scale, n, steps, zombies, sight))
+        simulate_once(load_scenario(scenario(Path(tmp), 20, scale, 100, 2, zombies, sight)), np.random.SeedSequence(0))
+        run = simulate_once(sc, np.random.SeedSequence(1))
+    per_agent = Agents.empty(1).nbytes + 4 + 4 + 4
+    assert run.counts[-1].sum() == n
+    return n * steps / run.kernel_s, per_agent
+
+
+def mesa_rate(n: int, steps: int, side: int, p: float, seed: int = 0) -> tuple[float, int]:
+    import mesa
+
+    class Walker(mesa.Agent):
+        def __init__(self, model: mesa.Model, infected: bool) -> None:
+            super().__init__(model)
+            self.infected = infected
+
+        def move(self) -> None:
+            cells = self.model.grid.get_neighborhood(self.pos, moore=True, include_center=False)
+            self.model.grid.move_agent(self, self.random.choice(cells))
+
+    class Epidemic(mesa.Model):
+        def __init__(self) -> None:
+            super().__init__(seed=seed)
+            self.grid = mesa.space.MultiGrid(side, side, torus=True)
+            for i in range(n):
+                a = Walker(self, i < n // 100)
+                self.grid.place_agent(a, (self.random.randrange(side), self.random.randrange(side)))
+
+        def step(self) -> None:
+            self.agents.shuffle_do("move")
+            infected = {}
+            for a in self.agents:
+                if a.infected:
+                    infected[a.pos] = infected.get(a.pos, 0) + 1
+            for a in self.agents:
+                m = infected.get(a.pos, 0)
+                if not a.infected and m and self.random.random() < 1 - (1 - p) ** m:
+                    a.infected = True
+
+    model = Epidemic()
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        model.step()
+    elapsed = time.perf_counter() - t0
+    return n * steps / elapsed, sum(a.infected for a in model.agents)
+
+
+def kernel_rate(n: int, steps: int, side: int, p: float, seed: int = 0) -> tuple[float, int]:
+    rng = np.random.default_rng(seed)
+    counts = np.zeros((side, side), np.int32)
+
+    def fresh() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        infected = np.zeros(n, np.bool_)
+        infected[: n // 100] = True
+        return rng.integers(0, side, n).astype(np.int32), rng.integers(0, side, n).astype(np.int32), infected
+
+    K.seed(seed)
+    K.grid_epidemic(*fresh(), side, side, p, 1, counts)
+    cx, cy, infected = fresh()
+    t0 = time.perf_counter()
+    total = K.grid_epidemic(cx, cy, infected, side, side, p, steps, counts)
+    return n * steps / (time.perf_counter() - t0), total
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--agents", type=int, default=1_000_000)
+    ap.add_argument("--steps", type=int, default=20)
+    ap.add_argument("--skip-school", action="store_true")
+    args = ap.parse_args()
+
+    print(f"1. {args.agents:,} agents on an open 1500 x 1500 m map, {args.steps} steps, one core")
+    for zombies, sight in (("wander", "2m"), ("hunt", "10m")):
+        rate, per_agent = engine_rate(args.agents, 1500, 1.0, args.steps, zombies, sight)
+        print(f"   zombies {zombies:6s} (sight {sight:>3s}): {rate / 1e6:8.1f} M agent-steps/s")
+    print(f"   agent arrays: {per_agent} bytes per agent (state, position, heading, ... + cell list and snapshot)")
+
+    n, steps, side, p = 10_000, 100, 100, 0.5
+    print(f"2. grid epidemic, {n:,} agents x {steps} steps on a {side} x {side} torus (p = {p})")
+    k_rate, k_inf = kernel_rate(n, steps, side, p)
+    print(f"   hyosan kernel : {k_rate / 1e6:10.2f} M agent-steps/s   ({k_inf:,} infected at the end)")
+    try:
+        m_rate, m_inf = mesa_rate(n, steps, side, p)
+        print(f"   Mesa          : {m_rate / 1e6:10.4f} M agent-steps/s   ({m_inf:,} infected at the end)")
+        print(f"   ratio hyosan / Mesa: {k_rate / m_rate:,.0f}x")
+    except ImportError as exc:
+        m_rate = None
+        print(f"   Mesa not installed ({exc}); pip install mesa")
+    with tempfile.TemporaryDirectory():
+        e_rate, _ = engine_rate(n, side, 1.0, steps, "wander", "1m")
+    print(
+        f"   hyosan abm engine (walls, cell lists, sight, bites), same size: {e_rate / 1e6:.2f} M agent-steps/s", end=""
+    )
+    print(f"  ({e_rate / m_rate:,.0f}x Mesa)" if m_rate else "")
+
+    if not args.skip_school:
+        with tempfile.TemporaryDirectory() as tmp:
+            t0 = time.perf_counter()
+            done = subprocess.run(
+                [sys.executable, "-m", "hyosan.cli", "run", "hyosan-high", "--out", str(Path(tmp) / "hh")],
+                capture_output=True,
+                text=True,
+            )
+            wall = time.perf_counter() - t0
+        status = "ok" if done.returncode == 0 else f"failed: {done.stderr.strip()}"
+        print(f"3. hyosan run hyosan-high (8 h school day, animation included): {wall:.1f} s wall ({status})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,271 @@
+"""What the ``ssa`` and ``tau`` engines share: one replicate cut into segments at scheduled events,
+ensembles through :mod:`hyosan.ensemble`, and the result dataset.
+
+Scheduled events on integer populations: an assignment that lowers a compartment from ``x`` to
+``v`` is realised by binomial thinning (each individual kept independently with probability
+``v/x``, so ``Z <- f*Z`` is read literally); one that raises it gets ``v`` rounded stochastically
+(``floor(v)`` plus one with probability ``v - floor(v)``). Either way the mean is ``v``.
+
+Result: always a ``replicate`` dimension (even for one replicate), int64 counts, a ``t_final``
+variable (absorption time, or the horizon when the run did not absorb), ``t_extinction`` (when the
+infected compartments last became empty, NaN where infection remains) and the outcome statistics
+in ``attrs['outcomes']``. The state reported at a time ``t`` includes every transition at or before
+``t``; at an event time it is the state after the event.
+"""
+
+from __future__ import annotations
+
+import math
+import time as _time
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+import numpy as np
+import xarray as xr
+
+from hyosan import __version__
+from hyosan.engines import kernels
+from hyosan.engines.events import event_params, event_values, schedule
+from hyosan.ensemble import generator, map_replicates, replicate_seeds
+from hyosan.errors import EngineError
+from hyosan.model.spec import Model
+from hyosan.outcomes import outcomes
+from hyosan.results import make_dataset
+
+MAX_CELLS = 500_000_000
+MAX_COUNT = 2.0**53
+
+
+class Replicate(NamedTuple):
+    """One finished replicate."""
+
+    values: np.ndarray
+    t_final: float
+    t_extinct: float
+    fired: int
+    steps: int
+    log_t: np.ndarray
+    log_j: np.ndarray
+
+
+def check_model(model: Model, engine: str) -> None:
+    """Stochastic engines count individuals: every initial size must be a whole number."""
+    for c, v in model.initial_state.items():
+        if not float(v).is_integer() or abs(v) > MAX_COUNT:
+            raise EngineError(
+                f"{model.source} (initial.{c}): {v:g} is not a whole number of individuals; the {engine} "
+                f"engine counts individuals, so give e.g. --set {c}={round(v)}"
+            )
+
+
+@dataclass(frozen=True)
+class ReplicateTask:
+    """Picklable work item: runs a chunk of replicates of ``model`` on engine ``engine``."""
+
+    engine: str
+    model: Model
+    times: np.ndarray
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def __call__(self, chunk: list[tuple[int, np.random.SeedSequence]]) -> list[Replicate]:
+        return [run_replicate(self.engine, self.model, self.times, generator(seq), i, self.options) for i, seq in chunk]
+
+
+_COMPILED: dict[tuple[str, int], tuple[Model, Any, Any]] = {}
+
+
+def _compiled(engine: str, model: Model) -> tuple[Any, Any]:
+    """The kernel (and tau tables) of ``model``, looked up once per process and model object."""
+    key = (engine, id(model))
+    if key not in _COMPILED:
+        if len(_COMPILED) > 64:
+            _COMPILED.clear()
+        if engine == "ssa":
+            _COMPILED[key] = (model, kernels.ssa_kernel(model), None)
+        else:
+            infected = np.array([model.compartments.index(c) for c in model.infected], dtype=np.int64)
+            _COMPILED[key] = (model, kernels.tau_kernel(model), (*kernels.tau_tables(model), infected))
+    return _COMPILED[key][1:]
+
+
+def _segment(engine: str, model: Model, options: dict[str, Any]):
+    kernel, tables = _compiled(engine, model)
+    if engine == "ssa":
+        cap = int(options.get("log_capacity", 100_000)) if options.get("log_events") else 0
+        log_t, log_j = np.empty(cap), np.empty(cap, dtype=np.int64)
+        max_fired = np.int64(options.get("max_events", 10**10))
+
+        def run(rng, x, p, t, t_stop, times, k, out, nlog):
+            return kernel(rng, x, p, t, t_stop, times, k, out, log_t, log_j, nlog, max_fired)
+
+        return run, log_t, log_j
+    V, hor, horc, watch, infected = tables
+    eps, nc = float(options.get("epsilon", 0.03)), float(options.get("critical", 10))
+    below, max_fired = float(options.get("ssa_below", 10.0)), np.int64(options.get("max_events", 10**12))
+
+    def run(rng, x, p, t, t_stop, times, k, out, nlog):
+        return kernel(rng, x, p, t, t_stop, times, k, out, V, hor, horc, watch, infected, eps, nc, below, max_fired)
+
+    return run, np.empty(0), np.empty(0, dtype=np.int64)
+
+
+def run_replicate(
+    engine: str, model: Model, times: np.ndarray, rng: np.random.Generator, index: int, options: dict[str, Any]
+) -> Replicate:
+    """One replicate from t = 0 to ``times[-1]``, events applied in between."""
+    segment, log_t, log_j = _segment(engine, model, options)
+    times = np.asarray(times, dtype=np.float64)
+    t_end = float(times[-1])
+    x = np.array(model.initial, dtype=np.int64)
+    p = np.array([q.value for q in model.parameters], dtype=np.float64)
+    out = np.zeros((len(times), len(model.compartments)), dtype=np.int64)
+    t, k, fired, steps, nlog, changed = 0.0, 0, 0, 0, 0, 0.0
+    infected = [model.compartments.index(c) for c in model.infected]
+    t_zero = 0.0 if infected and not x[infected].any() else math.nan
+    status = kernels.OK
+    for t_event, group in [*schedule(model, t_end), (math.inf, [])]:
+        t_stop = min(t_event, t_end)
+        status, t, k, n, bad, extra, t_fire, zero = segment(rng, x, p, t, t_stop, times, k, out, nlog)
+        fired += n
+        if zero >= 0:
+            t_zero = zero
+        if engine == "ssa":
+            nlog = extra
+        else:
+            steps += extra
+        if n:
+            changed = max(changed, t_fire)
+        if status == kernels.BAD_RATE:
+            _bad_rate(engine, model, x, t, bad, index)
+        if status == kernels.TOO_MANY:
+            raise EngineError(
+                f"{engine}: replicate {index} fired {fired:,} transitions by t={t:.6g} days without reaching "
+                f"--t-end; shorten --t-end or pass max_events=... to the engine"
+            )
+        if t_event > t_end:
+            break
+        t = t_event
+        before = x.copy()
+        for event, n_occ in group:
+            if event.params:
+                p[:] = event_params(model, event, n_occ, t_event, x.astype(np.float64), p)
+            _apply(model, event, n_occ, t_event, x, rng, p)
+        if not np.array_equal(before, x):
+            changed = t_event
+            if infected and before[infected].any() and not x[infected].any():
+                t_zero = t_event
+    out[k:] = x
+    t_final = changed if status == kernels.ABSORBED else t_end
+    t_extinct = t_zero if infected and not x[infected].any() else math.nan
+    return Replicate(out, t_final, t_extinct, fired, steps, log_t[:nlog].copy(), log_j[:nlog].copy())
+
+
+def _apply(model: Model, event, n: int, t: float, x: np.ndarray, rng: np.random.Generator, p: np.ndarray) -> None:
+    for c, v in event_values(model, event, n, t, x.astype(np.float64), p).items():
+        i = model.compartments.index(c)
+        cur = int(x[i])
+        if v > MAX_COUNT:
+            raise EngineError(f"event '{event.name}' at t={t:g}: {c} <- {v:g} is too large to count")
+        if v <= cur:
+            x[i] = rng.binomial(cur, v / cur) if cur > 0 else 0
+        else:
+            whole = math.floor(v)
+            x[i] = whole + int(rng.random() < v - whole)
+
+
+def _bad_rate(engine: str, model: Model, x: np.ndarray, t: float, j: int, index: int) -> None:
+    tr = model.transitions[j]
+    state = dict(zip(model.compartments, x.astype(float).tolist(), strict=True))
+    value = model.rates_at(state, t)[j]
+    raise EngineError(
+        f"{engine}: transition '{tr.name}' ({tr}) has rate {value:g} at t={t:.6g} days (replicate {index}, "
+        f"state {', '.join(f'{c}={int(v)}' for c, v in state.items())}); rates must stay finite and "
+        "non-negative, so fix its expression or parameters"
+    )
+
+
+def run_engine(
+    engine: str,
+    model: Model,
+    times: np.ndarray,
+    *,
+    seed: int | None,
+    replicates: int,
+    workers: int | None,
+    progress: bool,
+    options: dict[str, Any],
+) -> xr.Dataset:
+    """An ensemble of ``replicates`` runs of ``model`` on ``engine`` as the common result schema."""
+    check_model(model, engine)
+    options = dict(options)
+    executor = options.pop("executor", None)
+    times = np.asarray(times, dtype=np.float64)
+    cells = replicates * len(times) * len(model.compartments)
+    if cells > MAX_CELLS:
+        raise EngineError(
+            f"--replicates {replicates} x {len(times):,} report times: {cells:,} values is too many to hold; "
+            "use a larger --every or fewer replicates"
+        )
+    unknown = set(options) - {"log_events", "log_capacity", "max_events", "epsilon", "critical", "ssa_below"}
+    if unknown:
+        raise EngineError(f"{engine}: unknown option(s) {sorted(unknown)}")
+    setup = _time.perf_counter()
+    _segment(engine, model, options)[0](  # compile or load the kernel before timing and forking
+        np.random.default_rng(0),
+        np.array(model.initial, dtype=np.int64),
+        np.array([q.value for q in model.parameters]),
+        0.0,
+        0.0,
+        times,
+        0,
+        np.zeros((len(times), len(model.compartments)), dtype=np.int64),
+        0,
+    )
+    start = _time.perf_counter()
+    root, seeds = replicate_seeds(seed, replicates)
+    used = max(1, min(workers or _cpus(), replicates))
+    task = ReplicateTask(engine, model, times, dict(options))
+    results: list[Replicate] = map_replicates(
+        task, seeds, workers=used, progress=progress, executor=executor, label=f"{engine} replicates"
+    )
+    values = np.stack([r.values for r in results])
+    elapsed = _time.perf_counter() - start
+    attrs = {
+        "hyosan_version": __version__,
+        "engine": engine,
+        "model": model.name,
+        "model_digest": model.digest(),
+        "seed": seed if seed is not None else str(root),
+        "rng": "PCG64 streams from SeedSequence(seed).spawn(replicates)",
+        "parameters": model.parameter_values,
+        "elapsed_s": elapsed,
+        "kernel_s": start - setup,
+        "events": int(sum(r.fired for r in results)),
+        "replicates": replicates,
+        "workers": used,
+        "outcomes": outcomes(model, values[:, -1, :], np.array([r.t_extinct for r in results])),
+    }
+    if engine == "tau":
+        attrs |= {"leaps": int(sum(r.steps for r in results)), "epsilon": float(options.get("epsilon", 0.03))}
+    ds = make_dataset(times, values, model.compartments, attrs, ensemble=True)
+    ds["t_final"] = ("replicate", np.array([r.t_final for r in results]), {"units": "days"})
+    ds["t_extinction"] = ("replicate", np.array([r.t_extinct for r in results]), {"units": "days"})
+    if options.get("log_events"):
+        width = max(1, max(len(r.log_t) for r in results))
+        log_t = np.full((replicates, width), np.nan)
+        log_j = np.full((replicates, width), -1, dtype=np.int64)
+        for i, r in enumerate(results):
+            log_t[i, : len(r.log_t)], log_j[i, : len(r.log_j)] = r.log_t, r.log_j
+        ds["event_time"] = (("replicate", "event"), log_t, {"units": "days"})
+        ds["event_transition"] = (
+            ("replicate", "event"),
+            log_j,
+            {"names": ", ".join(t.name for t in model.transitions)},
+        )
+    return ds
+
+
+def _cpus() -> int:
+    import os
+
+    return os.cpu_count() or 1

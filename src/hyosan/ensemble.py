@@ -1,0 +1,111 @@
+"""Replicate seeding and the executor seam: serial or a process pool, results always in order.
+
+Each replicate ``i`` gets ``SeedSequence(seed).spawn(n)[i]``, whoever runs it, so a result does not
+depend on the number of workers or on chunking. An executor maps a picklable ``task`` over chunks
+of ``(replicate index, SeedSequence)`` pairs and yields ``(chunk number, results)`` as chunks finish;
+:func:`map_replicates` puts them back in replicate order. A Dask executor can plug in here.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from typing import Any, Protocol
+
+import numpy as np
+
+Chunk = list[tuple[int, np.random.SeedSequence]]
+Task = Callable[[Chunk], list[Any]]
+
+
+class Executor(Protocol):
+    def __call__(self, task: Task, chunks: Sequence[Chunk]) -> Iterator[tuple[int, list[Any]]]: ...
+
+
+def replicate_seeds(seed: int | None, replicates: int) -> tuple[int, list[np.random.SeedSequence]]:
+    """The root entropy actually used (so a ``None`` seed can be reported) and one stream per replicate."""
+    root = np.random.SeedSequence(seed)
+    return int(root.entropy), root.spawn(replicates)
+
+
+def generator(seq: np.random.SeedSequence) -> np.random.Generator:
+    """The random stream of one replicate."""
+    return np.random.Generator(np.random.PCG64(seq))
+
+
+def chunked(seeds: Sequence[np.random.SeedSequence], workers: int) -> list[Chunk]:
+    """Split replicates into about 8 chunks per worker (fewer for small ensembles)."""
+    n = len(seeds)
+    size = max(1, -(-n // (8 * workers)))
+    return [[(i, seeds[i]) for i in range(lo, min(n, lo + size))] for lo in range(0, n, size)]
+
+
+def serial(task: Task, chunks: Sequence[Chunk]) -> Iterator[tuple[int, list[Any]]]:
+    """Run every chunk in this process."""
+    for number, chunk in enumerate(chunks):
+        yield number, task(chunk)
+
+
+def processes(workers: int) -> Executor:
+    """A process-pool executor; Ctrl-C cancels pending chunks, stops the pool and re-raises."""
+
+    def run(task: Task, chunks: Sequence[Chunk]) -> Iterator[tuple[int, list[Any]]]:
+        method = "fork" if sys.platform.startswith("linux") else "spawn"
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method))
+        futures: dict[Future, int] = {}
+        try:
+            futures = {pool.submit(task, chunk): number for number, chunk in enumerate(chunks)}
+            pending = set(futures)
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    yield futures[future], future.result()
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
+
+    return run
+
+
+def map_replicates(
+    task: Task,
+    seeds: Sequence[np.random.SeedSequence],
+    *,
+    workers: int | None = None,
+    progress: bool = False,
+    executor: Executor | None = None,
+    label: str = "replicates",
+) -> list[Any]:
+    """``task`` over all replicates, results in replicate order; ``workers`` defaults to all cores."""
+    n = len(seeds)
+    workers = max(1, min(workers or os.cpu_count() or 1, n))
+    chunks = chunked(seeds, workers)
+    if executor is None:
+        executor = serial if workers == 1 or len(chunks) == 1 else processes(workers)
+    results: list[list[Any] | None] = [None] * len(chunks)
+    bar = _progress(progress, n, label)
+    try:
+        for number, part in executor(task, chunks):
+            results[number] = part
+            if bar is not None:
+                bar[0].advance(bar[1], len(part))
+    finally:
+        if bar is not None:
+            bar[0].stop()
+    return [r for part in results for r in (part or [])]
+
+
+def _progress(show: bool, total: int, label: str):
+    if not show:
+        return None
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    bar = Progress(TextColumn(f"{label}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), transient=True)
+    bar.start()
+    return bar, bar.add_task(label, total=total)
