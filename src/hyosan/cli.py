@@ -41,6 +41,7 @@ def run(
     seed: int = typer.Option(0, help="Seed of the random streams (>= 0)."),
     set_: list[str] = typer.Option([], "--set", help="NAME=VALUE for a parameter or initial size; repeat."),
     workers: int = typer.Option(None, help="Worker processes for ensembles (default: all cores)."),
+    scheduler: str = typer.Option(None, help="Dask scheduler address (tcp://HOST:PORT) to spread replicates over."),
     out: Path = typer.Option(None, help="Output folder (default: out/TARGET)."),
     plot: bool = typer.Option(True, help="Write plot.png (and pictures, for scenarios)."),
     progress: bool = typer.Option(None, help="Show a progress bar (default: when on a terminal)."),
@@ -69,6 +70,7 @@ def run(
         from hyosan.simulate import save, simulate, summarize
 
         model = load(target).with_values(_values(set_))
+        options = _cluster(scheduler, engine or "ode")
         ds = simulate(
             model,
             engine or "ode",
@@ -78,10 +80,22 @@ def run(
             replicates=replicates,
             workers=workers,
             progress=show,
+            **options,
         )
         save(ds, model, folder, plot=plot)
         summary = summarize(ds, model)
     _report(summary, folder)
+
+
+def _cluster(scheduler: str | None, engine: str) -> dict:
+    """Engine options that send replicates to a Dask scheduler, if one is named."""
+    if not scheduler:
+        return {}
+    if engine not in ("ssa", "tau"):
+        raise HyosanError("--scheduler: only the stochastic engines spread replicates; use --engine ssa or tau")
+    from hyosan.cluster import dask_executor
+
+    return {"executor": dask_executor(scheduler)}
 
 
 def _report(summary: dict, folder: Path) -> None:

@@ -23,7 +23,7 @@ def dask_executor(address: str, timeout: float = 30.0) -> Executor:
 
     def run(task: Task, chunks: Sequence[Chunk]) -> Iterator[tuple[int, list[Any]]]:
         try:
-            client = Client(address, timeout=timeout, set_as_default=False)
+            client = Client(address, timeout=timeout)
         except OSError as exc:
             raise HyosanError(f"--scheduler {address}: cannot reach the Dask scheduler ({exc})") from None
         futures = []
