@@ -21,27 +21,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from hyosan.model.codegen import kernel_module
+from hyosan.model.codegen import kernel_module, rates_body, rename_map
 from hyosan.model.spec import Model
 
 OK, ABSORBED, BAD_RATE, TOO_MANY = 0, 1, 2, 3
 
 _HEADER = "from numba import njit\n\nINF = math.inf\n\n"
 _JIT = '@njit(cache=True, error_model="numpy", nogil=True)'
-
-
-def _names(model: Model) -> dict[str, str]:
-    names = {c: f"c_{c}" for c in model.compartments} | {q.name: f"q_{q.name}" for q in model.parameters}
-    return names | {"N": "N", "t": "t"}
-
-
-def _reads(model: Model, indent: str) -> list[str]:
-    names = _names(model)
-    lines = [f"{indent}{names[c]} = float(x[{i}])" for i, c in enumerate(model.compartments)]
-    lines += [f"{indent}{names[q.name]} = p[{j}]" for j, q in enumerate(model.parameters)]
-    pop = " + ".join(names[model.compartments[i]] for i in model.population_index)
-    lines.append(f"{indent}N = {pop}")
-    return lines
 
 
 def dependency_graph(model: Model) -> list[list[int]]:
@@ -59,7 +45,7 @@ def dependency_graph(model: Model) -> list[list[int]]:
 
 def ssa_source(model: Model) -> str:
     """Source of ``ssa_segment(rng, x, p, t, t_stop, times, k, out, log_t, log_j, nlog, max_fired)``."""
-    names = _names(model)
+    names = rename_map(model)
     comps = model.compartments
     m = len(model.transitions)
     stoich = model.stoichiometry
@@ -76,7 +62,7 @@ def ssa_source(model: Model) -> str:
         return [f"{ind}out[k, {i}] = {names[c]}" for i, c in enumerate(comps)] + [f"{ind}k += 1"]
 
     L = [_JIT, "def ssa_segment(rng, x, p, t, t_stop, times, k, out, log_t, log_j, nlog, max_fired):"]
-    L += _reads(model, "    ")
+    L += rates_body(model, "    ", as_float=True)
     L += ["    nt = times.shape[0]", "    cap = log_t.shape[0]", "    fired = 0", "    status = 0", "    bad = -1"]
     L += ["    t_fire = t", "    t_zero = -1.0"]
     for j in range(m):
@@ -136,8 +122,8 @@ def ssa_kernel(model: Model):
 
 
 def _rates_source(model: Model) -> str:
-    names = _names(model)
-    lines = [_JIT, "def rates(t, x, p, a):", *_reads(model, "    ")]
+    names = rename_map(model)
+    lines = [_JIT, "def rates(t, x, p, a):", *rates_body(model, "    ", as_float=True)]
     lines += [f"    a[{j}] = {tr.rate.source(names)}" for j, tr in enumerate(model.transitions)]
     lines.append("    return a")
     return "\n".join(lines) + "\n"

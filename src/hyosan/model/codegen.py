@@ -29,16 +29,21 @@ def cache_dir() -> Path:
     return path
 
 
-def rename_map(model: Model, x: str = "x", p: str = "p") -> dict[str, str]:
+def rename_map(model: Model) -> dict[str, str]:
     """Names in expressions -> local variables of a generated function."""
-    return {c: f"c_{c}" for c in model.compartments} | {q.name: f"q_{q.name}" for q in model.parameters}
+    names = {c: f"c_{c}" for c in model.compartments} | {q.name: f"q_{q.name}" for q in model.parameters}
+    return names | {"N": "N", "t": "t"}
 
 
-def rates_body(model: Model, indent: str = "    ", x: str = "x", p: str = "p") -> list[str]:
-    """Lines that read compartments/parameters into locals and compute ``N``."""
+def rates_body(model: Model, indent: str = "    ", as_float: bool = False) -> list[str]:
+    """Lines that read compartments ``x`` and parameters ``p`` into locals and compute ``N``.
+
+    ``as_float`` converts integer counts, so that kernels over int64 states do float arithmetic.
+    """
     names = rename_map(model)
-    lines = [f"{indent}{names[c]} = {x}[{i}]" for i, c in enumerate(model.compartments)]
-    lines += [f"{indent}{names[q.name]} = {p}[{j}]" for j, q in enumerate(model.parameters)]
+    read = "float(x[{}])" if as_float else "x[{}]"
+    lines = [f"{indent}{names[c]} = {read.format(i)}" for i, c in enumerate(model.compartments)]
+    lines += [f"{indent}{names[q.name]} = p[{j}]" for j, q in enumerate(model.parameters)]
     pop = " + ".join(names[model.compartments[i]] for i in model.population_index)
     lines.append(f"{indent}N = {pop}")
     return lines

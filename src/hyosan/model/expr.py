@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import ast
 import math
+import operator
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from hyosan.errors import ExpressionError
 
@@ -138,59 +140,56 @@ def _to_source(node: ast.expr, rename: Mapping[str, str]) -> str:
     return f"{FUNCTIONS[node.func.id][0]}({args})"
 
 
-def _evaluate(node: ast.expr, values: Mapping[str, float]) -> float:
-    if isinstance(node, ast.Constant):
-        return float(node.value)
-    if isinstance(node, ast.Name):
-        return float(values[node.id])
+_OPERATORS: dict[type, Callable[[Any, Any], Any]] = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.Pow: operator.pow,
+}
+
+
+def _fold(node: ast.expr, leaf: Callable[[ast.expr], Any], call: Callable[[str, list], Any], binop) -> Any:
+    """Walk a validated tree bottom-up: ``leaf`` for constants and names, ``binop``/``call`` above."""
+    if isinstance(node, (ast.Constant, ast.Name)):
+        return leaf(node)
     if isinstance(node, ast.BinOp):
-        a, b = _evaluate(node.left, values), _evaluate(node.right, values)
-        op = type(node.op)
-        try:
-            if op is ast.Add:
-                return a + b
-            if op is ast.Sub:
-                return a - b
-            if op is ast.Mult:
-                return a * b
-            if op is ast.Div:
-                return a / b if b != 0 else math.copysign(math.inf, a) if a else math.nan
-            return a**b
-        except (OverflowError, ZeroDivisionError):
-            return math.nan
+        return binop(type(node.op), _fold(node.left, leaf, call, binop), _fold(node.right, leaf, call, binop))
     if isinstance(node, ast.UnaryOp):
-        v = _evaluate(node.operand, values)
+        v = _fold(node.operand, leaf, call, binop)
         return -v if isinstance(node.op, ast.USub) else v
     assert isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-    args = [_evaluate(a, values) for a in node.args]
-    try:
-        return float(FUNCTIONS[node.func.id][1](*args))
-    except (ValueError, OverflowError):
-        return math.nan
+    return call(node.func.id, [_fold(a, leaf, call, binop) for a in node.args])
 
 
-def _to_sympy(node: ast.expr, symbols: Mapping[str, object], funcs: Mapping[str, object]):
+def _evaluate(node: ast.expr, values: Mapping[str, float]) -> float:
+    def leaf(n: ast.expr) -> float:
+        return float(n.value) if isinstance(n, ast.Constant) else float(values[n.id])
+
+    def binop(op: type, a: float, b: float) -> float:
+        try:
+            value = _OPERATORS[op](a, b)
+            return math.nan if isinstance(value, complex) else value
+        except ZeroDivisionError:
+            return math.copysign(math.inf, a) if a else math.nan
+        except OverflowError:
+            return math.nan
+
+    def call(name: str, args: list) -> float:
+        try:
+            return float(FUNCTIONS[name][1](*args))
+        except (ValueError, OverflowError):
+            return math.nan
+
+    return _fold(node, leaf, call, binop)
+
+
+def _to_sympy(node: ast.expr, symbols: Mapping[str, object], funcs: Mapping[str, Any]):
     import sympy
 
-    if isinstance(node, ast.Constant):
-        return sympy.nsimplify(node.value) if isinstance(node.value, float) else sympy.Integer(node.value)
-    if isinstance(node, ast.Name):
-        return symbols[node.id]
-    if isinstance(node, ast.BinOp):
-        a = _to_sympy(node.left, symbols, funcs)
-        b = _to_sympy(node.right, symbols, funcs)
-        op = type(node.op)
-        if op is ast.Add:
-            return a + b
-        if op is ast.Sub:
-            return a - b
-        if op is ast.Mult:
-            return a * b
-        if op is ast.Div:
-            return a / b
-        return a**b
-    if isinstance(node, ast.UnaryOp):
-        v = _to_sympy(node.operand, symbols, funcs)
-        return -v if isinstance(node.op, ast.USub) else v
-    assert isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-    return funcs[node.func.id](*(_to_sympy(a, symbols, funcs) for a in node.args))
+    def leaf(n: ast.expr):
+        if isinstance(n, ast.Name):
+            return symbols[n.id]
+        return sympy.nsimplify(n.value) if isinstance(n.value, float) else sympy.Integer(n.value)
+
+    return _fold(node, leaf, lambda name, args: funcs[name](*args), lambda op, a, b: _OPERATORS[op](a, b))
