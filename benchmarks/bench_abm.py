@@ -15,6 +15,7 @@ Run: ``python benchmarks/bench_abm.py [--agents 1000000] [--steps 20] [--skip-sc
 from __future__ import annotations
 
 import argparse
+import resource
 import subprocess
 import sys
 import tempfile
@@ -26,7 +27,7 @@ import yaml
 
 from hyosan.engines.abm import kernels as K
 from hyosan.engines.abm.agents import Agents
-from hyosan.engines.abm.engine import simulate_once
+from hyosan.engines.abm.engine import World, simulate_once
 from hyosan.scenario import load_scenario
 
 
@@ -58,15 +59,17 @@ def scenario(folder: Path, side: int, scale: float, n: int, steps: int, zombies:
     return path
 
 
-def engine_rate(n: int, side: int, scale: float, steps: int, zombies: str, sight: str) -> tuple[float, float]:
-    """Agent-steps per second inside the step kernel (set-up and outputs excluded) and bytes per agent."""
+def engine_rate(n: int, side: int, scale: float, steps: int, zombies: str, sight: str) -> tuple[float, float, float]:
+    """Agent-steps per second inside the step kernel (set-up and outputs excluded), bytes per agent of the
+    agent arrays (with the kernels' scratch), and bytes per agent of the world arrays at this density."""
     with tempfile.TemporaryDirectory() as tmp:
         sc = load_scenario(scenario(Path(tmp), side, scale, n, steps, zombies, sight))
         simulate_once(load_scenario(scenario(Path(tmp), 20, scale, 100, 2, zombies, sight)), np.random.SeedSequence(0))
         run = simulate_once(sc, np.random.SeedSequence(1))
-    per_agent = Agents.empty(1).nbytes + 4 + 4 + 4
+    per_agent = Agents.empty(1).nbytes + 4 + 4 + 4  # + cell-list link and start-of-step x, y
+    world = sum(v.nbytes for v in vars(World(sc)).values() if isinstance(v, np.ndarray))
     assert run.counts[-1].sum() == n
-    return n * steps / run.kernel_s, per_agent
+    return n * steps / run.kernel_s, per_agent, world / n
 
 
 def mesa_rate(n: int, steps: int, side: int, p: float, seed: int = 0) -> tuple[float, int]:
@@ -134,9 +137,12 @@ def main() -> None:
 
     print(f"1. {args.agents:,} agents on an open 1500 x 1500 m map, {args.steps} steps, one core")
     for zombies, sight in (("wander", "2m"), ("hunt", "10m")):
-        rate, per_agent = engine_rate(args.agents, 1500, 1.0, args.steps, zombies, sight)
+        rate, per_agent, world = engine_rate(args.agents, 1500, 1.0, args.steps, zombies, sight)
         print(f"   zombies {zombies:6s} (sight {sight:>3s}): {rate / 1e6:8.1f} M agent-steps/s")
-    print(f"   agent arrays: {per_agent} bytes per agent (state, position, heading, ... + cell list and snapshot)")
+    print(f"   memory: agent arrays {per_agent} bytes per agent (with cell-list link and step snapshot),")
+    print("           event-log scratch 21 bytes x (2 + 1/8) = 45 bytes per agent;")
+    print(f"           world arrays (grids, fields, cell lists) {world:.0f} bytes per agent at this density")
+    print(f"           peak RSS of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 
     n, steps, side, p = 10_000, 100, 100, 0.5
     print(f"2. grid epidemic, {n:,} agents x {steps} steps on a {side} x {side} torus (p = {p})")
@@ -150,7 +156,7 @@ def main() -> None:
         m_rate = None
         print(f"   Mesa not installed ({exc}); pip install mesa")
     with tempfile.TemporaryDirectory():
-        e_rate, _ = engine_rate(n, side, 1.0, steps, "wander", "1m")
+        e_rate, _, _ = engine_rate(n, side, 1.0, steps, "wander", "1m")
     print(
         f"   hyosan abm engine (walls, cell lists, sight, bites), same size: {e_rate / 1e6:.2f} M agent-steps/s", end=""
     )

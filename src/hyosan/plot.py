@@ -21,7 +21,7 @@ COLORS = {
 }
 
 
-def plot(ds: xr.Dataset, path: str | Path, title: str | None = None) -> Path:
+def plot(ds: xr.Dataset, path: str | Path, title: str | None = None, xlabel: str = "time (days)") -> Path:
     """Write a PNG of every compartment over time."""
     import matplotlib
 
@@ -42,7 +42,7 @@ def plot(ds: xr.Dataset, path: str | Path, title: str | None = None) -> Path:
             ax.plot(t, q[2], color=color, lw=1.8, label=label)
         else:
             ax.plot(t, v, color=color, lw=1.8, label=label)
-    ax.set_xlabel("time (days)")
+    ax.set_xlabel(xlabel)
     ax.set_ylabel("count")
     ens = f", {ds.sizes['replicate']} replicates (median, 50% and 90% bands)" if "replicate" in ds.dims else ""
     ax.set_title(title or f"{ds.attrs.get('model', '')} — {ds.attrs.get('engine', '')}{ens}")

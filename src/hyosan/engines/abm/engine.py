@@ -1,0 +1,303 @@
+"""Running a scenario on the agent engine and turning the run into the common result schema.
+
+The time loop is in Python and hands chunks of steps to :func:`kernels.advance`; it stops at
+report times, animation frames and the scenario's change points (alarm, noise start and end),
+where it counts states, records frames and recomputes distance fields.
+
+Reproducibility: replicate ``r`` uses child ``r`` of ``SeedSequence(seed)``: a numpy Generator for
+the placement, a 64-bit state for the kernels' xorshift64* stream and a 32-bit seed for Numba's
+generator (incubation delays). A replicate is one process and one thread, so results do not depend
+on the number of workers; the kernel also returns after any step that changed doors, so they do not
+depend on how the run is chunked (pictures on or off) either.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time as _time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import xarray as xr
+
+from hyosan import __version__
+from hyosan.engines.abm import kernels as K
+from hyosan.engines.abm.agents import Agents, place
+from hyosan.results import make_dataset
+from hyosan.scenario import STATE_NAMES, STATES, Scenario
+from hyosan.world.fields import distance_field, next_cells
+from hyosan.world.map import EXIT, WALL, FloorPlan
+
+
+@dataclass
+class Run:
+    """What one replicate produced: counts per state at ``times`` (seconds), events, frames, agents."""
+
+    times: np.ndarray
+    counts: np.ndarray
+    events: dict[str, np.ndarray]
+    agents: Agents
+    door_state: np.ndarray
+    frames: list[tuple[float, np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
+    frame_doors: list[np.ndarray] = field(default_factory=list)
+    elapsed_s: float = 0.0
+    steps: int = 0
+    kernel_s: float = 0.0
+
+
+class World:
+    """The kernel's view of a scenario's world: grids, door states, fields for humans and noise."""
+
+    def __init__(self, sc: Scenario) -> None:
+        w = sc.world
+        self.sc = sc
+        self.grid = w.kind.astype(np.uint8)
+        self.door_state = sc.door_state.copy()
+        order = np.argsort(w.door_id.ravel(), kind="stable")
+        flat_ids = w.door_id.ravel()[order]
+        self.door_cells = order[flat_ids >= 0].astype(np.int64)
+        self.door_cell_ptr = np.searchsorted(flat_ids[flat_ids >= 0], np.arange(w.n_doors + 1)).astype(np.int64)
+        self.block = blocking(w, self.door_state)
+        self.exit_id = w.exit_id.astype(np.int16)
+        self.light = sc.light
+        self.room = np.full(w.shape, -1, dtype=np.int8)
+        ptr, doors = [0], []
+        for i, z in enumerate(sc.safe_rooms):
+            self.room[w.zones[z]] = i
+            doors += w.zone_doors(z)
+            ptr.append(len(doors))
+        self.room_door_ptr = np.array(ptr, dtype=np.int32)
+        self.room_door_list = np.array(doors, dtype=np.int32)
+        self.human_fields()
+        self.noise_next = np.zeros((*w.shape, 2), dtype=np.int8)
+        self.noise_val = np.full(w.shape, np.inf, dtype=np.float32)
+        self.noise_on = False
+
+    def human_fields(self) -> None:
+        """Distances to the nearest exit (goal 0) and the nearest safe room (goal 1), for humans."""
+        w = self.sc.world
+        walk = w.walkable(self.door_state, blocking=(1, 2))
+        rooms = self.room >= 0
+        self.hdist = np.stack([distance_field(walk, w.kind == EXIT), distance_field(walk, rooms)])
+        self.hnext = np.stack([next_cells(d, walk) for d in self.hdist])
+
+    def set_doors(self, zone: str, state: str) -> list[int]:
+        """Open, shut or barricade every door of ``zone``; call :meth:`refresh` (or return True from a hook)."""
+        codes = {"open": K.OPEN, "shut": K.SHUT, "barricaded": K.BARRICADED}
+        doors = self.sc.world.zone_doors(zone)
+        self.door_state[doors] = codes[state]
+        return doors
+
+    def refresh(self, t: float) -> None:
+        """Recompute what depends on door states: blocking, human fields, the noise field."""
+        self.block[:] = blocking(self.sc.world, self.door_state)
+        self.human_fields()
+        self.noise_field(t)
+
+    def noise_field(self, t: float) -> None:
+        """Zombie-passable distance to the active noises, minus their radii (negative: heard)."""
+        w = self.sc.world
+        active = [n for n in self.sc.noises if n.start <= t < n.start + n.length]
+        self.noise_on = bool(active)
+        if not active:
+            return
+        walk = w.walkable(self.door_state, blocking=(1, 2))
+        val = np.full(w.shape, np.inf, dtype=np.float32)
+        for n in active:
+            val = np.minimum(val, distance_field(walk, n.cells) - n.radius / w.scale)
+        self.noise_val = val
+        self.noise_next = next_cells(val, walk)
+
+
+def blocking(plan: FloorPlan, door_state: np.ndarray) -> np.ndarray:
+    """Per cell: bit 1 blocks humans, bit 2 blocks zombies, bit 4 blocks sight: walls, shut and barricaded doors.
+
+    The bits are separate so that one-sided obstacles can come later (e.g. doors only soldiers open).
+    """
+    block = np.where(plan.kind == WALL, K.BLOCKS_HUMANS | K.BLOCKS_ZOMBIES | K.OPAQUE, 0).astype(np.uint8)
+    if plan.n_doors:
+        state = np.asarray(door_state)[np.maximum(plan.door_id, 0)]
+        doors = plan.door_id >= 0
+        block[doors & (state != K.OPEN)] = K.BLOCKS_HUMANS | K.BLOCKS_ZOMBIES | K.OPAQUE
+    return block
+
+
+def parameters(sc: Scenario) -> np.ndarray:
+    """The kernel parameter vector: per-step probabilities, speeds in cells per step, sight in cells."""
+    dt, m = sc.step, sc.world.scale
+    P = np.zeros(K.NPARAM)
+    sights = [sc.zombie.sight, sc.contact_radius, *(k.sight for k in sc.kinds)]
+    P[K.P_B] = max(2.0, np.ceil(max(sights) / m))
+    lam_b = _hazard(sc.bite_probability)
+    lam_k = _hazard(sc.kill_probability)
+    total = lam_b + lam_k
+    p_any = 1.0 - np.exp(-total * dt) if total > 0 else 0.0
+    if np.isinf(total):
+        p_any = 1.0
+    P[K.P_BITE] = p_any * (lam_b / total if np.isfinite(total) and total > 0 else float(np.isinf(lam_b)))
+    P[K.P_KILL] = p_any * (lam_k / total if np.isfinite(total) and total > 0 else float(np.isinf(lam_k)))
+    P[K.P_HBITE] = 1.0 - np.exp(-_hazard(sc.humbie_bite_probability) * dt)
+    P[K.P_RC] = sc.contact_radius / m
+    P[K.P_ZWALK] = sc.zombie.speed * dt / m
+    P[K.P_ZRUN] = sc.zombie.run_speed * dt / m
+    P[K.P_ZSIGHT] = sc.zombie.sight / m
+    P[K.P_HWALK] = sc.humbie.speed * dt / m
+    P[K.P_HUMBIE] = sc.humbie_fraction
+    P[K.P_INC_KIND], P[K.P_INC1], P[K.P_INC2] = sc.incubation
+    P[K.P_HIDE_SPEED] = 0.3
+    P[K.P_BARRICADE] = sc.barricade_fraction
+    P[K.P_TURN_SD] = 0.5 * np.sqrt(dt)
+    P[K.P_HBEH] = sc.human_behaviour
+    P[K.P_ZBEH] = sc.zombie_behaviour
+    P[K.P_ALARM] = sc.alarm
+    return P
+
+
+def _hazard(p_per_second: float) -> float:
+    return np.inf if p_per_second >= 1 else -np.log1p(-p_per_second)
+
+
+Hook = Callable[[float, Agents, "World"], bool]
+
+
+def simulate_once(
+    sc: Scenario,
+    seed: np.random.SeedSequence,
+    frames: bool = False,
+    agents: Agents | None = None,
+    hooks: Sequence[Hook] = (),
+) -> Run:
+    """One replicate of ``sc``; ``agents`` replaces the random placement (for tests).
+
+    ``hooks`` (the door for interventions) are called at every report time as ``hook(t_seconds, agents,
+    world)``; one may change ``world`` (e.g. :meth:`World.set_doors`) or the agents, and returns True
+    when it changed doors, so that blocking and distance fields are recomputed before the next step.
+    """
+    start = _time.perf_counter()
+    rng = np.random.default_rng(seed)
+    state = seed.generate_state(2, np.uint64)
+    K.seed(int(state[0] % 2**32))
+    rs = np.array([state[1] | np.uint64(1)], dtype=np.uint64)
+    a = agents.copy() if agents is not None else place(sc, rng)
+    w = World(sc)
+    P = parameters(sc)
+    kinds = sc.kinds
+    kwalk = np.array([k.speed * sc.step / sc.world.scale for k in kinds])
+    krun = np.array([k.run_speed * sc.step / sc.world.scale for k in kinds])
+    ksight = np.array([k.sight / sc.world.scale for k in kinds])
+    h, wd = sc.world.shape
+    B = P[K.P_B]
+    head_prey = np.full((int(h // B) + 1, int(wd // B) + 1), -1, np.int32)
+    head_zomb = head_prey.copy()
+    nxt = np.full(len(a), -1, np.int32)
+    x0, y0 = a.x.copy(), a.y.copy()
+    cap = 2 * len(a) + w.door_state.size + 8 + max(4096, len(a) // 8)
+    buf = {
+        "t": np.zeros(cap, np.float32),
+        "kind": np.zeros(cap, np.int8),
+        "agent": np.zeros(cap, np.int32),
+        "x": np.zeros(cap, np.float32),
+        "y": np.zeros(cap, np.float32),
+        "aux": np.zeros(cap, np.int32),
+    }
+    chunks: list[dict[str, np.ndarray]] = []
+    dt = sc.step
+    total = round(sc.horizon / dt)
+    report = max(1, round(sc.report / dt))
+    frame_every = max(1, round(sc.animation_every / dt))
+    frame_until = round(sc.animation_until / dt)
+    marks = {total, *range(0, total, report)}
+    if frames:
+        marks |= set(range(0, min(total, frame_until) + 1, frame_every))
+    changes = {round(sc.alarm / dt)}
+    for n in sc.noises:
+        changes |= {round(n.start / dt), round((n.start + n.length) / dt)}
+    changes = {c for c in changes if 0 < c < total}
+    stops = sorted((marks | changes | {0}) - {-1})
+    times, counts, shots, doors = [], [], [], []
+    step = 0
+    w.noise_field(0.0)
+    kernel_s = 0.0
+    for stop in stops:
+        while step < stop:
+            tick = _time.perf_counter()
+            done, n_ev, doors_changed = K.advance(
+                step * dt, dt, stop - step,
+                a.x, a.y, a.heading, a.state, a.kind, a.goal, a.alert, a.hidden, a.fate, a.turn_at,
+                w.grid, w.block, w.door_state, w.door_cell_ptr, w.door_cells, w.exit_id, w.room, w.light,
+                w.hnext, w.hdist, w.noise_next, w.noise_val, w.noise_on,
+                w.room_door_ptr, w.room_door_list, kwalk, krun, ksight, P,
+                head_prey, head_zomb, nxt, x0, y0,
+                buf["t"], buf["kind"], buf["agent"], buf["x"], buf["y"], buf["aux"], 0, rs,
+            )  # fmt: skip
+            kernel_s += _time.perf_counter() - tick
+            if n_ev:
+                chunks.append({k: v[:n_ev].copy() for k, v in buf.items()})
+            if doors_changed:
+                w.human_fields()
+                if w.noise_on:
+                    w.noise_field(step * dt)
+            step += done
+        if stop % report == 0 and any([hook(stop * dt, a, w) for hook in hooks]):
+            w.refresh(stop * dt)
+        if stop in changes:
+            w.noise_field(stop * dt)
+        if stop in marks:
+            if stop % report == 0 or stop == total:
+                times.append(stop * dt)
+                counts.append(np.bincount(a.state, minlength=6)[:6])
+            if frames and stop % frame_every == 0 and stop <= frame_until:
+                shots.append((stop * dt, a.x.copy(), a.y.copy(), a.state.copy()))
+                doors.append(w.door_state.copy())
+    events = {k: np.concatenate([c[k] for c in chunks]) if chunks else v[:0].copy() for k, v in buf.items()}
+    elapsed = _time.perf_counter() - start
+    return Run(np.array(times), np.array(counts), events, a, w.door_state, shots, doors, elapsed, total, kernel_s)
+
+
+def _replicate(args: tuple[Scenario, np.random.SeedSequence, bool]) -> Run:
+    sc, ss, frames = args
+    return simulate_once(sc, ss, frames)
+
+
+def run_scenario(
+    sc: Scenario,
+    *,
+    seed: int = 0,
+    replicates: int = 1,
+    workers: int | None = None,
+    frames: bool = True,
+) -> tuple[xr.Dataset, list[Run]]:
+    """Run ``replicates`` independent replicates; frames are kept for replicate 0 only."""
+    start = _time.perf_counter()
+    children = np.random.SeedSequence(seed).spawn(replicates)
+    jobs = [(sc, ss, frames and r == 0) for r, ss in enumerate(children)]
+    if replicates > 1 and (workers or 1) > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=min(workers, replicates)) as pool:
+            runs = list(pool.map(_replicate, jobs))
+    else:
+        runs = [_replicate(j) for j in jobs]
+    days = runs[0].times / 86400.0
+    values = np.stack([r.counts for r in runs]).astype(float)
+    attrs = {
+        "hyosan_version": __version__,
+        "engine": "abm",
+        "model": sc.name,
+        "scenario": sc.name,
+        "model_digest": hashlib.sha256(json.dumps(sc.raw, sort_keys=True, default=str).encode()).hexdigest()[:16],
+        "seed": seed,
+        "time_unit": "days",
+        "step_s": sc.step,
+        "agents": sc.n_agents,
+        "states": STATE_NAMES,
+        "elapsed_s": _time.perf_counter() - start,
+    }
+    if replicates > 1:
+        attrs |= {"replicates": replicates, "workers": workers or 1}
+        ds = make_dataset(days, values, STATES, attrs, ensemble=True)
+    else:
+        ds = make_dataset(days, values[0], STATES, attrs)
+    return ds, runs

@@ -1,0 +1,420 @@
+"""Numba step kernels of the agent engine.
+
+One call advances every agent ``nsteps`` time steps. Each step: the bitten whose delay is over
+turn; cell lists (bins of side ``B`` cells, one list of prey — healthy and bitten — and one of
+zombies) are rebuilt; then every agent, in index order, senses (line of sight by Bresenham over
+the grid; walls, shut and barricaded doors block it) and touches (bites, kills) others as they
+were at the start of the step (a synchronous update: ``x0``, ``y0``), then moves in
+sub-steps of at most one cell per axis (so none skips a wall) with axis-separated collision, so no
+agent ever stands on a wall or a closed door.
+
+Randomness: the hot draws (turning, contacts, barricades) come from a per-run xorshift64* stream
+``rs`` passed in (:func:`urand`); incubation delays from Numba's generator, seeded once per run by
+:func:`seed`. A run is single-threaded, so the same seed gives the same run.
+
+Positions are in cells (x = column, y = row, cell centres at +0.5); times in seconds.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+S, E, Z, H, D, X = 0, 1, 2, 3, 4, 5
+WALL, DOOR, EXIT = 1, 2, 3
+OPEN, SHUT, BARRICADED = 0, 1, 2
+BLOCKS_HUMANS, BLOCKS_ZOMBIES, OPAQUE = 1, 2, 4
+SQRT12 = np.sqrt(12.0)
+BITE, TURN, HUMBIE, KILL, ESCAPE, HIDE, BARRICADE = 0, 1, 2, 3, 4, 5, 6
+EVENT_NAMES = ("bite", "turn", "humbie", "kill", "escape", "hide", "barricade")
+
+# indices into the parameter vector P
+P_B, P_BITE, P_KILL, P_HBITE, P_RC, P_ZWALK, P_ZRUN, P_ZSIGHT, P_HWALK = 0, 1, 2, 3, 4, 5, 6, 7, 8
+P_HUMBIE, P_INC_KIND, P_INC1, P_INC2, P_HIDE_SPEED, P_BARRICADE, P_TURN_SD, P_HBEH, P_ZBEH, P_ALARM = range(9, 19)
+NPARAM = 19
+
+
+@njit(cache=True, error_model="numpy")
+def seed(value: int) -> None:
+    """Seed Numba's generator for this process (one run at a time per process)."""
+    np.random.seed(value)
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def urand(rs):
+    """Uniform [0, 1) from the run's xorshift64* stream ``rs`` (a one-element uint64 array)."""
+    v = rs[0]
+    v ^= v >> np.uint64(12)
+    v ^= v << np.uint64(25)
+    v ^= v >> np.uint64(27)
+    rs[0] = v
+    return (v * np.uint64(2685821657736338717) >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def passable(r, c, zombie, hroom, block, room):
+    """May a zombie (or a human, confined to safe room ``hroom`` when >= 0) stand on cell (r, c)?"""
+    if r < 0 or c < 0 or r >= block.shape[0] or c >= block.shape[1]:
+        return False
+    if block[r, c] & (BLOCKS_ZOMBIES if zombie else BLOCKS_HUMANS):
+        return False
+    if hroom >= 0 and room[r, c] != hroom:
+        return False
+    return True
+
+
+@njit(cache=True, error_model="numpy")
+def sees(x0, y0, x1, y1, block):
+    """Line of sight between two points: no wall or closed door on the Bresenham cell line."""
+    c0, r0, c1, r1 = int(x0), int(y0), int(x1), int(y1)
+    dc = abs(c1 - c0)
+    dr = -abs(r1 - r0)
+    sc = 1 if c0 < c1 else -1
+    sr = 1 if r0 < r1 else -1
+    err = dc + dr
+    while True:
+        if block[r0, c0] & OPAQUE:
+            return False
+        if c0 == c1 and r0 == r1:
+            return True
+        e2 = 2 * err
+        if e2 >= dr:
+            err += dr
+            c0 += sc
+        if e2 <= dc:
+            err += dc
+            r0 += sr
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def move(i, dx, dy, dist, zombie, hroom, x, y, block, room, reflect=False):
+    """Move agent i by ``dist`` cells along the unit vector (dx, dy) in sub-steps of at most one cell, one axis at a
+    time; returns 1 if a wall stopped the x motion, 2 the y motion, 3 both, 0 neither."""
+    n = max(1, int(np.ceil(dist)))
+    sx = dx * dist / n
+    sy = dy * dist / n
+    blocked = 0
+    for _ in range(n):
+        nx = x[i] + sx
+        if passable(int(y[i]), int(nx), zombie, hroom, block, room):
+            x[i] = nx
+        else:
+            blocked |= 1
+            if reflect:
+                sx = -sx
+        ny = y[i] + sy
+        if passable(int(ny), int(x[i]), zombie, hroom, block, room):
+            y[i] = ny
+        else:
+            blocked |= 2
+            if reflect:
+                sy = -sy
+    return blocked
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def wander(i, dist, zombie, hroom, turn_sd, x, y, heading, block, room, rs):
+    """Persistent random walk: the unit heading ``heading[i]`` turns by a uniform angle of s.d. ``turn_sd``
+    per step (rotation by Taylor polynomials, then renormalised); walls reflect it (specular), which keeps
+    a uniform density uniform."""
+    d = turn_sd * SQRT12 * (urand(rs) - 0.5)
+    d2 = d * d
+    cd = 1.0 - d2 * (0.5 - d2 / 24.0)
+    sd = d * (1.0 - d2 * (1.0 / 6.0 - d2 / 120.0))
+    c = heading[i, 0] * cd - heading[i, 1] * sd
+    s = heading[i, 0] * sd + heading[i, 1] * cd
+    norm = 1.0 / np.sqrt(c * c + s * s)
+    c *= norm
+    s *= norm
+    blocked = move(i, c, s, dist, zombie, hroom, x, y, block, room, True)
+    heading[i, 0] = -c if blocked & 1 else c
+    heading[i, 1] = -s if blocked & 2 else s
+
+
+@njit(cache=True, error_model="numpy")
+def incubation(P):
+    kind = int(P[P_INC_KIND])
+    if kind == 0:
+        return P[P_INC1]
+    if kind == 1:
+        return np.random.exponential(P[P_INC1])
+    if kind == 2:
+        return P[P_INC1] * np.exp(P[P_INC2] * np.random.standard_normal())
+    return np.random.gamma(P[P_INC2], P[P_INC1] / P[P_INC2])
+
+
+@njit(cache=True, error_model="numpy")
+def log(ev_t, ev_kind, ev_agent, ev_x, ev_y, ev_aux, n_ev, t, kind, agent, xx, yy, aux):
+    ev_t[n_ev] = t
+    ev_kind[n_ev] = kind
+    ev_agent[n_ev] = agent
+    ev_x[n_ev] = xx
+    ev_y[n_ev] = yy
+    ev_aux[n_ev] = aux
+    return n_ev + 1
+
+
+@njit(cache=True, error_model="numpy")
+def advance(
+    t0, dt, nsteps,
+    x, y, heading, state, kind, goal, alert, hidden, fate, turn_at,
+    grid, block, door_state, door_cell_ptr, door_cells, exit_id, room, light, hnext, hdist,
+    noise_next, noise_val, noise_on,
+    room_door_ptr, room_door_list, kwalk, krun, ksight, P,
+    head_prey, head_zomb, nxt, x0, y0,
+    ev_t, ev_kind, ev_agent, ev_x, ev_y, ev_aux, n_ev, rs,
+):  # fmt: skip
+    """Advance ``nsteps`` steps of ``dt`` seconds from ``t0``; returns (steps done, events, doors changed).
+
+    Stops early when the event buffer could overflow in the next step (an agent logs at most two events
+    a step, plus one per barricaded door), and right after a step in which
+    doors changed (so the caller recomputes distance fields before the next step, whatever the chunking).
+    """
+    n = x.size
+    B = P[P_B]
+    nbr = head_prey.shape[0]
+    nbc = head_prey.shape[1]
+    rc2 = P[P_RC] * P[P_RC]
+    doors_changed = False
+    for s in range(nsteps):
+        if ev_t.size - n_ev < 2 * n + door_state.size + 8:
+            return s, n_ev, doors_changed
+        t = t0 + s * dt
+        alarm = t >= P[P_ALARM]
+        head_prey[:] = -1
+        head_zomb[:] = -1
+        for i in range(n - 1, -1, -1):
+            st = state[i]
+            if st == E and turn_at[i] <= t:
+                st = H if fate[i] else Z
+                state[i] = st
+                n_ev = log(
+                    ev_t, ev_kind, ev_agent, ev_x, ev_y, ev_aux, n_ev, t, HUMBIE if st == H else TURN, i, x[i], y[i], -1
+                )
+                hidden[i] = -1
+            x0[i] = x[i]
+            y0[i] = y[i]
+            if st == S or st == E:
+                br = min(int(y[i] / B), nbr - 1)
+                bc = min(int(x[i] / B), nbc - 1)
+                nxt[i] = head_prey[br, bc]
+                head_prey[br, bc] = i
+            elif st == Z:
+                br = min(int(y[i] / B), nbr - 1)
+                bc = min(int(x[i] / B), nbc - 1)
+                nxt[i] = head_zomb[br, bc]
+                head_zomb[br, bc] = i
+        for i in range(n):
+            st = state[i]
+            if st == D or st == X:
+                continue
+            xi = x[i]
+            yi = y[i]
+            if st == Z or st == H:
+                br = min(int(yi / B), nbr - 1)
+                bc = min(int(xi / B), nbc - 1)
+                zombie = st == Z
+                best = -1
+                bd2 = np.inf
+                reach = P[P_ZSIGHT] if zombie else 0.0
+                for rr in range(max(br - 1, 0), min(br + 2, nbr)):
+                    for cc in range(max(bc - 1, 0), min(bc + 2, nbc)):
+                        j = head_prey[rr, cc]
+                        while j >= 0:
+                            ddx = x0[j] - xi
+                            ddy = y0[j] - yi
+                            d2 = ddx * ddx + ddy * ddy
+                            if d2 <= rc2 and sees(xi, yi, x0[j], y0[j], block):
+                                u = urand(rs)
+                                pb = P[P_BITE] if zombie else P[P_HBITE]
+                                if u < pb:
+                                    if state[j] == S:
+                                        state[j] = E
+                                        turn_at[j] = t + incubation(P)
+                                        fate[j] = urand(rs) < P[P_HUMBIE]
+                                        alert[j] = True
+                                        n_ev = log(
+                                            ev_t,
+                                            ev_kind,
+                                            ev_agent,
+                                            ev_x,
+                                            ev_y,
+                                            ev_aux,
+                                            n_ev,
+                                            t,
+                                            BITE,
+                                            j,
+                                            x0[j],
+                                            y0[j],
+                                            i,
+                                        )
+                                elif zombie and u < pb + P[P_KILL]:
+                                    state[i] = D
+                                    n_ev = log(ev_t, ev_kind, ev_agent, ev_x, ev_y, ev_aux, n_ev, t, KILL, i, xi, yi, j)
+                                    break
+                            if d2 < bd2:
+                                r_eff = reach * light[int(y0[j]), int(x0[j])]
+                                if d2 <= r_eff * r_eff and sees(xi, yi, x0[j], y0[j], block):
+                                    best = j
+                                    bd2 = d2
+                            j = nxt[j]
+                        if state[i] == D:
+                            break
+                    if state[i] == D:
+                        break
+                if state[i] == D:
+                    continue
+                if not zombie:
+                    _human_move(
+                        i, True, x, y, heading, goal, hidden, block, room, hnext, hdist,
+                        P[P_HWALK], P, rs,
+                    )  # fmt: skip
+                elif P[P_ZBEH] == 2:
+                    pass
+                elif best >= 0 and P[P_ZBEH] == 0:
+                    d = np.sqrt(bd2)
+                    if d > 1e-6:
+                        move(i, (x0[best] - xi) / d, (y0[best] - yi) / d, min(P[P_ZRUN], d), True, -1,
+                             x, y, block, room)  # fmt: skip
+                elif noise_on and P[P_ZBEH] == 0 and noise_val[int(yi), int(xi)] < 0:
+                    r = int(yi)
+                    c = int(xi)
+                    tx = c + noise_next[r, c, 1] + 0.5 - xi
+                    ty = r + noise_next[r, c, 0] + 0.5 - yi
+                    d = np.sqrt(tx * tx + ty * ty)
+                    if d > 1e-6:
+                        move(i, tx / d, ty / d, min(P[P_ZWALK], d), True, -1, x, y, block, room)
+                else:
+                    wander(i, P[P_ZWALK], True, -1, P[P_TURN_SD], x, y, heading, block, room, rs)
+            else:
+                k = kind[i]
+                if P[P_HBEH] == 2:
+                    continue
+                if P[P_HBEH] == 1:
+                    wander(i, kwalk[k], False, hidden[i], P[P_TURN_SD], x, y, heading, block, room, rs)
+                else:
+                    br = min(int(yi / B), nbr - 1)
+                    bc = min(int(xi / B), nbc - 1)
+                    best = -1
+                    bd2 = np.inf
+                    for rr in range(max(br - 1, 0), min(br + 2, nbr)):
+                        for cc in range(max(bc - 1, 0), min(bc + 2, nbc)):
+                            j = head_zomb[rr, cc]
+                            while j >= 0:
+                                if state[j] == Z:
+                                    ddx = x0[j] - xi
+                                    ddy = y0[j] - yi
+                                    d2 = ddx * ddx + ddy * ddy
+                                    if d2 < bd2:
+                                        r_eff = ksight[k] * light[int(y0[j]), int(x0[j])]
+                                        if d2 <= r_eff * r_eff and sees(xi, yi, x0[j], y0[j], block):
+                                            best = j
+                                            bd2 = d2
+                                j = nxt[j]
+                    if best >= 0:
+                        alert[i] = True
+                        d = np.sqrt(bd2)
+                        ax = (xi - x0[best]) / max(d, 1e-6)
+                        ay = (yi - y0[best]) / max(d, 1e-6)
+                        r = int(yi)
+                        c = int(xi)
+                        g = goal[i]
+                        if hidden[i] < 0 and np.isfinite(hdist[g, r, c]):
+                            gx = c + hnext[g, r, c, 1] + 0.5 - xi
+                            gy = r + hnext[g, r, c, 0] + 0.5 - yi
+                            gd = np.sqrt(gx * gx + gy * gy)
+                            if gd > 1e-6 and gx * ax + gy * ay > -0.3 * gd:
+                                ax += gx / gd
+                                ay += gy / gd
+                        an = np.sqrt(ax * ax + ay * ay)
+                        if an > 1e-6:
+                            move(i, ax / an, ay / an, krun[k], False, hidden[i], x, y, block, room)
+                    elif alert[i] or alarm:
+                        alert[i] = True
+                        _human_move(
+                            i,
+                            False,
+                            x,
+                            y,
+                            heading,
+                            goal,
+                            hidden,
+                            block,
+                            room,
+                            hnext,
+                            hdist,
+                            kwalk[k],
+                            P,
+                            rs,
+                        )
+            r = int(y[i])
+            c = int(x[i])
+            st = state[i]
+            if st == D or st == Z:
+                continue
+            if grid[r, c] == EXIT and hidden[i] < 0 and (P[P_HBEH] == 0 or st == H):
+                n_ev = log(ev_t, ev_kind, ev_agent, ev_x, ev_y, ev_aux, n_ev, t, ESCAPE, i, x[i], y[i], exit_id[r, c])
+                state[i] = X
+            elif hidden[i] < 0 and goal[i] == 1 and room[r, c] >= 0 and st != H and alert[i]:
+                hr = room[r, c]
+                hidden[i] = hr
+                n_ev = log(ev_t, ev_kind, ev_agent, ev_x, ev_y, ev_aux, n_ev, t, HIDE, i, x[i], y[i], hr)
+                if urand(rs) < P[P_BARRICADE]:
+                    for q in range(room_door_ptr[hr], room_door_ptr[hr + 1]):
+                        dd = room_door_list[q]
+                        if door_state[dd] == OPEN:
+                            door_state[dd] = BARRICADED
+                            for cell in door_cells[door_cell_ptr[dd] : door_cell_ptr[dd + 1]]:
+                                block[cell // block.shape[1], cell % block.shape[1]] = (
+                                    BLOCKS_HUMANS | BLOCKS_ZOMBIES | OPAQUE
+                                )
+                            doors_changed = True
+                            n_ev = log(
+                                ev_t, ev_kind, ev_agent, ev_x, ev_y, ev_aux, n_ev, t, BARRICADE, i, x[i], y[i], dd
+                            )
+        if doors_changed:
+            return s + 1, n_ev, True
+    return nsteps, n_ev, False
+
+
+@njit(cache=True, error_model="numpy")
+def _human_move(i, humbie, x, y, heading, goal, hidden, block, room, hnext, hdist, speed, P, rs):
+    """A human (or humbie) not fleeing: hidden ones mill about their room, others follow their goal field."""
+    if hidden[i] >= 0:
+        wander(i, speed * P[P_HIDE_SPEED], False, hidden[i], P[P_TURN_SD], x, y, heading, block, room, rs)
+        return
+    r = int(y[i])
+    c = int(x[i])
+    g = goal[i]
+    if not np.isfinite(hdist[g, r, c]):
+        g = 1 - g
+        if not np.isfinite(hdist[g, r, c]):
+            wander(i, speed, False, -1, P[P_TURN_SD], x, y, heading, block, room, rs)
+            return
+        goal[i] = g
+    tx = c + hnext[g, r, c, 1] + 0.5 - x[i]
+    ty = r + hnext[g, r, c, 0] + 0.5 - y[i]
+    d = np.sqrt(tx * tx + ty * ty)
+    if d > 1e-6:
+        move(i, tx / d, ty / d, min(speed, d + 0.5), False, -1, x, y, block, room)
+
+
+@njit(cache=True, error_model="numpy")
+def grid_epidemic(cx, cy, infected, width, height, p, nsteps, counts):
+    """The Mesa comparison model: random walk to one of 8 neighbours on a torus, then every
+    infected agent infects each healthy agent in its cell with probability ``p``."""
+    n = cx.size
+    for _ in range(nsteps):
+        counts[:] = 0
+        for i in range(n):
+            k = np.random.randint(0, 8)
+            k = k + 1 if k >= 4 else k
+            cx[i] = (cx[i] + k % 3 - 1) % width
+            cy[i] = (cy[i] + k // 3 - 1) % height
+            if infected[i]:
+                counts[cy[i], cx[i]] += 1
+        for i in range(n):
+            m = counts[cy[i], cx[i]]
+            if not infected[i] and m > 0 and np.random.random() < 1.0 - (1.0 - p) ** m:
+                infected[i] = True
+    return int(infected.sum())

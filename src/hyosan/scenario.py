@@ -1,0 +1,458 @@
+"""Scenario files: a world, its people, the outbreak's parameters, noises and pictures; validated.
+
+Every quantity carries its unit: durations ``"90s"``, ``"2min"``, ``"8h"``, ``"3d"``; lengths
+``"0.6m"``; speeds ``"1.4 m/s"`` or ``"5 km/h"``; probabilities are named ``*_probability`` and are
+per second of contact unless written ``"0.3 per 10s"``; rates ``"2/h"``, ``"0.5/day"``.
+Internally everything is in seconds and metres.
+"""
+
+from __future__ import annotations
+
+import copy
+import fnmatch
+import re
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from hyosan.errors import ScenarioError
+from hyosan.world.map import FloorPlan, load_map
+
+SECONDS = {"ms": 1e-3, "s": 1.0, "sec": 1.0, "min": 60.0, "h": 3600.0, "d": 86400.0, "day": 86400.0, "days": 86400.0}
+METRES = {"m": 1.0, "cm": 0.01, "km": 1000.0}
+HUMAN_BEHAVIOURS = {"escape": 0, "wander": 1, "still": 2}
+ZOMBIE_BEHAVIOURS = {"hunt": 0, "wander": 1, "still": 2}
+INCUBATION = {"fixed": 0, "exponential": 1, "lognormal": 2, "gamma": 3}
+STATES = ("S", "E", "Z", "H", "D", "X")
+STATE_NAMES = {
+    "S": "healthy",
+    "E": "bitten",
+    "Z": "zombie",
+    "H": "humbie",
+    "D": "dead",
+    "X": "escaped",
+}
+_NUM = r"([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)"
+
+
+def duration(raw: Any, where: str) -> float:
+    """Seconds from ``"90s"``, ``"2min"``, ``"8h"``, ``"3d"``."""
+    m = re.fullmatch(_NUM + r"\s*([a-z]+)", str(raw).strip())
+    if not m or m.group(2) not in SECONDS or isinstance(raw, (int, float)):
+        raise ScenarioError(f"{where}: {raw!r} is not a duration; write a number and a unit: '90s', '2min', '8h', '3d'")
+    value = float(m.group(1)) * SECONDS[m.group(2)]
+    if value < 0:
+        raise ScenarioError(f"{where}: {raw!r} is negative; a duration is >= 0")
+    return value
+
+
+def length(raw: Any, where: str) -> float:
+    """Metres from ``"0.6m"``, ``"20 m"``, ``"50cm"``."""
+    m = re.fullmatch(_NUM + r"\s*([a-z]+)", str(raw).strip())
+    if not m or m.group(2) not in METRES or isinstance(raw, (int, float)):
+        raise ScenarioError(f"{where}: {raw!r} is not a length; write a number and a unit: '0.6m', '20m', '50cm'")
+    value = float(m.group(1)) * METRES[m.group(2)]
+    if value < 0:
+        raise ScenarioError(f"{where}: {raw!r} is negative; a length is >= 0")
+    return value
+
+
+def speed(raw: Any, where: str) -> float:
+    """Metres per second from ``"1.4 m/s"`` or ``"5 km/h"``."""
+    m = re.fullmatch(_NUM + r"\s*([a-z]+)\s*/\s*([a-z]+)", str(raw).strip())
+    if not m or m.group(2) not in METRES or m.group(3) not in SECONDS or isinstance(raw, (int, float)):
+        raise ScenarioError(f"{where}: {raw!r} is not a speed; write e.g. '1.4 m/s' or '5 km/h'")
+    value = float(m.group(1)) * METRES[m.group(2)] / SECONDS[m.group(3)]
+    if value < 0:
+        raise ScenarioError(f"{where}: {raw!r} is negative; a speed is >= 0")
+    return value
+
+
+def probability(raw: Any, where: str) -> float:
+    """A probability per second: ``0.5`` (per second) or ``"0.3 per 10s"`` (converted to per second)."""
+    if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+        p, span = float(raw), 1.0
+    else:
+        m = re.fullmatch(_NUM + r"\s+per\s+(.+)", str(raw).strip())
+        if not m:
+            raise ScenarioError(f"{where}: {raw!r} is not a probability; write 0.5 (per second) or '0.3 per 10s'")
+        p, span = float(m.group(1)), duration(m.group(2), where)
+    if not 0 <= p <= 1 or span <= 0:
+        raise ScenarioError(f"{where}: {raw!r}: a probability lies in [0, 1] over a positive duration")
+    return 1.0 - (1.0 - p) ** (1.0 / span) if p < 1 else 1.0
+
+
+def fraction(raw: Any, where: str) -> float:
+    """A plain probability (no time unit) in [0, 1]."""
+    if not isinstance(raw, (int, float)) or isinstance(raw, bool) or not 0 <= raw <= 1:
+        raise ScenarioError(f"{where}: {raw!r} must be a probability between 0 and 1")
+    return float(raw)
+
+
+@dataclass
+class Kind:
+    """Per-kind movement and senses (metres, metres per second)."""
+
+    name: str
+    speed: float
+    run_speed: float
+    sight: float
+
+
+@dataclass
+class Group:
+    """People placed at the start: ``count`` of ``kind`` spread over the walkable cells of ``cells``."""
+
+    kind: int
+    count: int
+    state: int
+    cells: np.ndarray
+    where: str
+
+
+@dataclass
+class Noise:
+    """A sound attracting zombies within ``radius`` (path metres) from ``start`` for ``length`` seconds."""
+
+    what: str
+    start: float
+    length: float
+    radius: float
+    cells: np.ndarray
+
+
+@dataclass
+class Scenario:
+    """A validated scenario; quantities in seconds and metres."""
+
+    name: str
+    title: str
+    source: str
+    raw: dict[str, Any]
+    world: FloorPlan
+    step: float
+    horizon: float
+    report: float
+    alarm: float
+    kinds: list[Kind]
+    zombie: Kind
+    humbie: Kind
+    groups: list[Group]
+    human_behaviour: int
+    zombie_behaviour: int
+    contact_radius: float
+    bite_probability: float
+    kill_probability: float
+    humbie_fraction: float
+    humbie_bite_probability: float
+    incubation: tuple[int, float, float]
+    safe_rooms: list[str]
+    hide_fraction: float
+    barricade_fraction: float
+    light: np.ndarray
+    noises: list[Noise]
+    door_state: np.ndarray
+    animation_every: float
+    animation_until: float
+    animation_scale: int
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def n_agents(self) -> int:
+        return sum(g.count for g in self.groups)
+
+
+def shipped() -> list[str]:
+    """Names of the scenarios shipped with hyosan."""
+    return sorted(e.name[:-5] for e in resources.files("hyosan.scenarios").iterdir() if e.name.endswith(".yaml"))
+
+
+def scenario_text(target: str | Path) -> tuple[str, str, Path | None]:
+    """(text, source name, folder for relative paths) of a shipped scenario or a YAML file."""
+    path = Path(str(target))
+    if path.suffix in (".yaml", ".yml"):
+        if not path.is_file():
+            raise ScenarioError(f"{target}: no such scenario file")
+        return path.read_text(), str(path), path.parent
+    entry = resources.files("hyosan.scenarios") / f"{target}.yaml"
+    if not entry.is_file():
+        raise ScenarioError(f"unknown scenario '{target}'; shipped: {', '.join(shipped())}")
+    return entry.read_text(), f"{target}.yaml", None
+
+
+def load_scenario(target: str | Path, values: dict[str, Any] | None = None) -> Scenario:
+    """Read, override (``values``: dotted keys such as ``infection.bite_probability``) and validate."""
+    from hyosan.model.load import read_yaml
+
+    text, source, folder = scenario_text(target)
+    data, lines = read_yaml(text, source)
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{source}:1: a scenario is a YAML mapping with map, time, population, ...")
+    data = copy.deepcopy(data)
+    for key, value in (values or {}).items():
+        _override(data, key, value, source)
+    return parse_scenario(data, source, lines, folder)
+
+
+def _override(data: dict, key: str, value: Any, source: str) -> None:
+    import yaml
+
+    parts = key.split(".")
+    node = data
+    for p in parts[:-1]:
+        if not isinstance(node.get(p), dict):
+            raise ScenarioError(
+                f"--set {key}: {source} has no section '{p}'; e.g. --set infection.bite_probability=0.3"
+            )
+        node = node[p]
+    if parts[-1] not in node:
+        raise ScenarioError(f"--set {key}: {source} has no field '{key}'; keys here: {', '.join(map(str, node))}")
+    node[parts[-1]] = yaml.safe_load(value) if isinstance(value, str) else value
+
+
+KNOWN = {
+    "name", "title", "description", "map", "time", "kinds", "zombie", "humbie", "population", "patient_zero",
+    "behaviour", "infection", "safe_rooms", "hide_fraction", "barricade_fraction", "light", "noise", "doors",
+    "animation",
+}  # fmt: skip
+
+
+def parse_scenario(data: dict[str, Any], source: str, lines: dict[tuple, int], folder: Path | None) -> Scenario:
+    """Validate a scenario mapping; every error names ``source``, the line and the fix."""
+
+    def at(*key: Any) -> str:
+        for n in range(len(key), -1, -1):
+            if key[:n] in lines:
+                return f"{source}:{lines[key[:n]]} ({'.'.join(map(str, key))})" if key else f"{source}"
+        return source
+
+    def need(section: dict, key: str, *path: Any) -> Any:
+        if key not in section:
+            raise ScenarioError(f"{at(*path)}: missing '{key}' in {'.'.join(map(str, path)) or 'the scenario'}")
+        return section[key]
+
+    def section(key: str) -> dict:
+        value = data.get(key) or {}
+        if not isinstance(value, dict):
+            raise ScenarioError(f"{at(key)}: '{key}' must be a mapping of fields")
+        return value
+
+    for key in data:
+        if key not in KNOWN:
+            raise ScenarioError(f"{at(key)}: unknown field '{key}'; known: {', '.join(sorted(KNOWN))}")
+    world = load_map(need(data, "map"), folder)
+    time = section("time")
+    step = duration(need(time, "step", "time"), at("time", "step"))
+    horizon = duration(need(time, "horizon", "time"), at("time", "horizon"))
+    report = duration(time.get("report", "1min"), at("time", "report"))
+    alarm = duration(time.get("alarm", "0s"), at("time", "alarm"))
+    for key in time:
+        if key not in ("step", "horizon", "report", "alarm"):
+            raise ScenarioError(f"{at('time', key)}: unknown field '{key}'; time has step, horizon, report, alarm")
+    if not 0 < step <= 60:
+        raise ScenarioError(f"{at('time', 'step')}: the step must be between 0 and 60 seconds, e.g. '1s'")
+    if horizon < step or report < step:
+        raise ScenarioError(f"{at('time')}: the horizon and report interval must be at least one step")
+
+    def kind(name: str, raw: Any, where: tuple) -> Kind:
+        if not isinstance(raw, dict):
+            raise ScenarioError(f"{at(*where)}: kind '{name}' needs speed, run_speed and sight")
+        for k in raw:
+            if k not in ("speed", "run_speed", "sight"):
+                raise ScenarioError(f"{at(*where, k)}: unknown field '{k}'; a kind has speed, run_speed, sight")
+        walk = speed(need(raw, "speed", *where), at(*where, "speed"))
+        run = speed(raw.get("run_speed", f"{walk} m/s"), at(*where, "run_speed"))
+        return Kind(name, walk, run, length(need(raw, "sight", *where), at(*where, "sight")))
+
+    kinds_raw = section("kinds")
+    if not kinds_raw:
+        raise ScenarioError(
+            f"{at('kinds')}: give at least one human kind, e.g. student: {{speed: 1.4 m/s, sight: 20m}}"
+        )
+    kinds = [kind(str(k), v, ("kinds", k)) for k, v in kinds_raw.items()]
+    kind_names = [k.name for k in kinds]
+    zombie = kind("zombie", need(data, "zombie"), ("zombie",))
+    humbie = kind("humbie", data.get("humbie") or need(data, "zombie"), ("humbie",))
+
+    def cells_of(entry: dict, where: tuple) -> tuple[np.ndarray, str]:
+        if "zone" in entry:
+            zones = zone_names(entry["zone"], at(*where, "zone"))
+            mask = np.zeros(world.shape, dtype=bool)
+            for z in zones:
+                mask |= world.zones[z]
+            return mask, f"zone {', '.join(zones)}"
+        if "at" in entry:
+            xy = entry["at"]
+            if not (isinstance(xy, list) and len(xy) == 2):
+                raise ScenarioError(f"{at(*where, 'at')}: write at: [x, y] in metres from the map's top-left corner")
+            r, c = world.cell_of(length(f"{xy[0]}m", at(*where, "at")), length(f"{xy[1]}m", at(*where, "at")))
+            h, w = world.shape
+            if not (0 <= r < h and 0 <= c < w) or world.kind[r, c] == 1:
+                raise ScenarioError(
+                    f"{at(*where, 'at')}: {xy} (row {r}, column {c}) is inside a wall or off the map; "
+                    "place it on a floor cell"
+                )
+            mask = np.zeros(world.shape, dtype=bool)
+            mask[r, c] = True
+            return mask, f"point {xy}"
+        raise ScenarioError(f"{at(*where)}: say where: zone: NAME (or a list) or at: [x, y] metres")
+
+    def zone_names(raw: Any, where: str) -> list[str]:
+        out: list[str] = []
+        for pattern in raw if isinstance(raw, list) else [raw]:
+            hits = [z for z in world.zones if fnmatch.fnmatchcase(z, str(pattern))]
+            if not hits:
+                world.zone(str(pattern), where)
+            out += hits
+        return out
+
+    groups: list[Group] = []
+    population = data.get("population") or []
+    if not isinstance(population, list) or not population:
+        raise ScenarioError(f"{at('population')}: population is a list of {{kind, count, zone}} entries")
+    for i, entry in enumerate(population):
+        where = ("population", i)
+        if not isinstance(entry, dict):
+            raise ScenarioError(f"{at(*where)}: each entry is {{kind: NAME, count: N, zone: ZONE}}")
+        k = str(need(entry, "kind", *where))
+        if k not in kind_names:
+            raise ScenarioError(f"{at(*where, 'kind')}: unknown kind '{k}'; kinds: {', '.join(kind_names)}")
+        count = entry.get("count", 1)
+        if not isinstance(count, int) or count < 0:
+            raise ScenarioError(f"{at(*where, 'count')}: count must be a whole number >= 0")
+        state = str(entry.get("state", "healthy"))
+        codes = {v: i for i, v in enumerate(STATE_NAMES.values())} | {s: i for i, s in enumerate(STATES)}
+        if state not in codes or codes[state] in (4, 5):
+            raise ScenarioError(
+                f"{at(*where, 'state')}: unknown or unplaceable state '{state}'; use healthy, bitten, zombie or humbie"
+            )
+        per_zone = entry.get("per_zone")
+        if per_zone is not None:
+            if not isinstance(per_zone, int) or per_zone < 0 or "zone" not in entry:
+                raise ScenarioError(f"{at(*where, 'per_zone')}: per_zone is a whole number >= 0, with zone: PATTERN")
+            for z in zone_names(entry["zone"], at(*where, "zone")):
+                groups.append(Group(kind_names.index(k), per_zone, codes[state], world.zones[z], f"zone {z}"))
+            continue
+        mask, label = cells_of(entry, where)
+        groups.append(Group(kind_names.index(k), count, codes[state], mask, label))
+    pz = data.get("patient_zero")
+    if pz is not None:
+        if not isinstance(pz, dict):
+            raise ScenarioError(f"{at('patient_zero')}: write patient_zero: {{zone: science-lab}} or {{at: [x, y]}}")
+        mask, label = cells_of(pz, ("patient_zero",))
+        n = pz.get("count", 1)
+        if not isinstance(n, int) or n < 1:
+            raise ScenarioError(f"{at('patient_zero', 'count')}: count must be a whole number >= 1")
+        groups.append(Group(0, n, 2, mask, f"patient zero in {label}"))
+
+    beh = section("behaviour")
+    for key in beh:
+        if key not in ("humans", "zombies"):
+            raise ScenarioError(f"{at('behaviour', key)}: unknown field '{key}'; behaviour has humans and zombies")
+    human_b = str(beh.get("humans", "escape"))
+    zombie_b = str(beh.get("zombies", "hunt"))
+    if human_b not in HUMAN_BEHAVIOURS:
+        raise ScenarioError(
+            f"{at('behaviour', 'humans')}: unknown behaviour '{human_b}'; choose {', '.join(HUMAN_BEHAVIOURS)}"
+        )
+    if zombie_b not in ZOMBIE_BEHAVIOURS:
+        raise ScenarioError(
+            f"{at('behaviour', 'zombies')}: unknown behaviour '{zombie_b}'; choose {', '.join(ZOMBIE_BEHAVIOURS)}"
+        )
+
+    inf = section("infection")
+    allowed = {
+        "contact_radius", "bite_probability", "kill_probability", "humbie_fraction", "humbie_bite_probability",
+        "incubation",
+    }  # fmt: skip
+    for key in inf:
+        if key not in allowed:
+            raise ScenarioError(f"{at('infection', key)}: unknown field '{key}'; known: {', '.join(sorted(allowed))}")
+    inc = inf.get("incubation", {"distribution": "fixed", "delay": "0s"})
+    dist = str(inc.get("distribution", "")) if isinstance(inc, dict) else ""
+    if dist not in INCUBATION:
+        raise ScenarioError(f"{at('infection', 'incubation')}: distribution must be one of {', '.join(INCUBATION)}")
+    w = ("infection", "incubation")
+    if dist == "fixed":
+        incubation = (0, duration(need(inc, "delay", *w), at(*w, "delay")), 0.0)
+    elif dist == "exponential":
+        incubation = (1, duration(need(inc, "mean", *w), at(*w, "mean")), 0.0)
+    elif dist == "lognormal":
+        incubation = (2, duration(need(inc, "median", *w), at(*w, "median")), float(need(inc, "sigma", *w)))
+    else:
+        incubation = (3, duration(need(inc, "mean", *w), at(*w, "mean")), float(need(inc, "shape", *w)))
+
+    safe = [str(z) for z in (data.get("safe_rooms") or [])]
+    for z in safe:
+        world.zone(z, at("safe_rooms"))
+    light = np.full(world.shape, 1.0, dtype=np.float32)
+    light_raw = section("light")
+    light[:] = fraction(light_raw.get("default", 1.0), at("light", "default"))
+    for z, v in (light_raw.get("zones") or {}).items():
+        light[world.zone(str(z), at("light", "zones", z))] = fraction(v, at("light", "zones", z))
+
+    noises: list[Noise] = []
+    for i, n in enumerate(data.get("noise") or []):
+        where = ("noise", i)
+        mask, label = cells_of(n, where)
+        noises.append(
+            Noise(
+                str(n.get("what", label)),
+                duration(need(n, "start", *where), at(*where, "start")),
+                duration(n.get("length", "1min"), at(*where, "length")),
+                length(need(n, "radius", *where), at(*where, "radius")),
+                mask,
+            )
+        )
+    door_state = np.zeros(world.n_doors, dtype=np.int8)
+    doors = section("doors")
+    for state_name, code in (("shut", 1), ("barricaded", 2)):
+        for z in doors.get(state_name) or []:
+            door_state[world.zone_doors(str(z), at("doors", state_name))] = code
+    for key in doors:
+        if key not in ("shut", "barricaded"):
+            raise ScenarioError(f"{at('doors', key)}: unknown door state '{key}'; use shut or barricaded")
+    anim = section("animation")
+    return Scenario(
+        name=str(data.get("name") or Path(source).stem),
+        title=str(data.get("title") or data.get("name") or Path(source).stem),
+        source=source,
+        raw=data,
+        world=world,
+        step=step,
+        horizon=horizon,
+        report=report,
+        alarm=alarm,
+        kinds=kinds,
+        zombie=zombie,
+        humbie=humbie,
+        groups=groups,
+        human_behaviour=HUMAN_BEHAVIOURS[human_b],
+        zombie_behaviour=ZOMBIE_BEHAVIOURS[zombie_b],
+        contact_radius=length(inf.get("contact_radius", "0.6m"), at("infection", "contact_radius")),
+        bite_probability=probability(inf.get("bite_probability", 0.5), at("infection", "bite_probability")),
+        kill_probability=probability(inf.get("kill_probability", 0.0), at("infection", "kill_probability")),
+        humbie_fraction=fraction(inf.get("humbie_fraction", 0.0), at("infection", "humbie_fraction")),
+        humbie_bite_probability=probability(
+            inf.get("humbie_bite_probability", 0.0), at("infection", "humbie_bite_probability")
+        ),
+        incubation=incubation,
+        safe_rooms=safe,
+        hide_fraction=fraction(data.get("hide_fraction", 0.0), at("hide_fraction")),
+        barricade_fraction=fraction(data.get("barricade_fraction", 0.0), at("barricade_fraction")),
+        light=light,
+        noises=noises,
+        door_state=door_state,
+        animation_every=duration(anim.get("every", "15s"), at("animation", "every")),
+        animation_until=duration(anim.get("until", time.get("horizon")), at("animation", "until")),
+        animation_scale=int(anim.get("scale", 3)),
+        parameters=_parameters(data),
+    )
+
+
+def _parameters(data: dict[str, Any]) -> dict[str, Any]:
+    keep = ("time", "behaviour", "infection", "kinds", "zombie", "humbie", "hide_fraction", "barricade_fraction")
+    return {k: data[k] for k in keep if k in data}
