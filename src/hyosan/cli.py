@@ -168,6 +168,67 @@ def compare(
 
 
 @app.command()
+def sweep(
+    target: str = typer.Argument(..., help="A library model or YAML file."),
+    vary: str = typer.Option(..., help="NAME=V1,V2,... or NAME=START:STOP:COUNT."),
+    outcome: list[str] = typer.Option(..., help='A condition on the final state, e.g. "C > 0"; repeat.'),
+    set_: list[str] = typer.Option([], "--set", help="NAME=VALUE held fixed; repeat."),
+    engine: str = typer.Option("ssa", help="ssa | tau."),
+    replicates: int = typer.Option(1000, help="Replicates per value."),
+    seed: int = typer.Option(0, help="Seed; every value reuses it (common random numbers)."),
+    t_end: float = typer.Option(None, "--t-end", help="Horizon in days."),
+    workers: int = typer.Option(None, help="Worker processes."),
+    out: Path = typer.Option(None, help="Output folder (default: out/TARGET-sweep)."),
+) -> None:
+    """Outcome probabilities across values of one parameter: sweep.csv, sweep.png, summary.json."""
+    import pandas as pd
+
+    from hyosan.model.load import load
+    from hyosan.results import summary_json, write_outputs
+    from hyosan.sweep import parse_values, plot_sweep
+    from hyosan.sweep import sweep as _sweep
+
+    model = load(target)
+    name, values = parse_values(vary)
+    base = _values(set_)
+    rows = _sweep(
+        model,
+        name,
+        values,
+        outcome,
+        engine=engine,
+        replicates=replicates,
+        seed=seed,
+        base=base,
+        t_end=t_end,
+        workers=workers,
+    )
+    folder = out or Path("out") / f"{Path(target).stem}-sweep"
+    title = f"{model.name}: {replicates} replicates per value ({engine})"
+    write_outputs(
+        folder,
+        {
+            "sweep.csv": lambda p: pd.DataFrame(rows).to_csv(p, index=False),
+            "sweep.png": lambda p: plot_sweep(rows, name, outcome, p, title),
+            "summary.json": lambda p: summary_json(
+                p, {"model": model.name, "engine": engine, "seed": seed, "vary": name, "fixed": base, "rows": rows}
+            ),
+        },
+    )
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title)
+    table.add_column(name, justify="right")
+    for text in outcome:
+        table.add_column(f"P({text}) ± SE", justify="right")
+    for r in rows:
+        table.add_row(f"{r[name]:g}", *(f"{r[f'P({t})']:.3f} ± {r[f'se P({t})']:.3f}" for t in outcome))
+    Console().print(table)
+    Console().print(f"  results in [bold]{folder}[/bold]")
+
+
+@app.command()
 def models() -> None:
     """List the built-in models."""
     from hyosan.model.load import library
