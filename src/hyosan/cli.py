@@ -118,11 +118,11 @@ def _report(summary: dict, folder: Path) -> None:
 
 @app.command()
 def compare(
-    target: str = typer.Argument(..., help="A library model or YAML file."),
+    target: str = typer.Argument(..., help="A library model, scenario, or YAML file."),
     set_: list[str] = typer.Option([], "--set", help="NAME=VALUE of arm A (and B, unless --vs changes it)."),
     vs: list[str] = typer.Option([], "--vs", help="NAME=VALUE that make arm B differ from arm A; repeat."),
-    engine: str = typer.Option("ssa", help="ssa | tau | ode."),
-    replicates: int = typer.Option(200, help="Replicates per arm."),
+    engine: str = typer.Option("ssa", help="ssa | tau | ode (models; scenarios run on abm)."),
+    replicates: int = typer.Option(200, help="Replicates per arm (scenarios: 20 is a start)."),
     seed: int = typer.Option(0, help="Seed of the random streams (>= 0)."),
     independent: bool = typer.Option(False, help="Independent streams for arm B instead of common random numbers."),
     t_end: float = typer.Option(None, "--t-end", help="Horizon in days."),
@@ -135,17 +135,33 @@ def compare(
 
     if not vs:
         raise HyosanError("--vs: give at least one NAME=VALUE that makes arm B differ, e.g. --vs beta=0.4")
-    report = _compare(
-        load(target),
-        _values(set_),
-        _values(vs),
-        engine=engine,
-        replicates=replicates,
-        seed=seed,
-        common=not independent,
-        t_end=t_end,
-        workers=workers,
-    )
+    from hyosan import scenarios
+
+    if scenarios.is_scenario(target):
+        from hyosan.compare import compare_scenario
+
+        report = compare_scenario(
+            target,
+            _values(set_),
+            _values(vs),
+            replicates=replicates,
+            seed=seed,
+            common=not independent,
+            workers=workers,
+        )
+        engine = "abm"
+    else:
+        report = _compare(
+            load(target),
+            _values(set_),
+            _values(vs),
+            engine=engine,
+            replicates=replicates,
+            seed=seed,
+            common=not independent,
+            t_end=t_end,
+            workers=workers,
+        )
     if as_json:
         typer.echo(json.dumps(report, indent=2))
         return

@@ -48,6 +48,31 @@ def paired(a: np.ndarray, b: np.ndarray, level: float = 0.95) -> dict[str, float
     }
 
 
+def _value(v: Any) -> Any:
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return v
+
+
+def _report(name: str, engine: str, a: Mapping, b: Mapping, n: int, seed: int, common: bool, ds_a, ds_b) -> dict:
+    out_a, out_b = replicate_outcomes(ds_a), replicate_outcomes(ds_b)
+    return {
+        "model": name,
+        "engine": engine,
+        "a": {k: _value(v) for k, v in a.items()},
+        "b": {k: _value(v) for k, v in {**a, **b}.items()},
+        "replicates": n,
+        "seed": seed,
+        "common_random_numbers": common,
+        "outcomes": {k: paired(out_a[k], out_b[k]) for k in out_a if k in out_b},
+    }
+
+
+def _seed_b(seed: int, common: bool) -> int:
+    return seed if common else int(np.random.SeedSequence([seed, 1]).generate_state(1)[0])
+
+
 def compare(
     model: Model,
     a: Mapping[str, Any],
@@ -61,18 +86,27 @@ def compare(
 ) -> dict[str, Any]:
     """Run arm A (``a`` values) and arm B (``a`` overridden by ``b``) and pair their outcomes."""
     arm_a, arm_b = model.with_values(a), model.with_values({**a, **b})
-    seed_b = seed if common else int(np.random.SeedSequence([seed, 1]).generate_state(1)[0])
     n = replicates if engine != "ode" else 1
     ds_a = simulate(arm_a, engine, replicates=n, seed=seed, **options)
-    ds_b = simulate(arm_b, engine, replicates=n, seed=seed_b, **options)
-    out_a, out_b = replicate_outcomes(ds_a), replicate_outcomes(ds_b)
-    return {
-        "model": model.name,
-        "engine": engine,
-        "a": {k: float(v) for k, v in a.items()},
-        "b": {k: float(v) for k, v in {**a, **b}.items()},
-        "replicates": n,
-        "seed": seed,
-        "common_random_numbers": common,
-        "outcomes": {k: paired(out_a[k], out_b[k]) for k in out_a if k in out_b},
-    }
+    ds_b = simulate(arm_b, engine, replicates=n, seed=_seed_b(seed, common), **options)
+    return _report(model.name, engine, a, b, n, seed, common, ds_a, ds_b)
+
+
+def compare_scenario(
+    target: str,
+    a: Mapping[str, Any],
+    b: Mapping[str, Any],
+    *,
+    replicates: int = 20,
+    seed: int = 0,
+    common: bool = True,
+    workers: int | None = None,
+) -> dict[str, Any]:
+    """The same pairing for an agent scenario: replicate i of both arms starts from the same stream."""
+    from hyosan.engines.abm.engine import run_scenario
+    from hyosan.scenario import load_scenario
+
+    sc_a, sc_b = load_scenario(target, dict(a)), load_scenario(target, {**a, **b})
+    ds_a, _ = run_scenario(sc_a, seed=seed, replicates=replicates, workers=workers, frames=False)
+    ds_b, _ = run_scenario(sc_b, seed=_seed_b(seed, common), replicates=replicates, workers=workers, frames=False)
+    return _report(sc_a.name, "abm", a, b, replicates, seed, common, ds_a, ds_b)
