@@ -24,6 +24,7 @@ from hyosan.world.map import FloorPlan, load_map
 SECONDS = {"ms": 1e-3, "s": 1.0, "sec": 1.0, "min": 60.0, "h": 3600.0, "d": 86400.0, "day": 86400.0, "days": 86400.0}
 METRES = {"m": 1.0, "cm": 0.01, "km": 1000.0}
 HUMAN_BEHAVIOURS = {"escape": 0, "wander": 1, "still": 2}
+HUMBIE_BEHAVIOURS = {"escape": 0, "hide": 1}
 ZOMBIE_BEHAVIOURS = {"hunt": 0, "wander": 1, "still": 2}
 INCUBATION = {"fixed": 0, "exponential": 1, "lognormal": 2, "gamma": 3}
 STATES = ("S", "E", "Z", "H", "D", "X")
@@ -94,12 +95,21 @@ def fraction(raw: Any, where: str) -> float:
 
 @dataclass
 class Kind:
-    """Per-kind movement and senses (metres, metres per second)."""
+    """Per-kind movement and senses (metres, metres per second); soldiers also shoot.
+
+    A soldier (``role: soldier``) destroys each zombie in sight within ``range`` with probability
+    ``hit`` per second, and discovers (and shoots) each humbie in sight within range with probability
+    ``detect`` per second. Humans ignore soldiers; zombies bite them like anyone.
+    """
 
     name: str
     speed: float
     run_speed: float
     sight: float
+    soldier: bool = False
+    range: float = 0.0
+    hit: float = 0.0
+    detect: float = 0.0
 
 
 @dataclass
@@ -111,6 +121,7 @@ class Group:
     state: int
     cells: np.ndarray
     where: str
+    route: int = -1
 
 
 @dataclass
@@ -159,6 +170,14 @@ class Scenario:
     animation_until: float
     animation_scale: int
     parameters: dict[str, Any] = field(default_factory=dict)
+    humbie_behaviour: int = 0
+    hideouts: list[str] = field(default_factory=list)
+    routes: list[list[tuple[int, int]]] = field(default_factory=list)
+    interventions: list[Any] = field(default_factory=list)
+
+    @property
+    def has_soldiers(self) -> bool:
+        return any(self.kinds[g.kind].soldier and g.count for g in self.groups)
 
     @property
     def n_agents(self) -> int:
@@ -216,7 +235,7 @@ def _override(data: dict, key: str, value: Any, source: str) -> None:
 KNOWN = {
     "name", "title", "description", "map", "time", "kinds", "zombie", "humbie", "population", "patient_zero",
     "behaviour", "infection", "safe_rooms", "hide_fraction", "barricade_fraction", "light", "noise", "doors",
-    "animation",
+    "animation", "interventions", "hideouts",
 }  # fmt: skip
 
 
@@ -260,12 +279,29 @@ def parse_scenario(data: dict[str, Any], source: str, lines: dict[tuple, int], f
     def kind(name: str, raw: Any, where: tuple) -> Kind:
         if not isinstance(raw, dict):
             raise ScenarioError(f"{at(*where)}: kind '{name}' needs speed, run_speed and sight")
+        soldier_fields = ("role", "range", "hit_probability", "detect_probability")
         for k in raw:
-            if k not in ("speed", "run_speed", "sight"):
-                raise ScenarioError(f"{at(*where, k)}: unknown field '{k}'; a kind has speed, run_speed, sight")
+            if k not in ("speed", "run_speed", "sight", *soldier_fields) or (k in soldier_fields and where[0] != "kinds"):
+                raise ScenarioError(
+                    f"{at(*where, k)}: unknown field '{k}'; a kind has speed, run_speed, sight "
+                    "(and for role: soldier, range, hit_probability, detect_probability)"
+                )
         walk = speed(need(raw, "speed", *where), at(*where, "speed"))
         run = speed(raw.get("run_speed", f"{walk} m/s"), at(*where, "run_speed"))
-        return Kind(name, walk, run, length(need(raw, "sight", *where), at(*where, "sight")))
+        out = Kind(name, walk, run, length(need(raw, "sight", *where), at(*where, "sight")))
+        role = raw.get("role", "civilian")
+        if role not in ("civilian", "soldier"):
+            raise ScenarioError(f"{at(*where, 'role')}: unknown role '{role}'; use civilian or soldier")
+        if role == "soldier":
+            out.soldier = True
+            out.range = length(raw.get("range", f"{out.sight}m"), at(*where, "range"))
+            if out.range > out.sight:
+                raise ScenarioError(f"{at(*where, 'range')}: a soldier's range exceeds its sight; make it <= sight")
+            out.hit = probability(raw.get("hit_probability", 0.5), at(*where, "hit_probability"))
+            out.detect = probability(raw.get("detect_probability", 0.1), at(*where, "detect_probability"))
+        elif any(k in raw for k in soldier_fields[1:]):
+            raise ScenarioError(f"{at(*where)}: range and hit/detect probabilities need role: soldier")
+        return out
 
     kinds_raw = section("kinds")
     if not kinds_raw:
@@ -310,6 +346,7 @@ def parse_scenario(data: dict[str, Any], source: str, lines: dict[tuple, int], f
         return out
 
     groups: list[Group] = []
+    routes: list[list[tuple[int, int]]] = []
     population = data.get("population") or []
     if not isinstance(population, list) or not population:
         raise ScenarioError(f"{at('population')}: population is a list of {{kind, count, zone}} entries")
@@ -337,7 +374,13 @@ def parse_scenario(data: dict[str, Any], source: str, lines: dict[tuple, int], f
                 groups.append(Group(kind_names.index(k), per_zone, codes[state], world.zones[z], f"zone {z}"))
             continue
         mask, label = cells_of(entry, where)
-        groups.append(Group(kind_names.index(k), count, codes[state], mask, label))
+        route = -1
+        if "patrol" in entry:
+            if not kinds[kind_names.index(k)].soldier:
+                raise ScenarioError(f"{at(*where, 'patrol')}: only soldiers patrol; give kind '{k}' role: soldier")
+            routes.append(patrol_route(world, entry["patrol"], at(*where, "patrol")))
+            route = len(routes) - 1
+        groups.append(Group(kind_names.index(k), count, codes[state], mask, label, route))
     pz = data.get("patient_zero")
     if pz is not None:
         if not isinstance(pz, dict):
@@ -350,8 +393,20 @@ def parse_scenario(data: dict[str, Any], source: str, lines: dict[tuple, int], f
 
     beh = section("behaviour")
     for key in beh:
-        if key not in ("humans", "zombies"):
-            raise ScenarioError(f"{at('behaviour', key)}: unknown field '{key}'; behaviour has humans and zombies")
+        if key not in ("humans", "zombies", "humbies"):
+            raise ScenarioError(
+                f"{at('behaviour', key)}: unknown field '{key}'; behaviour has humans, zombies and humbies"
+            )
+    humbie_b = str(beh.get("humbies", "escape"))
+    if humbie_b not in HUMBIE_BEHAVIOURS:
+        raise ScenarioError(
+            f"{at('behaviour', 'humbies')}: unknown behaviour '{humbie_b}'; choose {', '.join(HUMBIE_BEHAVIOURS)}"
+        )
+    hideouts = [str(z) for z in (data.get("hideouts") or [])]
+    for z in hideouts:
+        world.zone(z, at("hideouts"))
+    if humbie_b == "hide" and not hideouts:
+        raise ScenarioError(f"{at('behaviour', 'humbies')}: humbies: hide needs hideouts: [ZONE, ...]")
     human_b = str(beh.get("humans", "escape"))
     zombie_b = str(beh.get("zombies", "hunt"))
     if human_b not in HUMAN_BEHAVIOURS:
@@ -416,7 +471,7 @@ def parse_scenario(data: dict[str, Any], source: str, lines: dict[tuple, int], f
         if key not in ("shut", "barricaded"):
             raise ScenarioError(f"{at('doors', key)}: unknown door state '{key}'; use shut or barricaded")
     anim = section("animation")
-    return Scenario(
+    sc = Scenario(
         name=str(data.get("name") or Path(source).stem),
         title=str(data.get("title") or data.get("name") or Path(source).stem),
         source=source,
@@ -450,9 +505,44 @@ def parse_scenario(data: dict[str, Any], source: str, lines: dict[tuple, int], f
         animation_until=duration(anim.get("until", time.get("horizon")), at("animation", "until")),
         animation_scale=int(anim.get("scale", 3)),
         parameters=_parameters(data),
+        humbie_behaviour=HUMBIE_BEHAVIOURS[humbie_b],
+        hideouts=hideouts,
+        routes=routes,
     )
+    from hyosan.scenario_interventions import parse_interventions
+
+    sc.interventions = parse_interventions(sc, data.get("interventions") or [], at)
+    return sc
+
+
+def patrol_route(world: FloorPlan, raw: Any, where: str) -> list[tuple[int, int]]:
+    """Waypoint cells of a patrol: zone names (the zone's cell nearest its centre) or [x, y] points in metres."""
+    if not isinstance(raw, list) or not raw:
+        raise ScenarioError(f"{where}: a patrol is a list of zone names or [x, y] points in metres")
+    cells = []
+    for item in raw:
+        if isinstance(item, list) and len(item) == 2:
+            r, c = world.cell_of(length(f"{item[0]}m", where), length(f"{item[1]}m", where))
+            h, w = world.shape
+            if not (0 <= r < h and 0 <= c < w) or world.kind[r, c] == 1:
+                raise ScenarioError(f"{where}: waypoint {item} is inside a wall or off the map; move it to the floor")
+            cells.append((r, c))
+        else:
+            cells.append(zone_centre(world, str(item), where))
+    return cells
+
+
+def zone_centre(world: FloorPlan, name: str, where: str) -> tuple[int, int]:
+    """The walkable cell of zone ``name`` nearest its centroid."""
+    pts = np.argwhere(world.zone(name, where) & (world.kind != 1))
+    mid = pts.mean(axis=0)
+    r, c = pts[np.argmin(((pts - mid) ** 2).sum(axis=1))]
+    return int(r), int(c)
 
 
 def _parameters(data: dict[str, Any]) -> dict[str, Any]:
-    keep = ("time", "behaviour", "infection", "kinds", "zombie", "humbie", "hide_fraction", "barricade_fraction")
+    keep = (
+        "time", "behaviour", "infection", "kinds", "zombie", "humbie", "hide_fraction", "barricade_fraction",
+        "interventions",
+    )  # fmt: skip
     return {k: data[k] for k in keep if k in data}

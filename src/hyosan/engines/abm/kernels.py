@@ -25,13 +25,16 @@ WALL, DOOR, EXIT = 1, 2, 3
 OPEN, SHUT, BARRICADED = 0, 1, 2
 BLOCKS_HUMANS, BLOCKS_ZOMBIES, OPAQUE = 1, 2, 4
 SQRT12 = np.sqrt(12.0)
-BITE, TURN, HUMBIE, KILL, ESCAPE, HIDE, BARRICADE = 0, 1, 2, 3, 4, 5, 6
-EVENT_NAMES = ("bite", "turn", "humbie", "kill", "escape", "hide", "barricade")
+M = 6
+BITE, TURN, HUMBIE, KILL, ESCAPE, HIDE, BARRICADE, SHOT, DISCOVER, INTERVENTION = range(10)
+EVENT_NAMES = ("bite", "turn", "humbie", "kill", "escape", "hide", "barricade", "shot", "discovered", "intervention")
+ABOVE, BELOW, ENTERS = 0, 1, 2
 
 # indices into the parameter vector P
 P_B, P_BITE, P_KILL, P_HBITE, P_RC, P_ZWALK, P_ZRUN, P_ZSIGHT, P_HWALK = 0, 1, 2, 3, 4, 5, 6, 7, 8
 P_HUMBIE, P_INC_KIND, P_INC1, P_INC2, P_HIDE_SPEED, P_BARRICADE, P_TURN_SD, P_HBEH, P_ZBEH, P_ALARM = range(9, 19)
-NPARAM = 19
+P_HUMBIE_BEH, P_HSIGHT, P_HRUN = 19, 20, 21
+NPARAM = 22
 
 
 @njit(cache=True, error_model="numpy")
@@ -163,12 +166,16 @@ def advance(
     room_door_ptr, room_door_list, kwalk, krun, ksight, P,
     head_prey, head_zomb, nxt, x0, y0,
     ev_t, ev_kind, ev_agent, ev_x, ev_y, ev_aux, n_ev, rs,
+    ksoldier, krange, khit, kdetect, route, leg, route_ptr, route_wp, wnext, wdist,
+    trig_kind, trig_state, trig_value, trig_active, trig_fired, zbits, tcounts,
 ):  # fmt: skip
-    """Advance ``nsteps`` steps of ``dt`` seconds from ``t0``; returns (steps done, events, doors changed).
+    """Advance ``nsteps`` steps of ``dt`` seconds from ``t0``; returns (steps done, events, doors changed, fired).
 
     Stops early when the event buffer could overflow in the next step (an agent logs at most two events
-    a step, plus one per barricaded door), and right after a step in which
-    doors changed (so the caller recomputes distance fields before the next step, whatever the chunking).
+    a step, a soldier one per target in range, plus one per barricaded door), right after a step in which
+    doors changed (so the caller recomputes distance fields before the next step, whatever the chunking),
+    and before a step at whose start an active trigger holds (``fired``; ``trig_fired`` says which), so
+    the caller applies interventions at step resolution.
     """
     n = x.size
     B = P[P_B]
@@ -178,7 +185,10 @@ def advance(
     doors_changed = False
     for s in range(nsteps):
         if ev_t.size - n_ev < 2 * n + door_state.size + 8:
-            return s, n_ev, doors_changed
+            return s, n_ev, doors_changed, False
+        if trig_kind.size and triggers(state, kind, ksoldier, x, y, trig_kind, trig_state, trig_value, trig_active,
+                                       trig_fired, zbits, tcounts):  # fmt: skip
+            return s, n_ev, doors_changed, True
         t = t0 + s * dt
         alarm = t >= P[P_ALARM]
         head_prey[:] = -1
@@ -199,7 +209,7 @@ def advance(
                 bc = min(int(x[i] / B), nbc - 1)
                 nxt[i] = head_prey[br, bc]
                 head_prey[br, bc] = i
-            elif st == Z:
+            elif st == Z or st == H:
                 br = min(int(y[i] / B), nbr - 1)
                 bc = min(int(x[i] / B), nbc - 1)
                 nxt[i] = head_zomb[br, bc]
@@ -216,7 +226,7 @@ def advance(
                 zombie = st == Z
                 best = -1
                 bd2 = np.inf
-                reach = P[P_ZSIGHT] if zombie else 0.0
+                reach = P[P_ZSIGHT] if zombie else (P[P_HSIGHT] if P[P_HUMBIE_BEH] == 1 else 0.0)
                 for rr in range(max(br - 1, 0), min(br + 2, nbr)):
                     for cc in range(max(bc - 1, 0), min(bc + 2, nbc)):
                         j = head_prey[rr, cc]
@@ -252,7 +262,7 @@ def advance(
                                     state[i] = D
                                     n_ev = log(ev_t, ev_kind, ev_agent, ev_x, ev_y, ev_aux, n_ev, t, KILL, i, xi, yi, j)
                                     break
-                            if d2 < bd2:
+                            if d2 < bd2 and (zombie or ksoldier[kind[j]]):
                                 r_eff = reach * light[int(y0[j]), int(x0[j])]
                                 if d2 <= r_eff * r_eff and sees(xi, yi, x0[j], y0[j], block):
                                     best = j
@@ -264,7 +274,9 @@ def advance(
                         break
                 if state[i] == D:
                     continue
-                if not zombie:
+                if not zombie and P[P_HUMBIE_BEH] == 1:
+                    _humbie_hide(i, best, bd2, x, y, x0, y0, block, room, hnext, hdist, P)
+                elif not zombie:
                     _human_move(
                         i, True, x, y, heading, goal, hidden, block, room, hnext, hdist,
                         P[P_HWALK], P, rs,
@@ -288,6 +300,13 @@ def advance(
                     wander(i, P[P_ZWALK], True, -1, P[P_TURN_SD], x, y, heading, block, room, rs)
             else:
                 k = kind[i]
+                if ksoldier[k]:
+                    n_ev = _soldier(
+                        i, k, t, x, y, x0, y0, state, head_zomb, nxt, B, block, light, krange, khit, kdetect,
+                        kwalk, route, leg, route_ptr, route_wp, wnext, wdist, rs,
+                        ev_t, ev_kind, ev_agent, ev_x, ev_y, ev_aux, n_ev,
+                    )  # fmt: skip
+                    continue
                 if P[P_HBEH] == 2:
                     continue
                 if P[P_HBEH] == 1:
@@ -352,7 +371,7 @@ def advance(
             st = state[i]
             if st == D or st == Z:
                 continue
-            if grid[r, c] == EXIT and hidden[i] < 0 and (P[P_HBEH] == 0 or st == H):
+            if grid[r, c] == EXIT and hidden[i] < 0 and (P[P_HBEH] == 0 or st == H) and not ksoldier[kind[i]]:
                 n_ev = log(ev_t, ev_kind, ev_agent, ev_x, ev_y, ev_aux, n_ev, t, ESCAPE, i, x[i], y[i], exit_id[r, c])
                 state[i] = X
             elif hidden[i] < 0 and goal[i] == 1 and room[r, c] >= 0 and st != H and alert[i]:
@@ -373,8 +392,131 @@ def advance(
                                 ev_t, ev_kind, ev_agent, ev_x, ev_y, ev_aux, n_ev, t, BARRICADE, i, x[i], y[i], dd
                             )
         if doors_changed:
-            return s + 1, n_ev, True
-    return nsteps, n_ev, False
+            return s + 1, n_ev, True, False
+    return nsteps, n_ev, False, False
+
+
+@njit(cache=True, error_model="numpy")
+def triggers(state, kind, ksoldier, x, y, trig_kind, trig_state, trig_value, trig_active, trig_fired, zbits, counts):
+    """Which active triggers hold now: a state count above/below a value, or an agent of a state in a zone
+    (bit ``q`` of ``zbits`` marks trigger ``q``'s zone). States: S E Z H D X, and M for healthy soldiers."""
+    need_enter = False
+    need = False
+    for q in range(trig_kind.size):
+        if trig_active[q]:
+            need = True
+            need_enter |= trig_kind[q] == ENTERS
+    if not need:
+        return False
+    counts[:] = 0
+    for i in range(state.size):
+        st = state[i]
+        if st == S and ksoldier[kind[i]]:
+            st = M
+        counts[st] += 1
+        if need_enter and st != D and st != X:
+            bits = zbits[int(y[i]), int(x[i])]
+            if bits:
+                for q in range(trig_kind.size):
+                    if trig_active[q] and trig_kind[q] == ENTERS and trig_state[q] == st and (bits >> q) & 1:
+                        trig_fired[q] = True
+    fired = False
+    for q in range(trig_kind.size):
+        if trig_active[q]:
+            if trig_kind[q] == ABOVE and counts[trig_state[q]] > trig_value[q]:
+                trig_fired[q] = True
+            elif trig_kind[q] == BELOW and counts[trig_state[q]] < trig_value[q]:
+                trig_fired[q] = True
+            fired |= trig_fired[q]
+    return fired
+
+
+@njit(cache=True, error_model="numpy")
+def _soldier(
+    i, k, t, x, y, x0, y0, state, head_zomb, nxt, B, block, light, krange, khit, kdetect,
+    kwalk, route, leg, route_ptr, route_wp, wnext, wdist, rs,
+    ev_t, ev_kind, ev_agent, ev_x, ev_y, ev_aux, n_ev,
+):  # fmt: skip
+    """A soldier: every zombie in sight within range is destroyed with probability ``khit`` this step, every
+    humbie in sight within range discovered (and shot) with probability ``kdetect``; one independent draw per
+    target. A soldier engaging a zombie holds its ground; otherwise it walks its route (a loop of waypoints
+    along their distance fields), or stands guard without one."""
+    xi = x[i]
+    yi = y[i]
+    nbr = head_zomb.shape[0]
+    nbc = head_zomb.shape[1]
+    br = min(int(yi / B), nbr - 1)
+    bc = min(int(xi / B), nbc - 1)
+    engaged = False
+    for rr in range(max(br - 1, 0), min(br + 2, nbr)):
+        for cc in range(max(bc - 1, 0), min(bc + 2, nbc)):
+            j = head_zomb[rr, cc]
+            while j >= 0:
+                sj = state[j]
+                if sj == Z or sj == H:
+                    ddx = x0[j] - xi
+                    ddy = y0[j] - yi
+                    r_eff = krange[k] * light[int(y0[j]), int(x0[j])]
+                    if ddx * ddx + ddy * ddy <= r_eff * r_eff and sees(xi, yi, x0[j], y0[j], block):
+                        engaged |= sj == Z
+                        if urand(rs) < (khit[k] if sj == Z else kdetect[k]):
+                            state[j] = D
+                            n_ev = log(
+                                ev_t, ev_kind, ev_agent, ev_x, ev_y, ev_aux, n_ev, t,
+                                SHOT if sj == Z else DISCOVER, j, x0[j], y0[j], i,
+                            )  # fmt: skip
+                j = nxt[j]
+    ro = route[i]
+    if engaged or ro < 0:
+        return n_ev
+    a = route_ptr[ro]
+    m = route_ptr[ro + 1] - a
+    r = int(yi)
+    c = int(xi)
+    wp = -1
+    for _ in range(m):
+        wp = route_wp[a + leg[i]]
+        dd = wdist[wp, r, c]
+        if np.isfinite(dd) and dd > 0.0:
+            break
+        leg[i] = (leg[i] + 1) % m
+        wp = -1
+    if wp < 0:
+        return n_ev
+    tx = c + wnext[wp, r, c, 1] + 0.5 - xi
+    ty = r + wnext[wp, r, c, 0] + 0.5 - yi
+    d = np.sqrt(tx * tx + ty * ty)
+    if d > 1e-6:
+        move(i, tx / d, ty / d, min(kwalk[k], d + 0.5), False, -1, x, y, block, block)
+    return n_ev
+
+
+@njit(cache=True, error_model="numpy")
+def _humbie_hide(i, best, bd2, x, y, x0, y0, block, room, hnext, hdist, P):
+    """A hiding humbie: runs from the nearest soldier in sight (``best``), keeping to the way to a hiding place
+    where it can; otherwise walks to the nearest hiding place (goal field 2) and keeps still there."""
+    xi = x[i]
+    yi = y[i]
+    r = int(yi)
+    c = int(xi)
+    gx = 0.0
+    gy = 0.0
+    if np.isfinite(hdist[2, r, c]) and hdist[2, r, c] > 0.0:
+        gx = c + hnext[2, r, c, 1] + 0.5 - xi
+        gy = r + hnext[2, r, c, 0] + 0.5 - yi
+    gd = np.sqrt(gx * gx + gy * gy)
+    if best >= 0:
+        d = max(np.sqrt(bd2), 1e-6)
+        ax = (xi - x0[best]) / d
+        ay = (yi - y0[best]) / d
+        if gd > 1e-6 and gx * ax + gy * ay > -0.3 * gd:
+            ax += gx / gd
+            ay += gy / gd
+        an = np.sqrt(ax * ax + ay * ay)
+        if an > 1e-6:
+            move(i, ax / an, ay / an, P[P_HRUN], False, -1, x, y, block, room)
+    elif gd > 1e-6:
+        move(i, gx / gd, gy / gd, min(P[P_HWALK], gd + 0.5), False, -1, x, y, block, room)
 
 
 @njit(cache=True, error_model="numpy")
