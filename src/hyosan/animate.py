@@ -14,13 +14,13 @@ import numpy as np
 from hyosan.world.map import DOOR, EXIT, WALL, FloorPlan
 
 # palette index: 0 floor, 1 wall, 2 door, 3 exit, 4 barricaded door, 5 safe room floor, 6 dark floor,
-# then one per state: healthy, bitten, zombie, humbie, dead, escaped
+# then one per state: healthy, bitten, zombie, humbie, dead, escaped, soldier
 PALETTE = [
     (236, 232, 222), (52, 52, 60), (176, 128, 80), (90, 200, 120), (140, 30, 30), (214, 228, 242), (200, 196, 186),
-    (43, 123, 186), (242, 165, 65), (61, 154, 80), (142, 94, 162), (40, 40, 40), (180, 180, 180),
+    (43, 123, 186), (242, 165, 65), (61, 154, 80), (142, 94, 162), (40, 40, 40), (180, 180, 180), (200, 30, 120),
 ]  # fmt: skip
 STATE_BASE = 7
-LEGEND = ("healthy", "bitten", "zombie", "humbie", "dead", "escaped")
+LEGEND = ("healthy", "bitten", "zombie", "humbie", "dead", "escaped", "soldier")
 
 
 def base_image(
@@ -77,7 +77,7 @@ def write_gif(path: str | Path, frames: Sequence[np.ndarray], fps: float = 12.0)
     return Path(path)
 
 
-def write_png(path: str | Path, frame: np.ndarray, caption: str = "") -> Path:
+def write_png(path: str | Path, frame: np.ndarray, caption: str = "", soldiers: bool = False) -> Path:
     """Write one frame as a PNG, with the state legend and a caption underneath."""
     from PIL import ImageDraw
 
@@ -88,7 +88,8 @@ def write_png(path: str | Path, frame: np.ndarray, caption: str = "") -> Path:
     out.paste(im, (0, 0))
     draw = ImageDraw.Draw(out)
     xpos = 4
-    for i, name in enumerate(LEGEND[:4] + LEGEND[4:5]):
+    for i, name in enumerate(LEGEND[:5] + (LEGEND[6:] if soldiers else ())):
+        i = 6 if name == "soldier" else i
         draw.rectangle([xpos, im.height + 8, xpos + 8, im.height + 16], fill=PALETTE[STATE_BASE + i])
         draw.text((xpos + 12, im.height + 6), name, fill=(0, 0, 0))
         xpos += 14 + 7 * len(name)

@@ -281,7 +281,9 @@ def parse_scenario(data: dict[str, Any], source: str, lines: dict[tuple, int], f
             raise ScenarioError(f"{at(*where)}: kind '{name}' needs speed, run_speed and sight")
         soldier_fields = ("role", "range", "hit_probability", "detect_probability")
         for k in raw:
-            if k not in ("speed", "run_speed", "sight", *soldier_fields) or (k in soldier_fields and where[0] != "kinds"):
+            if k not in ("speed", "run_speed", "sight", *soldier_fields) or (
+                k in soldier_fields and where[0] != "kinds"
+            ):
                 raise ScenarioError(
                     f"{at(*where, k)}: unknown field '{k}'; a kind has speed, run_speed, sight "
                     "(and for role: soldier, range, hit_probability, detect_probability)"

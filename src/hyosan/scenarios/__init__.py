@@ -17,7 +17,7 @@ from hyosan.errors import EngineError, HyosanError
 
 OUTPUTS = (
     "timeseries.csv", "final.csv", "summary.json", "events.csv", "escapes.csv", "plot.png", "animation.gif",
-    "snapshot.png",
+    "snapshot.png", "humbies.png",
 )  # fmt: skip
 
 
@@ -82,16 +82,22 @@ def run_scenario(
         writers["plot.png"] = lambda p: draw(focus(ds, runs), p, title=f"{sc.name}: agents by state", xlabel="minutes")
         writers["animation.gif"] = lambda p: pictures(sc, runs[0], p, None)
         writers["snapshot.png"] = lambda p: pictures(sc, runs[0], None, p)
+        if summary["outcomes"].get("humbies_side"):
+            from hyosan.scenarios.report import humbie_plot
+
+            writers["humbies.png"] = lambda p: humbie_plot(sc, runs, p)
     write_outputs(out, writers)
     return summary
 
 
 def events_frame(sc: Any, runs: list) -> Any:
-    """The event log: replicate, time (s and min), kind, agent, x and y (metres), and ``other``: the biter
-    (bite), the human who destroyed the zombie (kill), the exit index (escape), the safe-room index
-    (hide), the door id (barricade), -1 otherwise."""
+    """The event log: replicate, time (s and min), kind, agent, x and y (metres), ``other``: the biter
+    (bite), the human who destroyed the zombie (kill), the soldier (shot, discovered), the exit index
+    (escape), the safe-room index (hide), the door id (barricade), the intervention index (intervention),
+    -1 otherwise; and ``name``: the intervention's name."""
     import pandas as pd
 
+    from hyosan.engines.abm import kernels as K
     from hyosan.engines.abm.kernels import EVENT_NAMES
 
     frames = []
@@ -108,6 +114,10 @@ def events_frame(sc: Any, runs: list) -> Any:
                     "x_m": np.round(ev["x"] * sc.world.scale, 2),
                     "y_m": np.round(ev["y"] * sc.world.scale, 2),
                     "other": ev["aux"],
+                    "name": [
+                        sc.interventions[o].name if k == K.INTERVENTION else ""
+                        for k, o in zip(ev["kind"].tolist(), ev["aux"].tolist(), strict=True)
+                    ],
                 }
             )
         )
@@ -157,16 +167,34 @@ def outcomes(sc: Any, run: Any) -> dict[str, Any]:
             "last_min": round(float(t.max()), 2) if t.size else None,
         }
     a = run.agents
-    return {
+    bitten_ids = ev["agent"][kinds == K.BITE]
+    for e, name in enumerate(sc.world.exits):
+        left = ev["agent"][(kinds == K.ESCAPE) & (ev["aux"] == e)]
+        by_exit[name]["bitten"] = int(np.isin(left, bitten_ids).sum())
+    out = {
         "escaped_by_exit": by_exit,
         "bitten": int((kinds == K.BITE).sum()),
         "turned_zombie": int((kinds == K.TURN).sum()),
         "humbies": int((kinds == K.HUMBIE).sum()),
-        "zombies_destroyed": int((kinds == K.KILL).sum()),
+        "zombies_destroyed": int(((kinds == K.KILL) | (kinds == K.SHOT)).sum()),
         "hiding_in_safe_rooms": int(((a.state == K.S) & (a.hidden >= 0)).sum()),
         "rooms_barricaded": int((kinds == K.BARRICADE).sum()),
         "escaped_while_bitten": int(np.isin(ev["agent"][kinds == K.ESCAPE], ev["agent"][kinds == K.BITE]).sum()),
     }
+    if sc.interventions:
+        out["interventions"] = [
+            {"name": name, "action": action, "time_s": t, "time_min": round(t / 60.0, 3)}
+            for t, name, action in run.fired
+        ]
+        out["interventions_not_fired"] = sorted({iv.name for iv in sc.interventions} - {f[1] for f in run.fired})
+    if sc.has_soldiers:
+        from hyosan.scenarios.report import humbie_side, soldier_side
+
+        out |= soldier_side(sc, run)
+        side = humbie_side(sc, run) if sc.humbie_behaviour == 1 else {}
+        if side:
+            out["humbies_side"] = side
+    return out
 
 
 def summarize(sc: Any, ds: Any, runs: list) -> dict[str, Any]:
@@ -217,6 +245,11 @@ def pictures(sc: Any, run: Any, gif: Path | None, png: Path | None) -> None:
 
     rooms = World(sc).room >= 0
     scale = max(1, sc.animation_scale)
+    soldier = np.array([k.soldier for k in sc.kinds])[run.agents.kind]
+
+    def marked(state: np.ndarray) -> np.ndarray:
+        return np.where(soldier & (state == 0), 6, state) if soldier.any() else state
+
     if gif is not None:
         bases: dict[bytes, np.ndarray] = {}
         frames = []
@@ -224,12 +257,12 @@ def pictures(sc: Any, run: Any, gif: Path | None, png: Path | None) -> None:
             key = doors.tobytes()
             if key not in bases:
                 bases[key] = base_image(sc.world, doors, rooms, sc.light)
-            frames.append(render(bases[key], x, y, s, scale))
+            frames.append(render(bases[key], x, y, marked(s), scale))
         if not frames:
             last = base_image(sc.world, run.door_state, rooms, sc.light)
-            frames = [render(last, run.agents.x, run.agents.y, run.agents.state, scale)]
+            frames = [render(last, run.agents.x, run.agents.y, marked(run.agents.state), scale)]
         write_gif(gif, frames)
     if png is not None:
         a = run.agents
-        frame = render(base_image(sc.world, run.door_state, rooms, sc.light), a.x, a.y, a.state, scale)
-        write_png(png, frame, f"{sc.name}, t = {run.times[-1] / 60:.0f} min")
+        frame = render(base_image(sc.world, run.door_state, rooms, sc.light), a.x, a.y, marked(a.state), scale)
+        write_png(png, frame, f"{sc.name}, t = {run.times[-1] / 60:.0f} min", soldier.any())

@@ -57,3 +57,16 @@ def next_cells(dist: np.ndarray, walkable: np.ndarray) -> np.ndarray:
         best = np.where(better, cand, best)
         step[better] = (dr, dc)
     return step
+
+
+def point_fields(walkable: np.ndarray, cells: list[tuple[int, int]]) -> np.ndarray:
+    """Path distances (cells) from every cell to each of ``cells``, one field per cell, in one Dijkstra call."""
+    walkable = np.asarray(walkable, dtype=bool)
+    h, w = walkable.shape
+    out = np.full((len(cells), h, w), np.inf, dtype=np.float32)
+    ok = [i for i, (r, c) in enumerate(cells) if walkable[r, c]]
+    if ok:
+        start = np.array([cells[i][0] * w + cells[i][1] for i in ok])
+        dist = dijkstra(_graph(walkable), directed=True, indices=start)
+        out[ok] = dist.reshape(len(ok), h, w)
+    return out

@@ -1,8 +1,9 @@
 """Agents as a struct of arrays: one numpy array per attribute, indexed by agent number.
 
 Per agent: position (x, y in cells), heading (unit vector), state, kind, goal (0 exit, 1 safe room), alert,
-hidden (safe-room index or -1), fate (becomes a humbie when turning), turn_at (seconds):
-26 bytes, plus 12 bytes of scratch in the kernels (cell-list link, start-of-step position).
+hidden (safe-room index or -1), fate (becomes a humbie when turning), turn_at (seconds), and for soldiers
+route (index of their route or -1) and leg (the waypoint they walk to): 34 bytes, plus 12 bytes of
+scratch in the kernels (cell-list link, start-of-step position).
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ class Agents:
     hidden: np.ndarray
     fate: np.ndarray
     turn_at: np.ndarray
+    route: np.ndarray
+    leg: np.ndarray
 
     @classmethod
     def empty(cls, n: int) -> Agents:
@@ -43,6 +46,8 @@ class Agents:
             hidden=np.full(n, -1, np.int8),
             fate=np.zeros(n, np.bool_),
             turn_at=np.full(n, np.inf, np.float32),
+            route=np.full(n, -1, np.int32),
+            leg=np.zeros(n, np.int32),
         )
 
     def __len__(self) -> int:
@@ -76,6 +81,7 @@ def place(scenario: Scenario, rng: np.random.Generator) -> Agents:
         agents.state[sl] = g.state
         agents.kind[sl] = g.kind
         agents.alert[sl] = g.state == 3
+        agents.route[sl] = g.route
         start += g.count
     n = len(agents)
     order = np.lexsort((agents.x.astype(np.int32), agents.y.astype(np.int32)))
@@ -84,6 +90,7 @@ def place(scenario: Scenario, rng: np.random.Generator) -> Agents:
     angle = rng.uniform(0, 2 * np.pi, n)
     agents.heading[:] = np.column_stack([np.cos(angle), np.sin(angle)])
     agents.goal[:] = (rng.random(n) < scenario.hide_fraction) & bool(scenario.safe_rooms)
+    agents.goal[np.array([k.soldier for k in scenario.kinds])[agents.kind]] = 0
     bitten = agents.state == 1
     agents.turn_at[bitten] = incubation_delays(scenario.incubation, rng, int(bitten.sum()))
     agents.fate[bitten] = rng.random(int(bitten.sum())) < scenario.humbie_fraction

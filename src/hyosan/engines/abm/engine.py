@@ -1,8 +1,11 @@
 """Running a scenario on the agent engine and turning the run into the common result schema.
 
 The time loop is in Python and hands chunks of steps to :func:`kernels.advance`; it stops at
-report times, animation frames and the scenario's change points (alarm, noise start and end),
-where it counts states, records frames and recomputes distance fields.
+report times, animation frames and the scenario's change points (alarm, noise start and end, timed
+interventions), where it counts states, records frames, applies interventions and recomputes distance
+fields. Triggered interventions are checked by the kernel at the start of every step (a count over the
+agents, only while a trigger is pending): it returns before the first step at whose start one holds,
+and the loop applies it there, so every intervention fires at step resolution.
 
 Reproducibility: replicate ``r`` uses child ``r`` of ``SeedSequence(seed)``: a numpy Generator for
 the placement, a 64-bit state for the kernels' xorshift64* stream and a 32-bit seed for Numba's
@@ -24,10 +27,11 @@ import xarray as xr
 
 from hyosan import __version__
 from hyosan.engines.abm import kernels as K
+from hyosan.engines.abm.actions import apply
 from hyosan.engines.abm.agents import Agents, place
 from hyosan.results import make_dataset
 from hyosan.scenario import STATE_NAMES, STATES, Scenario
-from hyosan.world.fields import distance_field, next_cells
+from hyosan.world.fields import distance_field, next_cells, point_fields
 from hyosan.world.map import EXIT, WALL, FloorPlan
 
 
@@ -45,6 +49,8 @@ class Run:
     elapsed_s: float = 0.0
     steps: int = 0
     kernel_s: float = 0.0
+    fired: list[tuple[float, str, str]] = field(default_factory=list)
+    start_state: np.ndarray | None = None
 
 
 class World:
@@ -70,18 +76,46 @@ class World:
             ptr.append(len(doors))
         self.room_door_ptr = np.array(ptr, dtype=np.int32)
         self.room_door_list = np.array(doors, dtype=np.int32)
+        self.exit_sealed = np.zeros(len(w.exits), dtype=bool)
+        self.target: np.ndarray | None = None
+        self.hideouts = np.zeros(w.shape, dtype=bool)
+        for z in sc.hideouts:
+            self.hideouts |= w.zones[z]
+        self.noises = list(sc.noises)
+        self.waypoints = sorted({cell for route in sc.routes for cell in route})
+        index = {cell: i for i, cell in enumerate(self.waypoints)}
+        self.route_ptr = np.cumsum([0] + [len(r) for r in sc.routes]).astype(np.int32)
+        self.route_wp = np.array([index[c] for r in sc.routes for c in r], dtype=np.int32)
         self.human_fields()
         self.noise_next = np.zeros((*w.shape, 2), dtype=np.int8)
         self.noise_val = np.full(w.shape, np.inf, dtype=np.float32)
         self.noise_on = False
 
-    def human_fields(self) -> None:
-        """Distances to the nearest exit (goal 0) and the nearest safe room (goal 1), for humans."""
+    def walk(self) -> np.ndarray:
+        """Cells humans may stand on now: not walls, shut, barricaded or sealed doors, or sealed exits."""
         w = self.sc.world
-        walk = w.walkable(self.door_state, blocking=(1, 2))
+        walk = w.walkable(self.door_state, blocking=(1, 2, 3))
+        if self.exit_sealed.any():
+            walk &= ~np.isin(w.exit_id, np.flatnonzero(self.exit_sealed))
+        return walk
+
+    def human_fields(self) -> None:
+        """Distances for humans to the nearest open exit or the evacuation target (goal 0), the nearest safe room
+        (goal 1) and, for hiding humbies, the nearest hiding place (goal 2); and soldiers' waypoint fields."""
+        w = self.sc.world
+        walk = self.walk()
         rooms = self.room >= 0
-        self.hdist = np.stack([distance_field(walk, w.kind == EXIT), distance_field(walk, rooms)])
+        goal = (w.kind == EXIT) if self.target is None else self.target
+        self.hdist = np.stack(
+            [distance_field(walk, goal), distance_field(walk, rooms), distance_field(walk, self.hideouts)]
+        )
         self.hnext = np.stack([next_cells(d, walk) for d in self.hdist])
+        if self.waypoints:
+            self.wdist = point_fields(walk, self.waypoints)
+            self.wnext = np.stack([next_cells(d, walk) for d in self.wdist])
+        else:
+            self.wdist = np.zeros((1, 1, 1), np.float32)
+            self.wnext = np.zeros((1, 1, 1, 2), np.int8)
 
     def set_doors(self, zone: str, state: str) -> list[int]:
         """Open, shut or barricade every door of ``zone``; call :meth:`refresh` (or return True from a hook)."""
@@ -93,17 +127,20 @@ class World:
     def refresh(self, t: float) -> None:
         """Recompute what depends on door states: blocking, human fields, the noise field."""
         self.block[:] = blocking(self.sc.world, self.door_state)
+        if self.exit_sealed.any():
+            sealed = np.isin(self.sc.world.exit_id, np.flatnonzero(self.exit_sealed))
+            self.block[sealed] = K.BLOCKS_HUMANS | K.BLOCKS_ZOMBIES | K.OPAQUE
         self.human_fields()
         self.noise_field(t)
 
     def noise_field(self, t: float) -> None:
         """Zombie-passable distance to the active noises, minus their radii (negative: heard)."""
         w = self.sc.world
-        active = [n for n in self.sc.noises if n.start <= t < n.start + n.length]
+        active = [n for n in self.noises if n.start <= t < n.start + n.length]
         self.noise_on = bool(active)
         if not active:
             return
-        walk = w.walkable(self.door_state, blocking=(1, 2))
+        walk = self.walk()
         val = np.full(w.shape, np.inf, dtype=np.float32)
         for n in active:
             val = np.minimum(val, distance_field(walk, n.cells) - n.radius / w.scale)
@@ -129,6 +166,8 @@ def parameters(sc: Scenario) -> np.ndarray:
     dt, m = sc.step, sc.world.scale
     P = np.zeros(K.NPARAM)
     sights = [sc.zombie.sight, sc.contact_radius, *(k.sight for k in sc.kinds)]
+    if sc.humbie_behaviour == 1:
+        sights.append(sc.humbie.sight)
     P[K.P_B] = max(2.0, np.ceil(max(sights) / m))
     lam_b = _hazard(sc.bite_probability)
     lam_k = _hazard(sc.kill_probability)
@@ -152,7 +191,15 @@ def parameters(sc: Scenario) -> np.ndarray:
     P[K.P_HBEH] = sc.human_behaviour
     P[K.P_ZBEH] = sc.zombie_behaviour
     P[K.P_ALARM] = sc.alarm
+    P[K.P_HUMBIE_BEH] = sc.humbie_behaviour
+    P[K.P_HSIGHT] = sc.humbie.sight / m
+    P[K.P_HRUN] = sc.humbie.run_speed * dt / m
     return P
+
+
+def per_step(p_per_second: float, dt: float) -> float:
+    """The probability per step of ``dt`` seconds of an event with probability ``p_per_second`` per second."""
+    return 1.0 - (1.0 - p_per_second) ** dt if p_per_second < 1 else 1.0
 
 
 def _hazard(p_per_second: float) -> float:
@@ -181,6 +228,7 @@ def simulate_once(
     K.seed(int(state[0] % 2**32))
     rs = np.array([state[1] | np.uint64(1)], dtype=np.uint64)
     a = agents.copy() if agents is not None else place(sc, rng)
+    start_state = a.state.copy()
     w = World(sc)
     P = parameters(sc)
     kinds = sc.kinds
@@ -215,7 +263,44 @@ def simulate_once(
     for n in sc.noises:
         changes |= {round(n.start / dt), round((n.start + n.length) / dt)}
     changes = {c for c in changes if 0 < c < total}
-    stops = sorted((marks | changes | {0}) - {-1})
+    timed: dict[int, list] = {}
+    for iv in sc.interventions:
+        if iv.trigger == "at":
+            timed.setdefault(round(iv.at / dt), []).append(iv)
+    stops = sorted(marks | changes | set(timed) | {0})
+    soldier = np.array([k.soldier for k in kinds], dtype=np.bool_)
+    krange = np.array([k.range / sc.world.scale for k in kinds])
+    khit = np.array([per_step(k.hit, dt) for k in kinds])
+    kdetect = np.array([per_step(k.detect, dt) for k in kinds])
+    trig = [iv for iv in sc.interventions if iv.trigger != "at"]
+    trig_kind = np.array([K.ABOVE if iv.trigger == "above" else K.BELOW if iv.trigger == "below" else K.ENTERS
+                          for iv in trig], dtype=np.int8)  # fmt: skip
+    trig_state = np.array([iv.state for iv in trig], dtype=np.int8)
+    trig_value = np.array([iv.value for iv in trig], dtype=np.int64)
+    trig_active = np.ones(len(trig), dtype=np.bool_)
+    trig_fired = np.zeros(len(trig), dtype=np.bool_)
+    zbits = np.zeros(sc.world.shape if trig else (1, 1), dtype=np.uint32)
+    for q, iv in enumerate(trig):
+        if iv.trigger == "enters":
+            zbits[sc.world.zones[iv.zone]] |= np.uint32(1 << q)
+    tcounts = np.zeros(7, dtype=np.int64)
+    fired_log: list[tuple[float, str, str]] = []
+
+    def fire(ivs: list, at_step: int) -> None:
+        t = at_step * dt
+        changed = False
+        for iv in ivs:
+            changed |= apply(iv, t, a, w)
+            fired_log.append((t, iv.name, iv.action))
+        if changed:
+            w.refresh(t)
+        n_iv = len(ivs)
+        chunks.append({
+            "t": np.full(n_iv, t, np.float32), "kind": np.full(n_iv, K.INTERVENTION, np.int8),
+            "agent": np.full(n_iv, -1, np.int32), "x": np.zeros(n_iv, np.float32), "y": np.zeros(n_iv, np.float32),
+            "aux": np.array([sc.interventions.index(iv) for iv in ivs], np.int32),
+        })  # fmt: skip
+
     times, counts, shots, doors = [], [], [], []
     step = 0
     w.noise_field(0.0)
@@ -223,7 +308,7 @@ def simulate_once(
     for stop in stops:
         while step < stop:
             tick = _time.perf_counter()
-            done, n_ev, doors_changed = K.advance(
+            done, n_ev, doors_changed, fired = K.advance(
                 step * dt, dt, stop - step,
                 a.x, a.y, a.heading, a.state, a.kind, a.goal, a.alert, a.hidden, a.fate, a.turn_at,
                 w.grid, w.block, w.door_state, w.door_cell_ptr, w.door_cells, w.exit_id, w.room, w.light,
@@ -231,6 +316,8 @@ def simulate_once(
                 w.room_door_ptr, w.room_door_list, kwalk, krun, ksight, P,
                 head_prey, head_zomb, nxt, x0, y0,
                 buf["t"], buf["kind"], buf["agent"], buf["x"], buf["y"], buf["aux"], 0, rs,
+                soldier, krange, khit, kdetect, a.route, a.leg, w.route_ptr, w.route_wp, w.wnext, w.wdist,
+                trig_kind, trig_state, trig_value, trig_active, trig_fired, zbits, tcounts,
             )  # fmt: skip
             kernel_s += _time.perf_counter() - tick
             if n_ev:
@@ -238,22 +325,45 @@ def simulate_once(
             if doors_changed:
                 w.human_fields()
                 if w.noise_on:
-                    w.noise_field(step * dt)
+                    w.noise_field((step + done) * dt)
             step += done
+            if fired:
+                fire([trig[q] for q in np.flatnonzero(trig_fired)], step)
+                trig_active &= ~trig_fired
+                trig_fired[:] = False
+        if stop in timed:
+            fire(timed[stop], stop)
         if stop % report == 0 and any([hook(stop * dt, a, w) for hook in hooks]):
             w.refresh(stop * dt)
-        if stop in changes:
+        late = w.noises[len(sc.noises) :]
+        if stop in changes or (late and w.noise_on != any(n.start <= stop * dt < n.start + n.length for n in late)):
             w.noise_field(stop * dt)
         if stop in marks:
             if stop % report == 0 or stop == total:
                 times.append(stop * dt)
-                counts.append(np.bincount(a.state, minlength=6)[:6])
+                c = np.bincount(a.state, minlength=7)[:7]
+                c[6] = int(((a.state == K.S) & soldier[a.kind]).sum())
+                c[0] -= c[6]
+                counts.append(c)
             if frames and stop % frame_every == 0 and stop <= frame_until:
                 shots.append((stop * dt, a.x.copy(), a.y.copy(), a.state.copy()))
                 doors.append(w.door_state.copy())
     events = {k: np.concatenate([c[k] for c in chunks]) if chunks else v[:0].copy() for k, v in buf.items()}
     elapsed = _time.perf_counter() - start
-    return Run(np.array(times), np.array(counts), events, a, w.door_state, shots, doors, elapsed, total, kernel_s)
+    return Run(
+        np.array(times),
+        np.array(counts),
+        events,
+        a,
+        w.door_state,
+        shots,
+        doors,
+        elapsed,
+        total,
+        kernel_s,
+        fired_log,
+        start_state,
+    )
 
 
 def _replicate(args: tuple[Scenario, np.random.SeedSequence, bool]) -> Run:
@@ -281,7 +391,8 @@ def run_scenario(
     else:
         runs = [_replicate(j) for j in jobs]
     days = runs[0].times / 86400.0
-    values = np.stack([r.counts for r in runs]).astype(float)
+    states = (*STATES, "M") if sc.has_soldiers else STATES
+    values = np.stack([r.counts[:, : len(states)] for r in runs]).astype(float)
     attrs = {
         "hyosan_version": __version__,
         "engine": "abm",
@@ -292,12 +403,12 @@ def run_scenario(
         "time_unit": "days",
         "step_s": sc.step,
         "agents": sc.n_agents,
-        "states": STATE_NAMES,
+        "states": STATE_NAMES | ({"M": "soldier"} if sc.has_soldiers else {}),
         "elapsed_s": _time.perf_counter() - start,
     }
     if replicates > 1:
         attrs |= {"replicates": replicates, "workers": workers or 1}
-        ds = make_dataset(days, values, STATES, attrs, ensemble=True)
+        ds = make_dataset(days, values, states, attrs, ensemble=True)
     else:
-        ds = make_dataset(days, values[0], STATES, attrs)
+        ds = make_dataset(days, values[0], states, attrs)
     return ds, runs
