@@ -243,7 +243,7 @@ def test_soldier_runs_do_not_depend_on_workers(tmp_path: Path) -> None:
         population=[
             {"kind": "soldier", "count": 5, "zone": "west", "patrol": ["hall", "west"]},
             {"kind": "student", "count": 40, "zone": "all"},
-        ],  # fmt: skip
+        ],
         patient_zero={"zone": "hall", "count": 5},
         interventions=[{"name": "sweep", "at": "20s", "sweep": {"zone": "hall", "spacing": "2m"}}],
         time={"step": "1s", "horizon": "40s", "report": "5s"},
@@ -326,3 +326,32 @@ def test_shipped_aftermath_scenarios_run_from_the_cli(tmp_path: Path, cli, name:
         side = summary["outcomes"]["humbies_side"]
         assert side["humbies_at_start"] == 12 and (out / "humbies.png").stat().st_size > 0
         assert side["surviving"] + side["escaped"] + len(side["discovered_min"]) == 12
+
+
+def test_hiding_humbies_go_to_a_hideout_keep_still_and_run_from_soldiers(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        kinds={"student": {"speed": "1 m/s", "sight": "5m"}, "soldier": {**SOLDIER, "detect_probability": 0.0}},
+        humbie={"speed": "1 m/s", "run_speed": "3 m/s", "sight": "6m"},
+        behaviour={"humans": "still", "zombies": "still", "humbies": "hide"},
+        hideouts=["cell"],
+        population=[{"kind": "student", "count": 1, "zone": "hall"}],
+        time={"step": "1s", "horizon": "40s", "report": "1s"},
+    )
+    sc = load_scenario(path)
+    a = Agents.empty(1)
+    a.x[:], a.y[:], a.state[:] = 13.5, 2.5, K.H
+    _, r = run(path, agents=a)
+    xs = np.array([f[1][0] for f in r.frames])
+    ys = np.array([f[2][0] for f in r.frames])
+    inside = sc.world.zones["cell"][ys.astype(int), xs.astype(int)]
+    arrived = int(np.argmax(inside))
+    assert inside.any() and inside[arrived:].all()
+    assert np.all(xs[arrived + 2 :] == xs[-1]) and np.all(ys[arrived + 2 :] == ys[-1])
+    a = Agents.empty(2)
+    a.x[:], a.y[:], a.state[:], a.kind[:] = [16.5, 19.5], [5.5, 5.5], [K.H, K.S], [0, 1]
+    _, r = run(path, agents=a)
+    d = np.array([np.hypot(x[1] - x[0], y[1] - y[0]) for _, x, y, _ in r.frames])
+    seen = d[:-1] <= 12.0
+    assert seen[0] and np.all(np.diff(d)[seen] > 0) and not seen.all()
+    assert d[int(np.argmax(~seen)) :].min() > 12.0 - 2.0 - 0.5

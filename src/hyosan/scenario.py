@@ -4,6 +4,11 @@ Every quantity carries its unit: durations ``"90s"``, ``"2min"``, ``"8h"``, ``"3
 ``"0.6m"``; speeds ``"1.4 m/s"`` or ``"5 km/h"``; probabilities are named ``*_probability`` and are
 per second of contact unless written ``"0.3 per 10s"``; rates ``"2/h"``, ``"0.5/day"``.
 Internally everything is in seconds and metres.
+
+Soldiers are a kind with ``role: soldier`` (range, hit_probability, detect_probability), placed like anyone
+and optionally given a ``patrol`` (zone names or [x, y] points); ``behaviour.humbies: hide`` sends humbies to
+the ``hideouts`` zones and away from soldiers; ``interventions`` are described in
+:mod:`hyosan.scenario_interventions`.
 """
 
 from __future__ import annotations

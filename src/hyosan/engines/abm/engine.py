@@ -218,7 +218,12 @@ def simulate_once(
 ) -> Run:
     """One replicate of ``sc``; ``agents`` replaces the random placement (for tests).
 
-    ``hooks`` (the door for interventions) are called at every report time as ``hook(t_seconds, agents,
+    The scenario's interventions fire at their step (timed) or before the first step at whose start their
+    trigger holds, in declaration order, each once (:func:`actions.apply`); each firing is logged as an
+    ``intervention`` event and in ``Run.fired``. Counts have seven columns: S E Z H D X and M (healthy
+    soldiers, who are not counted in S).
+
+    ``hooks`` (for ad-hoc experiments) are called at every report time as ``hook(t_seconds, agents,
     world)``; one may change ``world`` (e.g. :meth:`World.set_doors`) or the agents, and returns True
     when it changed doors, so that blocking and distance fields are recomputed before the next step.
     """

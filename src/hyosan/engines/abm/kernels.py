@@ -6,7 +6,10 @@ zombies) are rebuilt; then every agent, in index order, senses (line of sight by
 the grid; walls, shut and barricaded doors block it) and touches (bites, kills) others as they
 were at the start of the step (a synchronous update: ``x0``, ``y0``), then moves in
 sub-steps of at most one cell per axis (so none skips a wall) with axis-separated collision, so no
-agent ever stands on a wall or a closed door.
+agent ever stands on a wall or a closed door. Soldiers (healthy agents of a soldier kind) shoot zombies and
+discover humbies in range (:func:`_soldier`) and walk routes along waypoint fields; hiding humbies keep to
+hiding places and run from soldiers (:func:`_humbie_hide`). Before each step :func:`triggers` checks the
+pending intervention triggers, so that the caller can fire them at step resolution.
 
 Randomness: the hot draws (turning, contacts, barricades) come from a per-run xorshift64* stream
 ``rs`` passed in (:func:`urand`); incubation delays from Numba's generator, seeded once per run by
