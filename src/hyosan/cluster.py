@@ -21,6 +21,8 @@ def dask_executor(address: str, timeout: float = 30.0) -> Executor:
     except ImportError:
         raise HyosanError(f"--scheduler {address}: Dask is not installed; pip install 'hyosan[dask]'") from None
 
+    _probe(address)
+
     def run(task: Task, chunks: Sequence[Chunk]) -> Iterator[tuple[int, list[Any]]]:
         try:
             client = Client(address, timeout=timeout)
@@ -42,3 +44,23 @@ def dask_executor(address: str, timeout: float = 30.0) -> Executor:
             client.close()
 
     return run
+
+
+def _probe(address: str) -> None:
+    """Fail at once, before any simulation, when nothing listens at a tcp:// address."""
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(address if "://" in address else f"tcp://{address}")
+    if parts.scheme != "tcp":
+        return
+    try:
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        host, port = None, None
+    if not host or not port:
+        raise HyosanError(f"--scheduler {address}: write the address as tcp://HOST:PORT")
+    try:
+        socket.create_connection((host, port), timeout=5).close()
+    except OSError as exc:
+        raise HyosanError(f"--scheduler {address}: cannot reach the Dask scheduler ({exc.strerror or exc})") from None
