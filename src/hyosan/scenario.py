@@ -44,26 +44,24 @@ STATE_NAMES = {
 _NUM = r"([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)"
 
 
+def _quantity(raw: Any, where: str, units: dict[str, float], what: str, examples: str) -> float:
+    m = re.fullmatch(_NUM + r"\s*([a-z]+)", str(raw).strip())
+    if not m or m.group(2) not in units or isinstance(raw, (int, float)):
+        raise ScenarioError(f"{where}: {raw!r} is not a {what}; write a number and a unit: {examples}")
+    value = float(m.group(1)) * units[m.group(2)]
+    if value < 0:
+        raise ScenarioError(f"{where}: {raw!r} is negative; a {what} is >= 0")
+    return value
+
+
 def duration(raw: Any, where: str) -> float:
     """Seconds from ``"90s"``, ``"2min"``, ``"8h"``, ``"3d"``."""
-    m = re.fullmatch(_NUM + r"\s*([a-z]+)", str(raw).strip())
-    if not m or m.group(2) not in SECONDS or isinstance(raw, (int, float)):
-        raise ScenarioError(f"{where}: {raw!r} is not a duration; write a number and a unit: '90s', '2min', '8h', '3d'")
-    value = float(m.group(1)) * SECONDS[m.group(2)]
-    if value < 0:
-        raise ScenarioError(f"{where}: {raw!r} is negative; a duration is >= 0")
-    return value
+    return _quantity(raw, where, SECONDS, "duration", "'90s', '2min', '8h', '3d'")
 
 
 def length(raw: Any, where: str) -> float:
     """Metres from ``"0.6m"``, ``"20 m"``, ``"50cm"``."""
-    m = re.fullmatch(_NUM + r"\s*([a-z]+)", str(raw).strip())
-    if not m or m.group(2) not in METRES or isinstance(raw, (int, float)):
-        raise ScenarioError(f"{where}: {raw!r} is not a length; write a number and a unit: '0.6m', '20m', '50cm'")
-    value = float(m.group(1)) * METRES[m.group(2)]
-    if value < 0:
-        raise ScenarioError(f"{where}: {raw!r} is negative; a length is >= 0")
-    return value
+    return _quantity(raw, where, METRES, "length", "'0.6m', '20m', '50cm'")
 
 
 def speed(raw: Any, where: str) -> float:
