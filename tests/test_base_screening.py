@@ -17,7 +17,7 @@ def test_screening_detects_with_the_declared_sensitivity() -> None:
     # With no turning, each of the 20 bitten arrivals is detected independently with probability s:
     # the number isolated is Binomial(20, s).
     s, arrivals, n = 0.8, 20, 3000
-    model = hyosan.load("military-base").with_values(sensitivity=s, sigma=0, B=arrivals)
+    model = hyosan.load("base-screening").with_values(sensitivity=s, sigma=0, B=arrivals)
     ds = model.run(engine="ssa", replicates=n, seed=7, workers=1, t_end=10)
     isolated = ds.I.isel(time=-1).values
     assert np.all(isolated + ds.U.isel(time=-1).values == arrivals)
@@ -38,7 +38,7 @@ def test_one_missed_arrival_bites_with_the_first_event_odds() -> None:
     p_missed = (1 / delay) / (1 / delay + sigma) * (1 - s)
     bite = beta * S / (S + 1)
     expected = p_missed * bite / (bite + m)
-    model = hyosan.load("military-base").with_values(sensitivity=s, B=1)
+    model = hyosan.load("base-screening").with_values(sensitivity=s, B=1)
     n = 4000
     (row,) = sweep(model, "sensitivity", [s], ["C > 0"], replicates=n, seed=3, workers=1)
     se = np.sqrt(expected * (1 - expected) / n)
@@ -51,7 +51,7 @@ def test_sweep_values_and_cli(cli, tmp_path: Path) -> None:
     out = tmp_path / "sweep"
     res = cli(
         "sweep",
-        "military-base",
+        "base-screening",
         "--vary",
         "sensitivity=0.5,0.99",
         "--outcome",
@@ -73,7 +73,7 @@ def test_sweep_values_and_cli(cli, tmp_path: Path) -> None:
         (["--vary", "nope=1,2"], "neither a parameter"),
         (["--vary", "sensitivity=0.5", "--outcome", "C >> 0"], "--outcome"),
     ]:
-        args = ["sweep", "military-base", *bad, "--out", str(tmp_path / "bad")]
+        args = ["sweep", "base-screening", *bad, "--out", str(tmp_path / "bad")]
         if "--outcome" not in bad:
             args += ["--outcome", "C > 0"]
         res = cli(*args)
