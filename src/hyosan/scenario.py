@@ -8,7 +8,8 @@ Internally everything is in seconds and metres.
 Soldiers are a kind with ``role: soldier`` (range, hit_probability, detect_probability), placed like anyone
 and optionally given a ``patrol`` (zone names or [x, y] points); ``behaviour.humbies: hide`` sends humbies to
 the ``hideouts`` zones and away from soldiers; ``interventions`` are described in
-:mod:`hyosan.scenario_interventions`.
+:mod:`hyosan.scenario_interventions`; ``screening`` (hold, screen, isolate or admit arrivals at a base) in
+:mod:`hyosan.scenario_screening`.
 """
 
 from __future__ import annotations
@@ -177,6 +178,7 @@ class Scenario:
     hideouts: list[str] = field(default_factory=list)
     routes: list[list[tuple[int, int]]] = field(default_factory=list)
     interventions: list[Any] = field(default_factory=list)
+    screening: Any = None
 
     @property
     def has_soldiers(self) -> bool:
@@ -238,7 +240,7 @@ def _override(data: dict, key: str, value: Any, source: str) -> None:
 KNOWN = {
     "name", "title", "description", "map", "time", "kinds", "zombie", "humbie", "population", "patient_zero",
     "behaviour", "infection", "safe_rooms", "hide_fraction", "barricade_fraction", "light", "noise", "doors",
-    "animation", "interventions", "hideouts",
+    "animation", "interventions", "hideouts", "screening",
 }  # fmt: skip
 
 
@@ -517,6 +519,9 @@ def parse_scenario(data: dict[str, Any], source: str, lines: dict[tuple, int], f
     from hyosan.scenario_interventions import parse_interventions
 
     sc.interventions = parse_interventions(sc, data.get("interventions") or [], at)
+    from hyosan.scenario_screening import parse_screening
+
+    sc.screening = parse_screening(sc, data.get("screening"), at)
     return sc
 
 
@@ -548,6 +553,6 @@ def zone_centre(world: FloorPlan, name: str, where: str) -> tuple[int, int]:
 def _parameters(data: dict[str, Any]) -> dict[str, Any]:
     keep = (
         "time", "behaviour", "infection", "kinds", "zombie", "humbie", "hide_fraction", "barricade_fraction",
-        "interventions",
+        "interventions", "screening",
     )  # fmt: skip
     return {k: data[k] for k in keep if k in data}

@@ -177,7 +177,7 @@ def outcomes(sc: Any, run: Any) -> dict[str, Any]:
         "turned_zombie": int((kinds == K.TURN).sum()),
         "humbies": int((kinds == K.HUMBIE).sum()),
         "zombies_destroyed": int(((kinds == K.KILL) | (kinds == K.SHOT)).sum()),
-        "hiding_in_safe_rooms": int(((a.state == K.S) & (a.hidden >= 0)).sum()),
+        "hiding_in_safe_rooms": int(((a.state == K.S) & (a.hidden >= 0) & (a.hidden < len(sc.safe_rooms))).sum()),
         "rooms_barricaded": int((kinds == K.BARRICADE).sum()),
         "escaped_while_bitten": int(np.isin(ev["agent"][kinds == K.ESCAPE], ev["agent"][kinds == K.BITE]).sum()),
     }
@@ -187,6 +187,11 @@ def outcomes(sc: Any, run: Any) -> dict[str, Any]:
             for t, name, action in run.fired
         ]
         out["interventions_not_fired"] = sorted({iv.name for iv in sc.interventions} - {f[1] for f in run.fired})
+    if sc.screening is not None:
+        from hyosan.scenarios.screening_report import screening_side
+
+        out["base_side"] = screening_side(sc, run)
+        out["outbreak_inside"] = out["base_side"]["outbreak_inside"]
     if sc.has_soldiers:
         from hyosan.scenarios.report import humbie_side, soldier_side
 

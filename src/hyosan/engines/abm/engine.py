@@ -5,7 +5,8 @@ report times, animation frames and the scenario's change points (alarm, noise st
 interventions), where it counts states, records frames, applies interventions and recomputes distance
 fields. Triggered interventions are checked by the kernel at the start of every step (a count over the
 agents, only while a trigger is pending): it returns before the first step at whose start one holds,
-and the loop applies it there, so every intervention fires at step resolution.
+and the loop applies it there, so every intervention fires at step resolution. A scenario with
+``screening`` also cuts chunks where :class:`screening.Gate` needs to hold, screen or shoot someone.
 
 Reproducibility: replicate ``r`` uses child ``r`` of ``SeedSequence(seed)``: a numpy Generator for
 the placement, a 64-bit state for the kernels' xorshift64* stream and a 32-bit seed for Numba's
@@ -29,6 +30,7 @@ from hyosan import __version__
 from hyosan.engines.abm import kernels as K
 from hyosan.engines.abm.actions import apply
 from hyosan.engines.abm.agents import Agents, place
+from hyosan.engines.abm.screening import Gate
 from hyosan.results import make_dataset
 from hyosan.scenario import STATE_NAMES, STATES, Scenario
 from hyosan.world.fields import distance_field, next_cells, point_fields
@@ -74,10 +76,14 @@ class World:
             self.room[w.zones[z]] = i
             doors += w.zone_doors(z)
             ptr.append(len(doors))
+        self.n_safe = len(sc.safe_rooms)
+        for mask in sc.screening.rooms if sc.screening else []:
+            self.room[mask] = len(ptr) - 1
+            ptr.append(len(doors))
         self.room_door_ptr = np.array(ptr, dtype=np.int32)
         self.room_door_list = np.array(doors, dtype=np.int32)
         self.exit_sealed = np.zeros(len(w.exits), dtype=bool)
-        self.target: np.ndarray | None = None
+        self.target: np.ndarray | None = sc.screening.hall if sc.screening else None
         self.hideouts = np.zeros(w.shape, dtype=bool)
         for z in sc.hideouts:
             self.hideouts |= w.zones[z]
@@ -104,7 +110,7 @@ class World:
         (goal 1) and, for hiding humbies, the nearest hiding place (goal 2); and soldiers' waypoint fields."""
         w = self.sc.world
         walk = self.walk()
-        rooms = self.room >= 0
+        rooms = (self.room >= 0) & (self.room < self.n_safe)
         goal = (w.kind == EXIT) if self.target is None else self.target
         self.hdist = np.stack(
             [distance_field(walk, goal), distance_field(walk, rooms), distance_field(walk, self.hideouts)]
@@ -236,6 +242,7 @@ def simulate_once(
     start_state = a.state.copy()
     w = World(sc)
     P = parameters(sc)
+    gate = Gate(sc, a, w.n_safe, rng) if sc.screening else None
     kinds = sc.kinds
     kwalk = np.array([k.speed * sc.step / sc.world.scale for k in kinds])
     krun = np.array([k.run_speed * sc.step / sc.world.scale for k in kinds])
@@ -312,9 +319,15 @@ def simulate_once(
     kernel_s = 0.0
     for stop in stops:
         while step < stop:
+            upto = stop
+            if gate is not None:
+                screened = gate.check(step, a)
+                if screened is not None:
+                    chunks.append(screened)
+                upto = gate.next_stop(step, stop, a)
             tick = _time.perf_counter()
             done, n_ev, doors_changed, fired = K.advance(
-                step * dt, dt, stop - step,
+                step * dt, dt, upto - step,
                 a.x, a.y, a.heading, a.state, a.kind, a.goal, a.alert, a.hidden, a.fate, a.turn_at,
                 w.grid, w.block, w.door_state, w.door_cell_ptr, w.door_cells, w.exit_id, w.room, w.light,
                 w.hnext, w.hdist, w.noise_next, w.noise_val, w.noise_on,

@@ -30,7 +30,11 @@ BLOCKS_HUMANS, BLOCKS_ZOMBIES, OPAQUE = 1, 2, 4
 SQRT12 = np.sqrt(12.0)
 M = 6
 BITE, TURN, HUMBIE, KILL, ESCAPE, HIDE, BARRICADE, SHOT, DISCOVER, INTERVENTION = range(10)
-EVENT_NAMES = ("bite", "turn", "humbie", "kill", "escape", "hide", "barricade", "shot", "discovered", "intervention")
+HELD, SCREENED, ISOLATED, ADMITTED, GUARDED = range(10, 15)
+EVENT_NAMES = (
+    "bite", "turn", "humbie", "kill", "escape", "hide", "barricade", "shot", "discovered", "intervention",
+    "held", "screened", "isolated", "admitted", "guarded",
+)  # fmt: skip
 ABOVE, BELOW, ENTERS = 0, 1, 2
 
 # indices into the parameter vector P
