@@ -55,8 +55,31 @@ def _value(v: Any) -> Any:
         return v
 
 
-def _report(name: str, engine: str, a: Mapping, b: Mapping, n: int, seed: int, common: bool, ds_a, ds_b) -> dict:
-    out_a, out_b = replicate_outcomes(ds_a), replicate_outcomes(ds_b)
+def scalar_outcomes(per_replicate: list[Mapping[str, Any]]) -> dict[str, np.ndarray]:
+    """The numeric and yes/no outcomes that every replicate's report has, as arrays over replicates."""
+    keys = [k for k, v in per_replicate[0].items() if isinstance(v, (bool, int, float)) and v is not None]
+    return {
+        k: np.array([float(r[k]) for r in per_replicate])
+        for k in keys
+        if all(isinstance(r.get(k), (bool, int, float)) for r in per_replicate)
+    }
+
+
+def _report(
+    name: str,
+    engine: str,
+    a: Mapping,
+    b: Mapping,
+    n: int,
+    seed: int,
+    common: bool,
+    ds_a,
+    ds_b,
+    extra_a: Mapping[str, np.ndarray] | None = None,
+    extra_b: Mapping[str, np.ndarray] | None = None,
+) -> dict:
+    out_a = {**replicate_outcomes(ds_a), **(extra_a or {})}
+    out_b = {**replicate_outcomes(ds_b), **(extra_b or {})}
     return {
         "model": name,
         "engine": engine,
@@ -107,6 +130,10 @@ def compare_scenario(
     from hyosan.scenario import load_scenario
 
     sc_a, sc_b = load_scenario(target, dict(a)), load_scenario(target, {**a, **b})
-    ds_a, _ = run_scenario(sc_a, seed=seed, replicates=replicates, workers=workers, frames=False)
-    ds_b, _ = run_scenario(sc_b, seed=_seed_b(seed, common), replicates=replicates, workers=workers, frames=False)
-    return _report(sc_a.name, "abm", a, b, replicates, seed, common, ds_a, ds_b)
+    from hyosan.scenarios import outcomes
+
+    ds_a, runs_a = run_scenario(sc_a, seed=seed, replicates=replicates, workers=workers, frames=False)
+    ds_b, runs_b = run_scenario(sc_b, seed=_seed_b(seed, common), replicates=replicates, workers=workers, frames=False)
+    extra_a = scalar_outcomes([outcomes(sc_a, r) for r in runs_a])
+    extra_b = scalar_outcomes([outcomes(sc_b, r) for r in runs_b])
+    return _report(sc_a.name, "abm", a, b, replicates, seed, common, ds_a, ds_b, extra_a, extra_b)
