@@ -6,6 +6,7 @@ Every user error is printed on one line and exits with code 2; nothing half-writ
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from pathlib import Path
 
@@ -289,8 +290,21 @@ def _usage_errors() -> tuple[type[BaseException], ...]:
     return tuple(kinds)
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread so that it unwinds exactly like Ctrl-C."""
+
+
+_terminated: list[int] = []
+
+
+def _terminate(signum: int, frame: object) -> None:
+    _terminated.append(signum)  # click turns the exception into Abort or a returned 130; remember why
+    raise Terminated
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: one-line errors, exit code 2, no traceback."""
+    """Entry point: one-line errors, exit code 2, no traceback; SIGTERM exits 143 like Ctrl-C exits 130."""
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         if app(args=argv, prog_name="hyosan", standalone_mode=False) == 130:
             raise KeyboardInterrupt  # typer turns Ctrl-C into a returned 130 when not standalone
@@ -298,6 +312,10 @@ def main(argv: list[str] | None = None) -> None:
         typer.echo(f"hyosan: error: {exc}", err=True)
         raise SystemExit(2) from None
     except (KeyboardInterrupt, typer.Abort):
+        if _terminated:
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            typer.echo("hyosan: terminated; nothing was written", err=True)
+            raise SystemExit(143) from None
         typer.echo("hyosan: interrupted; nothing was written", err=True)
         raise SystemExit(130) from None
     except typer.Exit as exc:

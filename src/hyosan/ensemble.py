@@ -8,8 +8,10 @@ of ``(replicate index, SeedSequence)`` pairs and yields ``(chunk number, results
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
+import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -49,12 +51,54 @@ def serial(task: Task, chunks: Sequence[Chunk]) -> Iterator[tuple[int, list[Any]
         yield number, task(chunk)
 
 
+PR_SET_PDEATHSIG = 1
+
+
+def worker_init(parent: int) -> None:
+    """Pool worker start-up: die with the parent (even under SIGKILL), and leave signals to the parent.
+
+    On Linux the kernel sends the worker SIGKILL when its parent dies; the parent-pid check covers a
+    parent that died before the request took effect. Ctrl-C and SIGTERM are the parent's to handle:
+    it stops the workers itself.
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:
+        os._exit(1)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def process_pool(workers: int) -> ProcessPoolExecutor:
+    """A process pool whose workers die with this process; use :func:`stop_pool` on an interrupt."""
+    method = "fork" if sys.platform.startswith("linux") else "spawn"
+    return ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context(method),
+        initializer=worker_init,
+        initargs=(os.getpid(),),
+    )
+
+
+def stop_pool(pool: ProcessPoolExecutor) -> None:
+    """Cancel what is pending and kill the workers now, rather than waiting for their current chunk."""
+    workers = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in workers:
+        if process.is_alive():
+            process.kill()
+    for process in workers:
+        process.join(timeout=5)
+
+
 def processes(workers: int) -> Executor:
-    """A process-pool executor; Ctrl-C cancels pending chunks, stops the pool and re-raises."""
+    """A process-pool executor; Ctrl-C or SIGTERM cancels pending chunks, kills the workers and re-raises."""
 
     def run(task: Task, chunks: Sequence[Chunk]) -> Iterator[tuple[int, list[Any]]]:
-        method = "fork" if sys.platform.startswith("linux") else "spawn"
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method))
+        pool = process_pool(workers)
         futures: dict[Future, int] = {}
         try:
             futures = {pool.submit(task, chunk): number for number, chunk in enumerate(chunks)}
@@ -66,7 +110,7 @@ def processes(workers: int) -> Executor:
         except BaseException:
             for future in futures:
                 future.cancel()
-            pool.shutdown(wait=False, cancel_futures=True)
+            stop_pool(pool)
             raise
         pool.shutdown(wait=True)
 
