@@ -23,6 +23,8 @@ from hyosan.model import expr as _expr
 from hyosan.model.expr import Expr
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+MAX_COEFFICIENT = 1000
+"""Largest stoichiometric coefficient in a reaction (``1000 S -> ...``)."""
 RESERVED = {"N", "t", "n", "x", "p", "math", "np", "out", *_expr.FUNCTIONS}
 
 
@@ -145,8 +147,10 @@ class Model:
 
     @property
     def population_index(self) -> np.ndarray:
-        pop = self.population or self.compartments
-        return np.array([self.compartments.index(c) for c in pop], dtype=np.int64)
+        if not self.population:
+            return np.arange(len(self.compartments), dtype=np.int64)
+        index = {c: i for i, c in enumerate(self.compartments)}
+        return np.array([index[c] for c in self.population], dtype=np.int64)
 
     @property
     def conserves_population(self) -> bool:
@@ -233,8 +237,22 @@ def _number(raw: Any, where: str) -> float:
 _TERM = re.compile(r"^\s*(\d*)\s*([A-Za-z_][A-Za-z0-9_]*)\s*$")
 
 
-def parse_reaction(text: str, compartments: Sequence[str], where: str) -> tuple[tuple, tuple]:
-    """``'S + Z -> Z + Z'`` to ((('S',1),('Z',1)), (('Z',2),)); empty sides allowed."""
+def _short(text: str, n: int = 80) -> str:
+    return text if len(text) <= n else text[: n - 3] + "..."
+
+
+def _listing(names: Sequence[str] | Mapping[str, int], n: int = 20) -> str:
+    """The first ``n`` names, comma-separated, so messages stay one short line for huge models."""
+    names = list(names)
+    return ", ".join(names[:n]) + (f", ... ({len(names)} in all)" if len(names) > n else "")
+
+
+def parse_reaction(text: str, compartments: Sequence[str] | Mapping[str, int], where: str) -> tuple[tuple, tuple]:
+    """``'S + Z -> Z + Z'`` to ((('S',1),('Z',1)), (('Z',2),)); empty sides allowed.
+
+    ``compartments`` may be a name -> index mapping (linear time for large models).
+    """
+    known = compartments if isinstance(compartments, Mapping) else {c: i for i, c in enumerate(compartments)}
     if text.count("->") != 1:
         raise ModelError(f"{where}: '{text}' needs exactly one '->', e.g. 'S + I -> I + I'")
     sides = []
@@ -245,14 +263,21 @@ def parse_reaction(text: str, compartments: Sequence[str], where: str) -> tuple[
             for term in side.split("+"):
                 m = _TERM.match(term)
                 if not m:
-                    raise ModelError(f"{where}: cannot read '{term.strip()}' in '{text}'; write terms like '2 S'")
-                name = m.group(2)
-                if name not in compartments:
                     raise ModelError(
-                        f"{where}: unknown compartment '{name}' in '{text}'; declared: {', '.join(compartments)}"
+                        f"{where}: cannot read '{_short(term.strip())}' in '{_short(text)}'; write terms like '2 S'"
                     )
-                counts[name] += int(m.group(1) or 1)
-        sides.append(tuple((c, counts[c]) for c in compartments if counts[c]))
+                name, digits = m.group(2), m.group(1)
+                if name not in known:
+                    raise ModelError(
+                        f"{where}: unknown compartment '{name}' in '{_short(text)}'; declared: {_listing(compartments)}"
+                    )
+                if len(digits) > 4 or int(digits or 1) > MAX_COEFFICIENT:
+                    raise ModelError(
+                        f"{where}: coefficient {digits[:12]}{'...' if len(digits) > 12 else ''} of {name} is larger "
+                        f"than {MAX_COEFFICIENT}; a reaction moves at most {MAX_COEFFICIENT} individuals of a kind"
+                    )
+                counts[name] += int(digits or 1)
+        sides.append(tuple(sorted(((c, k) for c, k in counts.items() if k), key=lambda ck: known[ck[0]])))
     if not sides[0] and not sides[1]:
         raise ModelError(f"{where}: '{text}' has nothing on either side")
     return sides[0], sides[1]
@@ -288,7 +313,7 @@ def _from_dict(cls: type[Model], data: Mapping[str, Any], source: str, lines: Ma
     }
     for key in data:
         if key not in known:
-            raise ModelError(f"{at(key)}: unknown field '{key}'; fields: {', '.join(sorted(known))}")
+            raise ModelError(f"{at(key)}: unknown field '{str(key)[:40]}'; fields: {', '.join(sorted(known))}")
     for key in ("compartments", "transitions"):
         if key not in data:
             raise ModelError(f"{source}: missing field '{key}'")
@@ -297,22 +322,31 @@ def _from_dict(cls: type[Model], data: Mapping[str, Any], source: str, lines: Ma
     if isinstance(comp_raw, Mapping):
         comps, meanings = list(comp_raw), [str(v or "") for v in comp_raw.values()]
     elif isinstance(comp_raw, list):
-        comps, meanings = [str(c) for c in comp_raw], ["" for _ in comp_raw]
+        comps, meanings = list(comp_raw), ["" for _ in comp_raw]
     else:
         raise ModelError(f"{at('compartments')}: list the compartments, e.g. [S, I, R]")
     if not comps:
         raise ModelError(f"{at('compartments')}: a model needs at least one compartment")
+    index: dict[str, int] = {}
     for c in comps:
-        if not _NAME.match(str(c)) or c in RESERVED:
-            raise ModelError(f"{at('compartments')}: '{c}' is not a usable name (reserved: N, t, n)")
+        if not isinstance(c, str) or not _NAME.match(c) or c in RESERVED:
+            raise ModelError(
+                f"{at('compartments')}: '{str(c)[:40]}' is not a usable name (a letter, then letters, digits or _; "
+                f"not {', '.join(sorted(RESERVED))}; quote names YAML reads as numbers, yes/no or null)"
+            )
+        if c in index:
+            raise ModelError(f"{at('compartments')}: '{c}' is listed twice; list each compartment once")
+        index[c] = len(index)
 
     params: list[Parameter] = []
     p_raw = data.get("parameters") or {}
     if not isinstance(p_raw, Mapping):
         raise ModelError(f"{at('parameters')}: parameters are a mapping name -> value or {{value, unit, meaning}}")
     for name, spec in p_raw.items():
-        if not _NAME.match(str(name)) or name in RESERVED or name in comps:
-            raise ModelError(f"{at('parameters', name)}: '{name}' is reserved or clashes with a compartment")
+        if not isinstance(name, str) or not _NAME.match(name) or name in RESERVED or name in index:
+            raise ModelError(
+                f"{at('parameters', name)}: '{str(name)[:40]}' is reserved or not a name or clashes with a compartment"
+            )
         if isinstance(spec, Mapping):
             extra = set(spec) - {"value", "unit", "meaning"}
             if extra or "value" not in spec:
@@ -333,8 +367,8 @@ def _from_dict(cls: type[Model], data: Mapping[str, Any], source: str, lines: Ma
         raise ModelError(f"{at('initial')}: initial state is a mapping compartment -> size")
     initial = dict.fromkeys(comps, 0.0)
     for c, v in init_raw.items():
-        if c not in comps:
-            raise ModelError(f"{at('initial', c)}: unknown compartment '{c}'; declared: {', '.join(comps)}")
+        if c not in index:
+            raise ModelError(f"{at('initial', c)}: unknown compartment '{str(c)[:40]}'; declared: {_listing(comps)}")
         try:
             initial[c] = _number(v, at("initial", c))
         except ParameterError as e:
@@ -358,7 +392,7 @@ def _from_dict(cls: type[Model], data: Mapping[str, Any], source: str, lines: Ma
             reaction, rate, name = str(item["reaction"]), item["rate"], item.get("name")
         else:
             raise ModelError(f"{where}: write 'S + I -> I + I @ beta*S*I/N' or {{reaction, rate, name}}")
-        reactants, products = parse_reaction(reaction, comps, where)
+        reactants, products = parse_reaction(reaction, index, where)
         expr = _expr.parse(rate, rate_names, where)
         transitions.append(Transition(str(name or reaction.strip()), reactants, products, expr))
 
@@ -374,8 +408,8 @@ def _from_dict(cls: type[Model], data: Mapping[str, Any], source: str, lines: Ma
 
     def names_in(key: str) -> tuple[str, ...]:
         raw = data.get(key) or []
-        if not isinstance(raw, list) or any(c not in comps for c in raw):
-            raise ModelError(f"{at(key)}: '{key}' lists compartments from: {', '.join(comps)}")
+        if not isinstance(raw, list) or any(not isinstance(c, str) or c not in index for c in raw):
+            raise ModelError(f"{at(key)}: '{key}' lists compartments from: {_listing(comps)}")
         return tuple(raw)
 
     defaults = data.get("defaults") or {}
@@ -459,14 +493,17 @@ def _check_vanishing(model: Model) -> None:
     """
     rng = np.random.default_rng(12345)
     params = model.parameter_values
+    index = {x: i for i, x in enumerate(model.compartments)}
+    in_pop = np.zeros(len(model.compartments), dtype=bool)
+    in_pop[model.population_index] = True
     for tr in model.transitions:
         for c, k in tr.reactants:
             for _ in range(2):
                 draws = rng.uniform(1, 10, len(model.compartments))
-                state = {x: float(v) for x, v in zip(model.compartments, draws, strict=True)}
-                state[c] = float(k - 1)
-                values = {**params, **state, "t": 1.0}
-                values["N"] = sum(state[model.compartments[i]] for i in model.population_index)
+                draws[index[c]] = float(k - 1)
+                values = {x: (float(draws[index[x]]) if x in index else params.get(x)) for x in tr.rate.names}
+                values["t"] = 1.0
+                values["N"] = float(draws[in_pop].sum())
                 r = tr.rate.evaluate(values)
                 if math.isfinite(r) and abs(r) > 1e-12:
                     raise ModelError(
