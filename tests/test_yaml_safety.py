@@ -177,3 +177,20 @@ def test_cli_refuses_an_alias_bomb_in_one_line_and_writes_nothing(cli, tmp_path:
     assert len(res.stderr.strip().splitlines()) == 1 and "alias" in res.stderr
     assert "Traceback" not in res.stderr + res.stdout
     assert not (tmp_path / "out").exists()
+
+
+def test_scenario_override_values_go_through_the_safe_reader() -> None:
+    from hyosan.scenario import load_scenario
+
+    message = one_line_error(load_scenario, "hyosan-high", {"infection.bite_probability": "[0.3"})
+    assert message.startswith("--set infection.bite_probability") and "malformed YAML" in message
+    message = one_line_error(load_scenario, "hyosan-high", {"infection.bite_probability": "&a [*a]"})
+    assert "alias" in message
+
+
+def test_a_scenario_file_that_is_not_utf8_is_refused(tmp_path: Path) -> None:
+    from hyosan.scenario import load_scenario
+
+    path = tmp_path / "s.yaml"
+    path.write_bytes(b"map: school\n# \xe9\n")
+    assert "not UTF-8 (byte 0xe9 at offset 14, line 2)" in one_line_error(load_scenario, path)

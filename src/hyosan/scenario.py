@@ -200,7 +200,9 @@ def scenario_text(target: str | Path) -> tuple[str, str, Path | None]:
     if path.suffix in (".yaml", ".yml"):
         if not path.is_file():
             raise ScenarioError(f"{target}: no such scenario file")
-        return path.read_text(), str(path), path.parent
+        from hyosan.model.load import read_file
+
+        return read_file(path, ScenarioError), str(path), path.parent
     entry = resources.files("hyosan.scenarios") / f"{target}.yaml"
     if not entry.is_file():
         raise ScenarioError(f"unknown scenario '{target}'; shipped: {', '.join(shipped())}")
@@ -222,7 +224,7 @@ def load_scenario(target: str | Path, values: dict[str, Any] | None = None) -> S
 
 
 def _override(data: dict, key: str, value: Any, source: str) -> None:
-    import yaml
+    from hyosan.model.load import read_yaml
 
     parts = key.split(".")
     node = data
@@ -234,7 +236,7 @@ def _override(data: dict, key: str, value: Any, source: str) -> None:
         node = node[p]
     if parts[-1] not in node:
         raise ScenarioError(f"--set {key}: {source} has no field '{key}'; keys here: {', '.join(map(str, node))}")
-    node[parts[-1]] = yaml.safe_load(value) if isinstance(value, str) else value
+    node[parts[-1]] = read_yaml(value, f"--set {key}")[0] if isinstance(value, str) else value
 
 
 KNOWN = {

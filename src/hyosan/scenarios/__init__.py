@@ -23,15 +23,14 @@ OUTPUTS = (
 
 def is_scenario(target: str) -> bool:
     """True when ``target`` names a shipped scenario or a YAML file with a ``map``/``world`` section."""
+    from hyosan.model.load import is_path, read_file, read_yaml
     from hyosan.scenario import shipped
 
-    path = Path(target)
-    if path.suffix in (".yaml", ".yml") and path.is_file():
-        import yaml
-
+    if is_path(target):
+        path = Path(target)
         try:
-            data = yaml.safe_load(path.read_text())
-        except yaml.YAMLError:
+            data, _ = read_yaml(read_file(path), str(path)) if path.is_file() else (None, {})
+        except (HyosanError, OSError, ValueError):
             return False
         return isinstance(data, dict) and ("map" in data or "world" in data)
     return target in shipped()
