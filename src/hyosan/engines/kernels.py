@@ -1,30 +1,37 @@
 """Numba kernels for the stochastic engines, generated per model and cached on disk.
 
-The SSA kernel is straight-line code: compartments and propensities are local variables, each
-transition's update touches only the compartments it changes, and recomputes only the
-propensities that read them (the dependency graph). Both kernels run one *segment* of a replicate,
-from ``t`` to ``t_stop`` (the next scheduled event or the horizon), so that events are applied in
-Python at their exact times; exponential waiting times are memoryless, so cutting a run into
-segments keeps it exact.
+The SSA kernel of a model whose rates do not read ``t`` is straight-line code: compartments and
+propensities are local variables, each transition's update touches only the compartments it
+changes, and recomputes only the propensities that read them (the dependency graph). Models with
+rates that read ``t`` run the generic ``exact_steps`` kernel: thinning (Lewis–Shedler) against a
+certified upper bound of the total rate over a look-ahead window (:mod:`hyosan.engines.interval`),
+so waiting times are exact for the time-varying rates. The tau kernel is Cao–Gillespie–Petzold
+(2006) and falls back on ``exact_steps``. Every kernel runs one *segment* of a replicate, from
+``t`` to ``t_stop`` (the next scheduled event or the horizon), so that events are applied in
+Python at their exact times; waiting times are memoryless, so cutting a run into segments (or at
+``max_fired``) keeps it exact.
 
-Kernel return value: ``(status, t, k, fired, bad, extra, t_fire, t_zero)`` with status ``OK`` (reached ``t_stop``),
-``ABSORBED`` (total propensity 0; ``t`` is the time of the last transition), ``BAD_RATE``
-(propensity ``bad`` is negative or not finite at time ``t``) or ``TOO_MANY`` (``max_fired``
-reached). ``k`` is the next report index still to fill; ``out[:k]`` holds the reported states;
-``extra`` is the event-log length (ssa) or the number of leaps (tau); ``t_fire`` the time of the
-last transition fired; ``t_zero`` the last time a transition emptied every ``infected``
-compartment (-1 if none did).
-Rates that read ``t`` are held constant between transitions (re-evaluated after each one).
+Kernel return value: ``(status, t, k, fired, bad, extra, t_fire, t_zero)`` with status ``OK``
+(reached ``t_stop``), ``ABSORBED`` (no rate can fire before ``t_stop``: all are zero and, for rates
+that read ``t``, certified to stay zero; ``t`` is the time of the last transition), ``BAD_RATE``
+(propensity ``bad`` is negative or not finite at time ``t``), ``TOO_MANY`` (``max_fired``
+transitions fired; the state at ``t`` is exact and the run can resume from it), ``NO_BOUND``
+(rate ``bad`` reads ``t`` and has no finite bound over any window from ``t``) or ``BOUND_BROKEN``
+(a rate exceeded its certified bound: a bug). ``k`` is the next report index still to fill;
+``out[:k]`` holds the reported states; ``extra`` is the event-log length (ssa) or the number of
+leaps (tau); ``t_fire`` the time of the last transition fired; ``t_zero`` the last time a
+transition emptied every ``infected`` compartment (-1 if none did).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from hyosan.engines.interval import HELPERS, interval_lines
 from hyosan.model.codegen import kernel_module, rates_body, rename_map
 from hyosan.model.spec import Model
 
-OK, ABSORBED, BAD_RATE, TOO_MANY = 0, 1, 2, 3
+OK, ABSORBED, BAD_RATE, TOO_MANY, NO_BOUND, BOUND_BROKEN = 0, 1, 2, 3, 4, 5
 
 _HEADER = "from numba import njit\n\nINF = math.inf\n\n"
 _JIT = '@njit(cache=True, error_model="numpy", nogil=True)'
@@ -51,7 +58,6 @@ def ssa_source(model: Model) -> str:
     stoich = model.stoichiometry
     pop = set(model.population_index.tolist())
     rate = [tr.rate.source(names) for tr in model.transitions]
-    timed = [j for j, tr in enumerate(model.transitions) if "t" in tr.rate.names]
     deps = dependency_graph(model)
     infected = [comps.index(c) for c in model.infected]
 
@@ -71,10 +77,10 @@ def ssa_source(model: Model) -> str:
     L += ["    while True:", "        a0 = " + " + ".join(f"a_{j}" for j in range(m))]
     L += ["        if not (a0 > 0.0):", "            status = 1"]
     L += ["            while k < nt and times[k] < t_stop:", *record("                "), "            break"]
+    L += ["        if fired >= max_fired:", "            status = 3", "            break"]
     L += ["        t_next = t + rng.standard_exponential() / a0"]
     L += ["        while k < nt and times[k] < t_next and times[k] < t_stop:", *record("            ")]
     L += ["        if t_next >= t_stop:", "            t = t_stop", "            break"]
-    L += ["        if fired >= max_fired:", "            status = 3", "            break"]
     L += ["        t = t_next", "        r = rng.random() * a0"]
 
     def body(j: int) -> list[str]:
@@ -89,9 +95,8 @@ def ssa_source(model: Model) -> str:
             lines.append(f"            if {' and '.join(f'{names[comps[i]]} == 0.0' for i in infected)}:")
             lines.append("                t_zero = t")
         for d in deps[j]:
-            if d not in timed:
-                lines.append(f"            a_{d} = {rate[d]}")
-                lines += check(d, "            ", f"bad = {d}")
+            lines.append(f"            a_{d} = {rate[d]}")
+            lines += check(d, "            ", f"bad = {d}")
         return lines
 
     branches = [(" + ".join(f"a_{i}" for i in range(j + 1)), j) for j in range(m - 1)]
@@ -100,9 +105,6 @@ def ssa_source(model: Model) -> str:
         test = cond if cond.endswith("> 0.0") else f"r < {cond}"
         L += [f"        {'if' if n == 0 else 'elif'} {test}:", *body(j)]
     L += ["        else:", "            j = -1", "            status = 1", "            break"]
-    for d in timed:
-        L.append(f"        a_{d} = {rate[d]}")
-        L += check(d, "        ", f"bad = {d}")
     L += [
         "        fired += 1",
         "        t_fire = t",
@@ -129,7 +131,24 @@ def _rates_source(model: Model) -> str:
     return "\n".join(lines) + "\n"
 
 
-_TAU_LOOP = """
+def timed_transitions(model: Model) -> list[int]:
+    """Indices of the transitions whose rate reads ``t``."""
+    return [j for j, tr in enumerate(model.transitions) if "t" in tr.rate.names]
+
+
+def _bounds_source(model: Model) -> str:
+    """``bounds(tl, th, x, p, lo, hi)``: certified range of every time-dependent rate for t in [tl, th]."""
+    names = rename_map(model)
+    lines = [_JIT, "def bounds(tl, th, x, p, lo, hi):", *rates_body(model, "    ", as_float=True)]
+    for j in timed_transitions(model):
+        body, lo, hi = interval_lines(model.transitions[j].rate, names, f"r{j}_", "    ")
+        lines += body
+        lines += [f"    lo[{j}] = {lo}", f"    hi[{j}] = {hi} * (1.0 + 1e-12) if {hi} > 0.0 else {hi}"]
+    lines.append("    return hi")
+    return "\n".join(lines) + "\n"
+
+
+_COMMON = '''
 @njit(cache=True, error_model="numpy", nogil=True)
 def _bad(a):
     for j in range(a.shape[0]):
@@ -162,14 +181,201 @@ def _cleared(x, infected):
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
-def tau_segment(rng, xi, p, t, t_stop, times, k, out, V, hor, horc, watch, infected, eps, nc, ssa_below, max_fired):
+def _window(t, h, x, p, a, lo, hi, timed, free):
+    """Certified bound of the total rate over [t, t + h]; the index of a rate without one, else -2."""
+    if timed.shape[0] == 0:
+        return free, -2
+    bounds(t, t + h, x, p, lo, hi)
+    total = free
+    for j in timed:
+        if not (hi[j] < INF):
+            return INF, j
+        if hi[j] > 0.0:
+            total += hi[j]
+    return total, -2
+
+
+@njit(cache=True, error_model="numpy", nogil=True)
+def exact_steps(rng, x, p, t, t_stop, times, k, out, V, timed, is_timed, infected, log_t, log_j, nlog,
+                max_fired, max_steps):
+    """Exact SSA from t towards t_stop; rates that read t are sampled by thinning (Lewis-Shedler)
+    against a certified bound of the total rate over a look-ahead window [t, t + h]."""
+    m, c = V.shape
+    nt = times.shape[0]
+    cap = log_t.shape[0]
+    a = np.empty(m)
+    lo = np.empty(m)
+    hi = np.empty(m)
+    fired = 0
+    t_fire = t
+    t_zero = -1.0
+    cleared = _cleared(x, infected)
+    status = 0
+    bad = -1
+    hwin = INF
+    rates(t, x, p, a)
+    bad = _bad(a)
+    if bad >= 0:
+        return 2, t, k, 0, bad, nlog, t_fire, t_zero
+    while True:
+        if fired >= max_fired:
+            status = 3
+            break
+        if fired >= max_steps:
+            break
+        free = 0.0
+        for j in range(m):
+            if not is_timed[j]:
+                free += a[j]
+        h = min(hwin, t_stop - t)
+        total, nob = _window(t, h, x, p, a, lo, hi, timed, free)
+        tries = 0
+        while tries < 80 and timed.shape[0] > 0 and (not (total < INF) or total * h > 16.0):
+            h = h * 0.5 if not (total < INF) else min(0.5 * h, 8.0 / total)
+            total, nob = _window(t, h, x, p, a, lo, hi, timed, free)
+            tries += 1
+        if not (total < INF):
+            status = 4
+            bad = nob
+            break
+        if not (total > 0.0):
+            if h < t_stop - t:
+                rest, nob = _window(t, t_stop - t, x, p, a, lo, hi, timed, free)
+            else:
+                rest = 0.0
+            if rest == 0.0:
+                status = 1
+                while k < nt and times[k] < t_stop:
+                    out[k, :] = x
+                    k += 1
+                break
+            while k < nt and times[k] < t + h:
+                out[k, :] = x
+                k += 1
+            t = t + h
+            hwin = 2.0 * h
+            rates(t, x, p, a)
+            bad = _bad(a)
+            if bad >= 0:
+                status = 2
+                break
+            continue
+        end = t + h
+        accepted = False
+        while True:
+            t_next = t + rng.standard_exponential() / total
+            if t_next >= end:
+                break
+            while k < nt and times[k] < t_next:
+                out[k, :] = x
+                k += 1
+            t = t_next
+            if timed.shape[0] > 0:
+                rates(t, x, p, a)
+                bad = _bad(a)
+                if bad >= 0:
+                    break
+            a0 = a.sum()
+            if a0 > total:
+                status = 5
+                break
+            u = rng.random() * total
+            if u < a0:
+                accepted = True
+                break
+        if bad >= 0:
+            status = 2
+            break
+        if status == 5:
+            break
+        if not accepted:
+            while k < nt and times[k] < end:
+                out[k, :] = x
+                k += 1
+            t = end
+            hwin = 2.0 * h
+            if t >= t_stop:
+                t = t_stop
+                break
+            rates(t, x, p, a)
+            bad = _bad(a)
+            if bad >= 0:
+                status = 2
+                break
+            continue
+        j = m - 1
+        for i in range(m):
+            if a[i] > 0.0:
+                j = i
+                u -= a[i]
+                if u < 0.0:
+                    break
+        for i in range(c):
+            x[i] += V[j, i]
+        fired += 1
+        t_fire = t
+        hwin = h
+        if nlog < cap:
+            log_t[nlog] = t
+            log_j[nlog] = j
+            nlog += 1
+        now = _cleared(x, infected)
+        if now and not cleared:
+            t_zero = t
+        cleared = now
+        rates(t, x, p, a)
+        bad = _bad(a)
+        if bad >= 0:
+            status = 2
+            break
+    return status, t, k, fired, bad, nlog, t_fire, t_zero
+
+
+@njit(cache=True, error_model="numpy", nogil=True)
+def ssa_thinned(rng, xi, p, t, t_stop, times, k, out, log_t, log_j, nlog, max_fired, V, timed, is_timed, infected):
+    """The ssa engine's segment for models whose rates read t."""
+    x = xi.astype(np.float64)
+    res = exact_steps(rng, x, p, t, t_stop, times, k, out, V, timed, is_timed, infected, log_t, log_j, nlog,
+                      max_fired, max_fired)
+    for i in range(x.shape[0]):
+        xi[i] = np.int64(x[i])
+    return res
+'''
+
+
+_TAU_LOOP = '''
+@njit(cache=True, error_model="numpy", nogil=True)
+def _tau_time(t, tau1, x, p, a, lo, hi, timed, eps, a0):
+    """The longest step <= tau1 over which no time-dependent rate moves by more than eps*a0 (-1: no bound)."""
+    h = tau1
+    for _ in range(80):
+        bounds(t, t + h, x, p, lo, hi)
+        ok = True
+        for j in timed:
+            if not (hi[j] - lo[j] <= eps * a0):
+                ok = False
+                break
+        if ok:
+            return h
+        h *= 0.5
+    return -1.0
+
+
+@njit(cache=True, error_model="numpy", nogil=True)
+def tau_segment(rng, bridge, xi, p, t, t_stop, times, k, out, V, hor, horc, watch, infected, timed, is_timed,
+                eps, nc, ssa_below, max_fired):
     m, c = V.shape
     x = xi.astype(np.float64)
     a = np.empty(m)
+    lo = np.empty(m)
+    hi = np.empty(m)
     crit = np.zeros(m, dtype=np.bool_)
-    every = np.ones(m, dtype=np.bool_)
     K = np.zeros(m)
     new = np.empty(c)
+    xb = np.empty(c)
+    rem = np.zeros(m, dtype=np.int64)
+    no_log_t = np.empty(0)
+    no_log_j = np.empty(0, dtype=np.int64)
     nt = times.shape[0]
     fired = 0
     leaps = 0
@@ -178,117 +384,130 @@ def tau_segment(rng, xi, p, t, t_stop, times, k, out, V, hor, horc, watch, infec
     cleared = _cleared(x, infected)
     status = 0
     bad = -1
+    has_timed = timed.shape[0] > 0
     while True:
+        tau = 0.0
+        jc = -1
+        if fired >= max_fired:
+            status = 3
+            break
         rates(t, x, p, a)
         bad = _bad(a)
         if bad >= 0:
             status = 2
             break
         a0 = a.sum()
+        exact = False
         if not (a0 > 0.0):
-            status = 1
-            while k < nt and times[k] < t_stop:
-                out[k, :] = x
-                k += 1
-            break
-        if fired >= max_fired:
-            status = 3
-            break
-        mu = np.zeros(c)
-        s2 = np.zeros(c)
-        for j in range(m):
-            lim = INF
-            for i in range(c):
-                if V[j, i] < 0:
-                    lim = min(lim, np.floor(x[i] / -V[j, i]))
-            crit[j] = a[j] > 0.0 and lim < nc
-            if not crit[j]:
-                for i in range(c):
-                    mu[i] += V[j, i] * a[j]
-                    s2[i] += V[j, i] * V[j, i] * a[j]
-        tau1 = INF
-        for i in range(c):
-            if not watch[i]:
-                continue
-            g = float(hor[i])
-            if horc[i] == 2 and x[i] > 1.0:
-                g = (2.0 + 1.0 / (x[i] - 1.0)) * (1.0 if hor[i] == 2 else 1.5)
-            elif horc[i] == 3 and x[i] > 2.0:
-                g = 3.0 + 1.0 / (x[i] - 1.0) + 2.0 / (x[i] - 2.0)
-            b = max(eps * x[i] / g, 1.0)
-            if mu[i] != 0.0:
-                tau1 = min(tau1, b / abs(mu[i]))
-            if s2[i] > 0.0:
-                tau1 = min(tau1, b * b / s2[i])
-        if tau1 < ssa_below / a0:
-            for _ in range(100):
-                t_next = t + rng.standard_exponential() / a0
-                while k < nt and times[k] < t_next and times[k] < t_stop:
+            if not has_timed:
+                status = 1
+                while k < nt and times[k] < t_stop:
                     out[k, :] = x
                     k += 1
-                if t_next >= t_stop:
-                    break
-                t = t_next
-                j = _pick(rng, a, a0, every)
-                for i in range(c):
-                    x[i] += V[j, i]
-                fired += 1
-                t_fire = t
-                now = _cleared(x, infected)
-                if now and not cleared:
-                    t_zero = t
-                cleared = now
-                rates(t, x, p, a)
-                bad = _bad(a)
-                if bad >= 0:
-                    break
-                a0 = a.sum()
-                if not (a0 > 0.0):
-                    break
-            if bad >= 0:
-                status = 2
                 break
-            if t_next >= t_stop:
-                t = t_stop
+            exact = True
+        if not exact:
+            mu = np.zeros(c)
+            s2 = np.zeros(c)
+            for j in range(m):
+                lim = INF
+                for i in range(c):
+                    if V[j, i] < 0:
+                        lim = min(lim, np.floor(x[i] / -V[j, i]))
+                crit[j] = a[j] > 0.0 and lim < nc
+                if not crit[j]:
+                    for i in range(c):
+                        mu[i] += V[j, i] * a[j]
+                        s2[i] += V[j, i] * V[j, i] * a[j]
+            tau1 = INF
+            for i in range(c):
+                if not watch[i]:
+                    continue
+                g = float(hor[i])
+                if horc[i] == 2 and x[i] > 1.0:
+                    g = (2.0 + 1.0 / (x[i] - 1.0)) * (1.0 if hor[i] == 2 else 1.5)
+                elif horc[i] == 3 and x[i] > 2.0:
+                    g = 3.0 + 1.0 / (x[i] - 1.0) + 2.0 / (x[i] - 2.0)
+                b = max(eps * x[i] / g, 1.0)
+                if mu[i] != 0.0:
+                    tau1 = min(tau1, b / abs(mu[i]))
+                if s2[i] > 0.0:
+                    tau1 = min(tau1, b * b / s2[i])
+            if has_timed:
+                tau1 = _tau_time(t, min(tau1, t_stop - t), x, p, a, lo, hi, timed, eps, a0)
+            a0c = 0.0
+            for j in range(m):
+                if crit[j]:
+                    a0c += a[j]
+            while True:
+                if tau1 < ssa_below / a0:
+                    exact = True
+                    break
+                tau2 = rng.standard_exponential() / a0c if a0c > 0.0 else INF
+                tau = min(tau1, tau2)
+                fire = tau2 <= tau1
+                if t + tau >= t_stop:
+                    tau = t_stop - t
+                    fire = False
+                jc = -1
+                for j in range(m):
+                    K[j] = 0.0 if crit[j] else rng.poisson(a[j] * tau)
+                if fire:
+                    jc = _pick(rng, a, a0c, crit)
+                    K[jc] = 1.0
+                ok = True
+                for i in range(c):
+                    s = x[i]
+                    for j in range(m):
+                        s += K[j] * V[j, i]
+                    new[i] = s
+                    if s < 0.0:
+                        ok = False
+                if ok:
+                    break
+                tau1 = tau1 / 2.0
+        if exact:
+            st, t, k, n, bad, _, tf, tz = exact_steps(
+                rng, x, p, t, t_stop, times, k, out, V, timed, is_timed, infected, no_log_t, no_log_j, 0,
+                max_fired - fired, 100)
+            fired += n
+            if n > 0:
+                t_fire = tf
+                if tz >= 0.0:
+                    t_zero = tz
+                cleared = _cleared(x, infected)
+            if st != 0 or t >= t_stop:
+                status = st
+                if st == 0:
+                    t = t_stop
                 break
             continue
-        a0c = 0.0
-        for j in range(m):
-            if crit[j]:
-                a0c += a[j]
-        tau2 = rng.standard_exponential() / a0c if a0c > 0.0 else INF
-        target = t_stop
-        if k < nt and times[k] < t_stop:
-            target = times[k]
-        while True:
-            tau = min(tau1, tau2)
-            fire = tau2 <= tau1
-            if t + tau >= target:
-                tau = target - t
-                fire = False
+        t_end = t_stop if t + tau >= t_stop else t + tau
+        if k < nt and times[k] < t_end:
+            cur = t
             for j in range(m):
-                K[j] = 0.0 if crit[j] else rng.poisson(a[j] * tau)
-            if fire:
-                K[_pick(rng, a, a0c, crit)] = 1.0
-            ok = True
-            for i in range(c):
-                s = x[i]
+                rem[j] = 0 if j == jc else np.int64(K[j])
+            xb[:] = x
+            while k < nt and times[k] < t_end:
+                f = (times[k] - cur) / (t_end - cur)
                 for j in range(m):
-                    s += K[j] * V[j, i]
-                new[i] = s
-                if s < 0.0:
-                    ok = False
-            if ok:
-                break
-            tau1 = tau1 / 2.0
+                    if rem[j] > 0:
+                        d = bridge.binomial(rem[j], min(max(f, 0.0), 1.0))
+                        rem[j] -= d
+                        for i in range(c):
+                            xb[i] += d * V[j, i]
+                neg = False
+                for i in range(c):
+                    if xb[i] < 0.0:
+                        neg = True
+                out[k, :] = x if neg else xb
+                cur = times[k]
+                k += 1
         x[:] = new
         n = int(K.sum())
         fired += n
         leaps += 1
-        if t + tau >= target:
-            t = target
-        else:
-            t = t + tau
+        t = t_end
         if n > 0:
             t_fire = t
             now = _cleared(x, infected)
@@ -296,25 +515,30 @@ def tau_segment(rng, xi, p, t, t_stop, times, k, out, V, hor, horc, watch, infec
                 t_zero = t
             cleared = now
         if t >= t_stop:
-            t = t_stop
             break
-        while k < nt and times[k] <= t:
-            out[k, :] = x
-            k += 1
     for i in range(c):
         xi[i] = np.int64(x[i])
     return status, t, k, fired, bad, leaps, t_fire, t_zero
-"""
+'''
 
 
-def tau_source(model: Model) -> str:
-    """Source of ``tau_segment`` (Cao–Gillespie–Petzold 2006 tau selection) with the model's rates."""
-    return _HEADER + _rates_source(model) + _TAU_LOOP
+def stochastic_source(model: Model) -> str:
+    """Source of the generic kernels: exact SSA with thinning, and Cao–Gillespie–Petzold (2006) tau-leaping."""
+    return _HEADER + HELPERS + _rates_source(model) + _bounds_source(model) + _COMMON + _TAU_LOOP
+
+
+def _module(model: Model):
+    return kernel_module(model, "stoch", stochastic_source(model))
 
 
 def tau_kernel(model: Model):
     """The compiled tau-leaping segment kernel of ``model``."""
-    return kernel_module(model, "tau", tau_source(model)).tau_segment
+    return _module(model).tau_segment
+
+
+def thinned_kernel(model: Model):
+    """The compiled exact segment kernel for models with time-dependent rates."""
+    return _module(model).ssa_thinned
 
 
 def tau_tables(model: Model) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

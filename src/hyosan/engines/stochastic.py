@@ -16,6 +16,7 @@ in ``attrs['outcomes']``. The state reported at a time ``t`` includes every tran
 from __future__ import annotations
 
 import math
+import sys
 import time as _time
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -72,39 +73,47 @@ class ReplicateTask:
 
 
 _COMPILED: dict[tuple[str, int], tuple[Model, Any, Any]] = {}
+CHUNK = 2_000_000
+DEFAULT_EPSILON = 0.03
 
 
 def _compiled(engine: str, model: Model) -> tuple[Any, Any]:
-    """The kernel (and tau tables) of ``model``, looked up once per process and model object."""
+    """The kernel (and its tables) of ``model``, looked up once per process and model object."""
     key = (engine, id(model))
     if key not in _COMPILED:
         if len(_COMPILED) > 64:
             _COMPILED.clear()
-        if engine == "ssa":
+        timed = np.array(kernels.timed_transitions(model), dtype=np.int64)
+        is_timed = np.zeros(len(model.transitions), dtype=np.bool_)
+        is_timed[timed] = True
+        infected = np.array([model.compartments.index(c) for c in model.infected], dtype=np.int64)
+        V, hor, horc, watch = kernels.tau_tables(model)
+        if engine == "ssa" and not len(timed):
             _COMPILED[key] = (model, kernels.ssa_kernel(model), None)
+        elif engine == "ssa":
+            _COMPILED[key] = (model, kernels.thinned_kernel(model), (V, timed, is_timed, infected))
         else:
-            infected = np.array([model.compartments.index(c) for c in model.infected], dtype=np.int64)
-            _COMPILED[key] = (model, kernels.tau_kernel(model), (*kernels.tau_tables(model), infected))
+            _COMPILED[key] = (model, kernels.tau_kernel(model), (V, hor, horc, watch, infected, timed, is_timed))
     return _COMPILED[key][1:]
 
 
 def _segment(engine: str, model: Model, options: dict[str, Any]):
+    """``run(rng, bridge, x, p, t, t_stop, times, k, out, nlog, max_fired)`` for one segment, and the log arrays."""
     kernel, tables = _compiled(engine, model)
     if engine == "ssa":
         cap = int(options.get("log_capacity", 100_000)) if options.get("log_events") else 0
         log_t, log_j = np.empty(cap), np.empty(cap, dtype=np.int64)
-        max_fired = np.int64(options.get("max_events", 10**10))
+        extra = () if tables is None else tables
 
-        def run(rng, x, p, t, t_stop, times, k, out, nlog):
-            return kernel(rng, x, p, t, t_stop, times, k, out, log_t, log_j, nlog, max_fired)
+        def run(rng, bridge, x, p, t, t_stop, times, k, out, nlog, max_fired):
+            return kernel(rng, x, p, t, t_stop, times, k, out, log_t, log_j, nlog, np.int64(max_fired), *extra)
 
         return run, log_t, log_j
-    V, hor, horc, watch, infected = tables
-    eps, nc = float(options.get("epsilon", 0.03)), float(options.get("critical", 10))
-    below, max_fired = float(options.get("ssa_below", 10.0)), np.int64(options.get("max_events", 10**12))
+    eps, nc = float(options.get("epsilon", DEFAULT_EPSILON)), float(options.get("critical", 10))
+    below = float(options.get("ssa_below", 10.0))
 
-    def run(rng, x, p, t, t_stop, times, k, out, nlog):
-        return kernel(rng, x, p, t, t_stop, times, k, out, V, hor, horc, watch, infected, eps, nc, below, max_fired)
+    def run(rng, bridge, x, p, t, t_stop, times, k, out, nlog, max_fired):
+        return kernel(rng, bridge, x, p, t, t_stop, times, k, out, *tables, eps, nc, below, np.int64(max_fired))
 
     return run, np.empty(0), np.empty(0, dtype=np.int64)
 
@@ -112,10 +121,18 @@ def _segment(engine: str, model: Model, options: dict[str, Any]):
 def run_replicate(
     engine: str, model: Model, times: np.ndarray, rng: np.random.Generator, index: int, options: dict[str, Any]
 ) -> Replicate:
-    """One replicate from t = 0 to ``times[-1]``, events applied in between."""
+    """One replicate from t = 0 to ``times[-1]``, events applied in between.
+
+    The kernel runs in chunks of at most ``CHUNK`` transitions so that ``max_events`` and the
+    wall-clock ``time_limit`` are enforced and a long single run can show its progress.
+    """
     segment, log_t, log_j = _segment(engine, model, options)
+    bridge = np.random.Generator(rng.bit_generator.jumped())
     times = np.asarray(times, dtype=np.float64)
     t_end = float(times[-1])
+    max_events = int(options.get("max_events", 10**10))
+    deadline = options.get("deadline")
+    watch = _Progress(engine, index, t_end) if options.get("progress_single") else None
     x = np.array(model.initial, dtype=np.int64)
     p = np.array([q.value for q in model.parameters], dtype=np.float64)
     out = np.zeros((len(times), len(model.compartments)), dtype=np.int64)
@@ -125,23 +142,47 @@ def run_replicate(
     status = kernels.OK
     for t_event, group in [*schedule(model, t_end), (math.inf, [])]:
         t_stop = min(t_event, t_end)
-        status, t, k, n, bad, extra, t_fire, zero = segment(rng, x, p, t, t_stop, times, k, out, nlog)
-        fired += n
-        if zero >= 0:
-            t_zero = zero
-        if engine == "ssa":
-            nlog = extra
-        else:
-            steps += extra
-        if n:
-            changed = max(changed, t_fire)
+        while True:
+            chunk = min(CHUNK, max_events - fired)
+            status, t, k, n, bad, extra, t_fire, zero = segment(
+                rng, bridge, x, p, t, t_stop, times, k, out, nlog, chunk
+            )
+            fired += n
+            if zero >= 0:
+                t_zero = zero
+            if engine == "ssa":
+                nlog = extra
+            else:
+                steps += extra
+            if n:
+                changed = max(changed, t_fire)
+            if status != kernels.TOO_MANY:
+                break
+            if fired >= max_events:
+                raise EngineError(
+                    f"{engine}: replicate {index} fired {fired:,} transitions by t={t:.6g} of {t_end:g} days "
+                    f"(--max-events {max_events:,}); raise --max-events, shorten --t-end"
+                    + (" or use --engine tau" if engine == "ssa" else "")
+                )
+            if deadline is not None and _time.monotonic() > deadline:
+                raise EngineError(
+                    f"{engine}: replicate {index} reached only t={t:.6g} of {t_end:g} days after {fired:,} transitions "
+                    f"when the time limit (--time-limit {options.get('time_limit'):g} s) ran out; raise it, "
+                    "shorten --t-end" + (" or use --engine tau" if engine == "ssa" else "")
+                )
+            if watch is not None:
+                watch.update(t, fired)
         if status == kernels.BAD_RATE:
             _bad_rate(engine, model, x, t, bad, index)
-        if status == kernels.TOO_MANY:
+        if status == kernels.NO_BOUND:
+            tr = model.transitions[bad]
             raise EngineError(
-                f"{engine}: replicate {index} fired {fired:,} transitions by t={t:.6g} days without reaching "
-                f"--t-end; shorten --t-end or pass max_events=... to the engine"
+                f"{engine}: transition '{tr.name}' has rate '{tr.rate}', which reads t and has no finite bound "
+                f"just after t={t:.6g} days (replicate {index}), so it cannot be sampled exactly; use --engine ode "
+                "or rewrite the rate"
             )
+        if status == kernels.BOUND_BROKEN:
+            raise EngineError(f"{engine}: internal error: a rate exceeded its certified bound at t={t:.6g}")
         if t_event > t_end:
             break
         t = t_event
@@ -154,10 +195,33 @@ def run_replicate(
             changed = t_event
             if infected and before[infected].any() and not x[infected].any():
                 t_zero = t_event
+    if watch is not None:
+        watch.close()
     out[k:] = x
     t_final = changed if status == kernels.ABSORBED else t_end
     t_extinct = t_zero if infected and not x[infected].any() else math.nan
     return Replicate(out, t_final, t_extinct, fired, steps, log_t[:nlog].copy(), log_j[:nlog].copy())
+
+
+class _Progress:
+    """A one-line note on stderr, at most once a second, while one long replicate runs."""
+
+    def __init__(self, engine: str, index: int, t_end: float) -> None:
+        self.label, self.t_end = f"{engine} replicate {index}", t_end
+        self.last = _time.monotonic()
+        self.shown = False
+
+    def update(self, t: float, fired: int) -> None:
+        now = _time.monotonic()
+        if now - self.last >= 1.0:
+            self.last, self.shown = now, True
+            sys.stderr.write(f"\r{self.label}: t = {t:.4g} of {self.t_end:g} days, {fired:,} transitions ")
+            sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.shown:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
 
 
 def _apply(model: Model, event, n: int, t: float, x: np.ndarray, rng: np.random.Generator, p: np.ndarray) -> None:
@@ -197,7 +261,7 @@ def run_engine(
 ) -> xr.Dataset:
     """An ensemble of ``replicates`` runs of ``model`` on ``engine`` as the common result schema."""
     check_model(model, engine)
-    options = dict(options)
+    options = {key: value for key, value in options.items() if value is not None}
     executor = options.pop("executor", None)
     times = np.asarray(times, dtype=np.float64)
     cells = replicates * len(times) * len(model.compartments)
@@ -206,12 +270,12 @@ def run_engine(
             f"--replicates {replicates} x {len(times):,} report times: {cells:,} values is too many to hold; "
             "use a larger --every or fewer replicates"
         )
-    unknown = set(options) - {"log_events", "log_capacity", "max_events", "epsilon", "critical", "ssa_below"}
-    if unknown:
-        raise EngineError(f"{engine}: unknown option(s) {sorted(unknown)}")
+    _check_options(engine, options)
     setup = _time.perf_counter()
+    rng0 = np.random.default_rng(0)
     _segment(engine, model, options)[0](  # compile or load the kernel before timing and forking
-        np.random.default_rng(0),
+        rng0,
+        rng0,
         np.array(model.initial, dtype=np.int64),
         np.array([q.value for q in model.parameters]),
         0.0,
@@ -220,7 +284,11 @@ def run_engine(
         0,
         np.zeros((len(times), len(model.compartments)), dtype=np.int64),
         0,
+        1,
     )
+    if options.get("time_limit") is not None:
+        options["deadline"] = _time.monotonic() + float(options["time_limit"])
+    options["progress_single"] = bool(progress) and replicates == 1
     start = _time.perf_counter()
     root, seeds = replicate_seeds(seed, replicates)
     used = max(1, min(workers or _cpus(), replicates))
@@ -246,7 +314,10 @@ def run_engine(
         "outcomes": outcomes(model, values[:, -1, :], np.array([r.t_extinct for r in results])),
     }
     if engine == "tau":
-        attrs |= {"leaps": int(sum(r.steps for r in results)), "epsilon": float(options.get("epsilon", 0.03))}
+        attrs |= {
+            "leaps": int(sum(r.steps for r in results)),
+            "epsilon": float(options.get("epsilon", DEFAULT_EPSILON)),
+        }
     ds = make_dataset(times, values, model.compartments, attrs, ensemble=True)
     ds["t_final"] = ("replicate", np.array([r.t_final for r in results]), {"units": "days"})
     ds["t_extinction"] = ("replicate", np.array([r.t_extinct for r in results]), {"units": "days"})
@@ -263,6 +334,37 @@ def run_engine(
             {"names": ", ".join(t.name for t in model.transitions)},
         )
     return ds
+
+
+_OPTIONS = {"log_events", "log_capacity", "max_events", "time_limit", "epsilon", "critical", "ssa_below"}
+
+
+def _check_options(engine: str, options: dict[str, Any]) -> None:
+    """Refuse unknown options and values that could not be honoured."""
+    unknown = set(options) - _OPTIONS
+    if unknown:
+        raise EngineError(f"{engine}: unknown option(s) {sorted(unknown)}; options: {', '.join(sorted(_OPTIONS))}")
+
+    def number(name: str, flag: str, ok, need: str) -> None:
+        value = options.get(name)
+        if value is None:
+            return
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+            raise EngineError(f"{flag} {value!r}: expected a number ({need})")
+        if not math.isfinite(float(value)) or not ok(float(value)):
+            raise EngineError(f"{flag} {value}: {need}")
+
+    number("max_events", "--max-events", lambda v: v >= 1 and v.is_integer(), "give a whole number >= 1")
+    number("time_limit", "--time-limit", lambda v: v > 0, "give a positive number of seconds")
+    number("epsilon", "--epsilon", lambda v: 0 < v < 1, "the tau step control is a number in (0, 1), e.g. 0.01")
+    number("critical", "critical", lambda v: v >= 0, "give a count >= 0")
+    number("ssa_below", "ssa_below", lambda v: v > 0, "give a positive multiple of 1/a0")
+    if engine != "tau":
+        for name in ("epsilon", "critical", "ssa_below"):
+            if options.get(name) is not None:
+                raise EngineError(
+                    f"--{name.replace('_', '-')}: only the tau engine takes this option; use --engine tau"
+                )
 
 
 def _cpus() -> int:
