@@ -3,12 +3,15 @@
 Stiff-capable (LSODA by default). Scheduled events are applied exactly at their times by integrating
 piecewise between them; triggered interventions stop the integration at the root of their condition
 (``solve_ivp`` events) and fire once. The state reported at an event time is the state after it.
+Rates are watched on the accepted trajectory (:mod:`hyosan.engines.ode_guard`): one that turns
+negative or stops being finite ends the run with an error naming it, the time and the state.
 """
 
 from __future__ import annotations
 
 import math
 import time as _time
+import warnings
 
 import numpy as np
 import xarray as xr
@@ -16,12 +19,14 @@ from scipy.integrate import solve_ivp
 
 from hyosan import __version__
 from hyosan.engines.events import apply_event, schedule, trigger_margin
+from hyosan.engines.ode_guard import ARITHMETIC, BadRate, RateWatch, clip_counts
 from hyosan.errors import EngineError
 from hyosan.model.codegen import python_rates
 from hyosan.model.spec import Event, Model
 from hyosan.results import make_dataset
 
 INTERVENTIONS = frozenset({"timed", "triggered"})
+METHODS = ("LSODA", "RK45", "RK23", "DOP853", "Radau", "BDF")
 
 
 def run(
@@ -35,10 +40,15 @@ def run(
     method: str = "LSODA",
     rtol: float = 1e-10,
     atol: float = 1e-12,
+    **unknown: object,
 ) -> xr.Dataset:
-    """Integrate ``model`` and report its state at ``times`` (days, starting at 0)."""
+    """Integrate ``model`` and report its state at ``times`` (days, starting at 0).
+
+    ``rtol`` is relative to each count, ``atol`` to the initial population.
+    """
     if replicates != 1:
         raise EngineError("--replicates: the ode engine is deterministic; use --engine ssa or tau for ensembles")
+    _check_options(method, rtol, atol, unknown)
     start = _time.perf_counter()
     rates = python_rates(model)
     stoich_t = model.stoichiometry.T.astype(float)
@@ -46,8 +56,22 @@ def run(
     buf = np.empty(len(model.transitions))
     scale = max(1.0, float(np.sum(model.initial)))
 
+    watch = RateWatch(model, rates, scale)
+
     def rhs(t: float, x: np.ndarray) -> np.ndarray:
-        return stoich_t @ rates(t, x, params, buf)
+        try:
+            dx = stoich_t @ rates(t, x, params, buf)
+        except ARITHMETIC:
+            watch.note(t, x, params)
+            return np.full_like(x, np.nan)
+        if not np.isfinite(dx).all():
+            watch.note(t, x, params)
+        return dx
+
+    def guard(t: float, y: np.ndarray) -> float:
+        return watch.margin(t, y, params)
+
+    guard.terminal, guard.direction = True, -1
 
     times = np.asarray(times, dtype=float)
     t_end = float(times[-1])
@@ -71,6 +95,33 @@ def run(
         margin.terminal, margin.direction = True, 1
         return margin
 
+    def solve(t0: float, t1: float, roots: list):
+        watch.trial = None
+        try:
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                if guard(t0, x) <= 0:
+                    raise watch.crossing(np.array([t0]), lambda t: x, watch.worst(t0, x, params), params)
+                sol = solve_ivp(
+                    rhs,
+                    (t0, t1),
+                    x,
+                    method=method,
+                    rtol=rtol,
+                    atol=atol * scale,
+                    dense_output=True,
+                    events=[*roots, guard],
+                )
+        except BadRate as bad:
+            raise watch.error(bad) from None
+        if sol.status < 0:
+            raise watch.failure(float(sol.t[-1]), sol.y[:, -1], params, sol.message)
+        if sol.status == 1 and len(sol.t_events[-1]):
+            t_bad = float(sol.t_events[-1][0])
+            j = watch.worst(t_bad, sol.sol(t_bad), params)
+            raise watch.error(watch.crossing(sol.t, sol.sol, j, params))
+        return sol
+
     timed = [*schedule(model, t_end), (math.inf, [])]
     k, t0, filled = 0, 0.0, 0
     fire_ready(t0)
@@ -79,12 +130,8 @@ def run(
         t1 = min(t_next, t_end)
         if t1 > t0:
             roots = [root(ev) for ev in pending]
-            sol = solve_ivp(
-                rhs, (t0, t1), x, method=method, rtol=rtol, atol=atol * scale, dense_output=True, events=roots or None
-            )
-            if sol.status < 0:
-                raise EngineError(f"ode: integration failed at t={sol.t[-1]:.6g} days ({sol.message})")
-            hit = [i for i, te in enumerate(sol.t_events or []) if len(te)] if sol.status == 1 else []
+            sol = solve(t0, t1, roots)
+            hit = [i for i, te in enumerate(sol.t_events[:-1]) if len(te)] if sol.status == 1 else []
             seg_end = float(sol.t[-1])
             inclusive = not hit and seg_end >= t_end and t_next > t_end
             upto = int(np.searchsorted(times, seg_end, side="right" if inclusive else "left"))
@@ -92,7 +139,7 @@ def run(
                 out[filled:upto] = sol.sol(times[filled:upto]).T
                 out[filled:upto][times[filled:upto] == t0] = x
                 filled = upto
-            x, t0 = sol.y[:, -1].copy(), seg_end
+            x, t0 = clip_counts(model, np.array([seg_end]), sol.y[:, -1:].T, scale)[0], seg_end
             if hit:
                 ev = pending.pop(hit[0])
                 x, params = apply_event(model, ev, 1, t0, x, params)
@@ -111,6 +158,7 @@ def run(
         out[filled:] = x
     if not np.all(np.isfinite(out)):
         raise EngineError(f"ode: {model.name} produced non-finite values; check its rates and parameters")
+    out = clip_counts(model, times, out, scale)
     attrs = {
         "hyosan_version": __version__,
         "engine": "ode",
@@ -119,7 +167,19 @@ def run(
         "seed": -1,
         "method": method,
         "parameters": model.parameter_values,
+        "initial": model.initial_state,
         "interventions": fired,
         "elapsed_s": _time.perf_counter() - start,
     }
     return make_dataset(times, out, model.compartments, attrs)
+
+
+def _check_options(method: str, rtol: float, atol: float, unknown: dict) -> None:
+    if unknown:
+        raise EngineError(f"ode: unknown option(s) {sorted(unknown)}; the ode engine takes method, rtol and atol")
+    if method not in METHODS:
+        raise EngineError(f"ode: method={method!r} is not a solver; use one of {', '.join(METHODS)}")
+    if not (isinstance(rtol, (int, float)) and 1e-13 <= rtol < 1):
+        raise EngineError(f"ode: rtol={rtol!r} must be a number from 1e-13 to below 1")
+    if not (isinstance(atol, (int, float)) and 0 < atol < 1):
+        raise EngineError(f"ode: atol={atol!r} must be a number above 0 and below 1 (relative to the population)")
