@@ -306,6 +306,7 @@ def run_engine(
         "seed": seed if seed is not None else str(root),
         "rng": "PCG64 streams from SeedSequence(seed).spawn(replicates)",
         "parameters": model.parameter_values,
+        "initial": model.initial_state,
         "elapsed_s": elapsed,
         "kernel_s": start - setup,
         "events": int(sum(r.fired for r in results)),
