@@ -49,42 +49,44 @@ def run(
 ) -> None:
     """Simulate TARGET and write timeseries.csv, final.csv, summary.json and plot.png."""
     from hyosan import scenarios
+    from hyosan.outputs import claim
 
     show = sys.stderr.isatty() if progress is None else progress
     name = Path(target).stem if target.endswith((".yaml", ".yml")) else target
     folder = out or Path("out") / name
-    if scenarios.is_scenario(target):
-        summary = scenarios.run_scenario(
-            target,
-            out=folder,
-            seed=seed,
-            values=_values(set_),
-            replicates=replicates,
-            workers=workers,
-            t_end=t_end,
-            plot=plot,
-            progress=show,
-            engine=engine,
-        )
-    else:
-        from hyosan.model.load import load
-        from hyosan.simulate import save, simulate, summarize
+    with claim(folder):
+        if scenarios.is_scenario(target):
+            summary = scenarios.run_scenario(
+                target,
+                out=folder,
+                seed=seed,
+                values=_values(set_),
+                replicates=replicates,
+                workers=workers,
+                t_end=t_end,
+                plot=plot,
+                progress=show,
+                engine=engine,
+            )
+        else:
+            from hyosan.model.load import load
+            from hyosan.simulate import save, simulate, summarize
 
-        model = load(target).with_values(_values(set_))
-        options = _cluster(scheduler, engine or "ode")
-        ds = simulate(
-            model,
-            engine or "ode",
-            t_end=t_end,
-            every=every,
-            seed=seed,
-            replicates=replicates,
-            workers=workers,
-            progress=show,
-            **options,
-        )
-        save(ds, model, folder, plot=plot)
-        summary = summarize(ds, model)
+            model = load(target).with_values(_values(set_))
+            options = _cluster(scheduler, engine or "ode")
+            ds = simulate(
+                model,
+                engine or "ode",
+                t_end=t_end,
+                every=every,
+                seed=seed,
+                replicates=replicates,
+                workers=workers,
+                progress=show,
+                **options,
+            )
+            save(ds, model, folder, plot=plot)
+            summary = summarize(ds, model)
     _report(summary, folder)
 
 

@@ -7,9 +7,6 @@ one variable per compartment; provenance in ``attrs``.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -81,32 +78,14 @@ def final_frame(ds: xr.Dataset):
 
 
 def write_outputs(out: str | Path, writers: Mapping[str, Callable[[Path], None]]) -> Path:
-    """Write every file into a temporary folder, then move them into ``out`` together.
+    """Write every file beside ``out``, then replace ``out`` with them as a whole.
 
-    If any writer fails (or the user interrupts), nothing is left behind.
+    If any writer fails, the disk fills or the user interrupts, ``out`` is left as it was and no
+    half-written file remains; see :mod:`hyosan.outputs`.
     """
-    out = Path(out)
-    parent = out.parent if str(out.parent) else Path(".")
-    parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o777 & ~umask)
-    try:
-        for name, write in writers.items():
-            write(tmp / name)
-        if out.exists():
-            if not out.is_dir():
-                raise HyosanError(f"--out {out}: exists and is not a folder; choose another path")
-            for name in writers:
-                os.replace(tmp / name, out / name)
-            shutil.rmtree(tmp)
-        else:
-            os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return out
+    from hyosan.outputs import write_folder
+
+    return write_folder(out, writers)
 
 
 def summary_json(path: Path, summary: Mapping[str, Any]) -> None:
