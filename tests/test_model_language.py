@@ -119,3 +119,25 @@ def test_every_library_model_is_documented_and_runs(name: str) -> None:
     for c in model.compartments:
         assert np.all(np.isfinite(ds[c].values))
         assert ds[c].values.min() > -1e-6
+
+
+def test_a_model_of_5000_compartments_and_2000_transitions_validates_and_generates_linear_code() -> None:
+    from hyosan.model.codegen import rates_source
+    from hyosan.model.load import read_yaml
+
+    n_comp, n_tr = 5000, 2000
+    lines = ["compartments: [" + ", ".join(f"X{i}" for i in range(n_comp)) + "]", "parameters: {k: 0.1}"]
+    lines += ["initial: {" + ", ".join(f"X{i}: 10" for i in range(n_comp)) + "}", "transitions:"]
+    lines += [f"  - X{j} -> X{j + 1} @ k*X{j}" for j in range(n_tr)]
+    data, where = read_yaml("\n".join(lines) + "\n", "big.yaml")
+    model = hyosan.Model.from_dict(data, "big.yaml", where)
+    assert len(model.compartments) == n_comp and len(model.transitions) == n_tr
+    stoich = model.stoichiometry
+    assert stoich.shape == (n_tr, n_comp) and stoich.sum() == 0
+    assert stoich[1999, 1999] == -1 and stoich[1999, 2000] == 1 and np.count_nonzero(stoich) == 2 * n_tr
+    assert model.stoichiometry is stoich  # built once per model
+    source = rates_source(model)
+    # one read per compartment and parameter, one line per transition: linear in the model's size
+    assert source.count("\n") == n_comp + 1 + 1 + n_tr + 2
+    assert len(source) < 60 * (n_comp + n_tr)
+    assert model.rates_at(model.initial_state)[5] == pytest.approx(0.1 * 10)

@@ -13,6 +13,7 @@ import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -140,10 +141,18 @@ class Model:
     def initial_state(self) -> dict[str, float]:
         return dict(zip(self.compartments, self.initial, strict=True))
 
-    @property
+    @cached_property
     def stoichiometry(self) -> np.ndarray:
-        """Integer matrix, transitions × compartments."""
-        return np.array([tr.change(self.compartments) for tr in self.transitions], dtype=np.int64)
+        """Integer matrix, transitions × compartments (built once per model, in linear time; read-only)."""
+        index = {c: i for i, c in enumerate(self.compartments)}
+        out = np.zeros((len(self.transitions), len(self.compartments)), dtype=np.int64)
+        for j, tr in enumerate(self.transitions):
+            for c, k in tr.products:
+                out[j, index[c]] += k
+            for c, k in tr.reactants:
+                out[j, index[c]] -= k
+        out.setflags(write=False)
+        return out
 
     @property
     def population_index(self) -> np.ndarray:
