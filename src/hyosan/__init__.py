@@ -41,8 +41,12 @@ def run(model: Model | str, engine: str = "ode", **options: Any) -> xr.Dataset:
     return simulate(load(model) if isinstance(model, str) else model, engine, **options)
 
 
-def save(result: xr.Dataset, model: Model, out: str) -> None:
-    """Write a result's CSVs, summary and plot into the folder ``out``."""
+def save(result: xr.Dataset, model: Model | str | None = None, out: str | None = None) -> None:
+    """Write a result's CSVs, summary and plot into the folder ``out``.
+
+    Parameters and initial state are those the result was run with; ``model`` is optional
+    (``save(result, "folder")`` works) and, if given, must have the result's compartments.
+    """
     from hyosan.simulate import save as _save
 
     _save(result, model, out)

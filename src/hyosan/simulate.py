@@ -1,4 +1,8 @@
-"""Running a model on an engine and saving what came out: the layer under the CLI."""
+"""Running a model on an engine and saving what came out: the layer under the CLI.
+
+A result is self-describing: what was run (model name and digest, parameters, initial state,
+engine, seed) is read from its ``attrs``, never from a model passed alongside it.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +18,7 @@ from hyosan import engines
 from hyosan.engines.events import needed_support
 from hyosan.errors import EngineError, HyosanError
 from hyosan.model.spec import Model
-from hyosan.results import final_frame, summary_json, time_grid, timeseries_frame, write_outputs
+from hyosan.results import compartments_of, final_frame, summary_json, time_grid, timeseries_frame, write_outputs
 
 MAX_REPLICATES = 10_000_000
 
@@ -54,26 +58,31 @@ def simulate(
     return ds
 
 
-def summarize(ds: xr.Dataset, model: Model) -> dict[str, Any]:
-    """What ``summary.json`` holds: provenance, parameters, timing and outcome statistics."""
+def summarize(ds: xr.Dataset, model: Model | None = None) -> dict[str, Any]:
+    """What ``summary.json`` holds: provenance, parameters, timing and outcome statistics.
+
+    Everything comes from the result; ``model``, if given, must have the result's compartments.
+    """
+    if model is not None:
+        check_matches(ds, model)
     attrs = dict(ds.attrs)
     summary: dict[str, Any] = {
-        "model": model.name,
+        "model": attrs.get("model", model.name if model is not None else None),
         "engine": attrs.get("engine"),
         "seed": attrs.get("seed"),
         "hyosan_version": attrs.get("hyosan_version"),
         "model_digest": attrs.get("model_digest"),
-        "parameters": model.parameter_values,
-        "initial": model.initial_state,
-        "t_end": float(ds.time[-1]),
-        "elapsed_s": attrs.get("elapsed_s"),
     }
+    for key in ("parameters", "initial"):
+        if key in attrs:
+            summary[key] = _decoded(attrs[key])
+    summary |= {"t_end": float(ds.time[-1]), "elapsed_s": attrs.get("elapsed_s")}
     for key in ("events", "replicates", "workers"):
         if key in attrs:
             summary[key] = attrs[key]
     for key in ("outcomes", "interventions"):
         if key in attrs:
-            summary[key] = json.loads(attrs[key]) if isinstance(attrs[key], str) else attrs[key]
+            summary[key] = _decoded(attrs[key])
     final = ds.isel(time=-1)
     if "replicate" in ds.dims:
         summary["final_mean"] = {c: float(final[c].mean()) for c in final.data_vars if "time" in ds[c].dims}
@@ -82,20 +91,40 @@ def summarize(ds: xr.Dataset, model: Model) -> dict[str, Any]:
     return summary
 
 
+def check_matches(ds: xr.Dataset, model: Model) -> None:
+    """Refuse to describe a result with a model of other compartments."""
+    have = compartments_of(ds)
+    if have != list(model.compartments):
+        raise HyosanError(
+            f"save: the result has compartments {', '.join(have)} but model '{model.name}' has "
+            f"{', '.join(model.compartments)}; pass the model the result was run from, or none"
+        )
+
+
 def save(
     ds: xr.Dataset,
-    model: Model,
-    out: str | Path,
+    model: Model | str | Path | None = None,
+    out: str | Path | None = None,
     plot: bool = True,
     extra: Mapping[str, Callable[[Path], None]] | None = None,
 ) -> Path:
-    """Write timeseries.csv, final.csv, summary.json and plot.png into ``out`` all at once."""
+    """Write timeseries.csv, final.csv, summary.json and plot.png into ``out`` all at once.
+
+    ``save(result, out)`` works too: the model is optional, as the result describes itself.
+    """
     from hyosan.plot import plot as draw
 
+    if out is None and isinstance(model, (str, Path)):
+        model, out = None, model
+    if out is None:
+        raise HyosanError("save: name the folder to write, e.g. save(result, out='results')")
+    if isinstance(model, (str, Path)):
+        raise HyosanError(f"save: model {str(model)!r} is not a Model; pass the Model object, or none")
+    summary = summarize(ds, model)
     writers: dict[str, Callable[[Path], None]] = {
         "timeseries.csv": lambda p: timeseries_frame(_without_extras(ds)).to_csv(p, index=False),
         "final.csv": lambda p: final_frame(ds).to_csv(p, index=False),
-        "summary.json": lambda p: summary_json(p, summarize(ds, model)),
+        "summary.json": lambda p: summary_json(p, summary),
     }
     if plot:
         writers["plot.png"] = lambda p: draw(_without_extras(ds), p)
@@ -105,3 +134,7 @@ def save(
 
 def _without_extras(ds: xr.Dataset) -> xr.Dataset:
     return ds.drop_vars([v for v in ds.data_vars if "time" not in ds[v].dims])
+
+
+def _decoded(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
