@@ -20,8 +20,6 @@ def apply(iv: Any, t: float, a: Agents, w: Any) -> bool:
         seal = iv.action == "seal"
         w.door_state[iv.doors] = SEALED if seal else K.OPEN
         w.exit_sealed[iv.exits] = seal
-        if seal:
-            _set_down(a, w)
         return True
     if iv.action == "evacuate":
         w.target = iv.target
@@ -41,22 +39,13 @@ def apply(iv: Any, t: float, a: Agents, w: Any) -> bool:
     return False
 
 
-def _set_down(a: Agents, w: Any) -> None:
-    """Move agents standing on cells that just became walls to the nearest free cell, so none is inside a seal."""
-    sealed_door = (w.sc.world.door_id >= 0) & (w.door_state[np.maximum(w.sc.world.door_id, 0)] == SEALED)
-    sealed_exit = np.isin(w.sc.world.exit_id, np.flatnonzero(w.exit_sealed))
-    bad = sealed_door | sealed_exit
-    rows, cols = a.y.astype(int), a.x.astype(int)
-    live = (a.state != K.X) & bad[rows, cols]
-    if not live.any():
+def set_down(a: Agents, w: Any) -> None:
+    """After doors or exits changed (``w.block`` refreshed): move everyone on the map standing on a cell that
+    became a wall (a shut, sealed or barricaded door, a sealed exit) to the centre of the nearest free cell."""
+    idx = a.off_floor(w.block == 0)
+    if not idx.size:
         return
-    free = (
-        (w.sc.world.kind != 1)
-        & ~bad
-        & ~((w.sc.world.door_id >= 0) & (w.door_state[np.maximum(w.sc.world.door_id, 0)] > 0))
-    )
-    _, (ri, ci) = ndimage.distance_transform_edt(~free, return_indices=True)
-    idx = np.flatnonzero(live)
-    r, c = ri[rows[idx], cols[idx]], ci[rows[idx], cols[idx]]
-    a.x[idx] = c + 0.5
-    a.y[idx] = r + 0.5
+    _, (ri, ci) = ndimage.distance_transform_edt(w.block != 0, return_indices=True)
+    rows, cols = np.floor(a.y[idx]).astype(np.int64), np.floor(a.x[idx]).astype(np.int64)
+    a.x[idx] = ci[rows, cols] + 0.5
+    a.y[idx] = ri[rows, cols] + 0.5

@@ -1,9 +1,12 @@
 """Agents as a struct of arrays: one numpy array per attribute, indexed by agent number.
 
-Per agent: position (x, y in cells), heading (unit vector), state, kind, goal (0 exit, 1 safe room), alert,
-hidden (safe-room index or -1), fate (becomes a humbie when turning), turn_at (seconds), and for soldiers
-route (index of their route or -1) and leg (the waypoint they walk to): 34 bytes, plus 12 bytes of
-scratch in the kernels (cell-list link, start-of-step position).
+Per agent: position (x, y in cells, float64), heading (unit vector), state, kind, goal (0 exit, 1 safe room),
+alert, hidden (safe-room index or -1), fate (becomes a humbie when turning), turn_at (seconds, float64), and
+for soldiers route (index of their route or -1) and leg (the waypoint they walk to): 46 bytes, plus 24 bytes
+of scratch in the kernels (cell-list link, start-of-step position, the step's order of action).
+
+Positions are float64 because float32 rounded a legal position such as 190.99999999 up into the next,
+unchecked cell (191.0: a wall, or off a 191-column map); the 8 bytes per agent buy exact cell tests.
 """
 
 from __future__ import annotations
@@ -36,8 +39,8 @@ class Agents:
     @classmethod
     def empty(cls, n: int) -> Agents:
         return cls(
-            x=np.zeros(n, np.float32),
-            y=np.zeros(n, np.float32),
+            x=np.zeros(n, np.float64),
+            y=np.zeros(n, np.float64),
             heading=np.zeros((n, 2), np.float32),
             state=np.zeros(n, np.int8),
             kind=np.zeros(n, np.int8),
@@ -45,7 +48,7 @@ class Agents:
             alert=np.zeros(n, np.bool_),
             hidden=np.full(n, -1, np.int8),
             fate=np.zeros(n, np.bool_),
-            turn_at=np.full(n, np.inf, np.float32),
+            turn_at=np.full(n, np.inf, np.float64),
             route=np.full(n, -1, np.int32),
             leg=np.zeros(n, np.int32),
         )
@@ -56,6 +59,21 @@ class Agents:
     @property
     def nbytes(self) -> int:
         return sum(getattr(self, f.name).nbytes for f in fields(self))
+
+    def off_floor(self, walkable: np.ndarray) -> np.ndarray:
+        """Indices of agents on the map (not escaped; the dead lie where they fell) whose cell is off the map or
+        not in ``walkable``."""
+        live = self.state != 5
+        bad = live & ~(np.isfinite(self.x) & np.isfinite(self.y))
+        x = np.where(bad, 0.0, self.x)
+        y = np.where(bad, 0.0, self.y)
+        r, c = np.floor(y).astype(np.int64), np.floor(x).astype(np.int64)
+        h, w = walkable.shape
+        out = (r < 0) | (c < 0) | (r >= h) | (c >= w)
+        bad |= live & out
+        inside = live & ~out & ~bad
+        bad[inside] = ~walkable[r[inside], c[inside]]
+        return np.flatnonzero(bad)
 
     def copy(self) -> Agents:
         return Agents(**{f.name: getattr(self, f.name).copy() for f in fields(self)})

@@ -28,9 +28,10 @@ import xarray as xr
 
 from hyosan import __version__
 from hyosan.engines.abm import kernels as K
-from hyosan.engines.abm.actions import apply
+from hyosan.engines.abm.actions import apply, set_down
 from hyosan.engines.abm.agents import Agents, place
 from hyosan.engines.abm.screening import Gate
+from hyosan.errors import ScenarioError
 from hyosan.results import make_dataset
 from hyosan.scenario import STATE_NAMES, STATES, Scenario
 from hyosan.world.fields import distance_field, next_cells, point_fields
@@ -241,6 +242,8 @@ def simulate_once(
     a = agents.copy() if agents is not None else place(sc, rng)
     start_state = a.state.copy()
     w = World(sc)
+    if agents is not None:
+        _check_agents(sc, a, w)
     P = parameters(sc)
     gate = Gate(sc, a, w.n_safe, rng) if sc.screening else None
     kinds = sc.kinds
@@ -253,13 +256,15 @@ def simulate_once(
     head_zomb = head_prey.copy()
     nxt = np.full(len(a), -1, np.int32)
     x0, y0 = a.x.copy(), a.y.copy()
+    order = np.arange(len(a), dtype=np.int32)
+    barricader = np.full(len(w.room_door_ptr) - 1, -1, np.int32)
     cap = 2 * len(a) + w.door_state.size + 8 + max(4096, len(a) // 8)
     buf = {
-        "t": np.zeros(cap, np.float32),
+        "t": np.zeros(cap, np.float64),
         "kind": np.zeros(cap, np.int8),
         "agent": np.zeros(cap, np.int32),
-        "x": np.zeros(cap, np.float32),
-        "y": np.zeros(cap, np.float32),
+        "x": np.zeros(cap, np.float64),
+        "y": np.zeros(cap, np.float64),
         "aux": np.zeros(cap, np.int32),
     }
     chunks: list[dict[str, np.ndarray]] = []
@@ -277,7 +282,7 @@ def simulate_once(
     changes = {c for c in changes if 0 < c < total}
     timed: dict[int, list] = {}
     for iv in sc.interventions:
-        if iv.trigger == "at":
+        if iv.trigger == "at" and round(iv.at / dt) < total:
             timed.setdefault(round(iv.at / dt), []).append(iv)
     stops = sorted(marks | changes | set(timed) | {0})
     soldier = np.array([k.soldier for k in kinds], dtype=np.bool_)
@@ -306,10 +311,11 @@ def simulate_once(
             fired_log.append((t, iv.name, iv.action))
         if changed:
             w.refresh(t)
+            set_down(a, w)
         n_iv = len(ivs)
         chunks.append({
-            "t": np.full(n_iv, t, np.float32), "kind": np.full(n_iv, K.INTERVENTION, np.int8),
-            "agent": np.full(n_iv, -1, np.int32), "x": np.zeros(n_iv, np.float32), "y": np.zeros(n_iv, np.float32),
+            "t": np.full(n_iv, t, np.float64), "kind": np.full(n_iv, K.INTERVENTION, np.int8),
+            "agent": np.full(n_iv, -1, np.int32), "x": np.zeros(n_iv, np.float64), "y": np.zeros(n_iv, np.float64),
             "aux": np.array([sc.interventions.index(iv) for iv in ivs], np.int32),
         })  # fmt: skip
 
@@ -332,7 +338,7 @@ def simulate_once(
                 w.grid, w.block, w.door_state, w.door_cell_ptr, w.door_cells, w.exit_id, w.room, w.light,
                 w.hnext, w.hdist, w.noise_next, w.noise_val, w.noise_on,
                 w.room_door_ptr, w.room_door_list, kwalk, krun, ksight, P,
-                head_prey, head_zomb, nxt, x0, y0,
+                head_prey, head_zomb, nxt, x0, y0, order, barricader,
                 buf["t"], buf["kind"], buf["agent"], buf["x"], buf["y"], buf["aux"], 0, rs,
                 soldier, krange, khit, kdetect, a.route, a.leg, w.route_ptr, w.route_wp, w.wnext, w.wdist,
                 trig_kind, trig_state, trig_value, trig_active, trig_fired, zbits, tcounts,
@@ -353,6 +359,7 @@ def simulate_once(
             fire(timed[stop], stop)
         if stop % report == 0 and any([hook(stop * dt, a, w) for hook in hooks]):
             w.refresh(stop * dt)
+            set_down(a, w)
         late = w.noises[len(sc.noises) :]
         if stop in changes or (late and w.noise_on != any(n.start <= stop * dt < n.start + n.length for n in late)):
             w.noise_field(stop * dt)
@@ -382,6 +389,23 @@ def simulate_once(
         fired_log,
         start_state,
     )
+
+
+def _check_agents(sc: Scenario, a: Agents, w: World) -> None:
+    """Refuse given agents (tests, experiments) that stand off the map, in a wall or in a closed door."""
+    for name in ("x", "y", "heading", "state", "kind", "goal", "alert", "hidden", "fate", "turn_at", "route", "leg"):
+        want = getattr(Agents.empty(0), name).dtype
+        if getattr(a, name).dtype != want or len(getattr(a, name)) != len(a):
+            raise ScenarioError(f"agents.{name}: expected {len(a)} values of {want}; build them with Agents.empty(n)")
+    bad = a.off_floor(w.walk())
+    if bad.size:
+        i = int(bad[0])
+        raise ScenarioError(
+            f"agent {i} at x={a.x[i]}, y={a.y[i]} (cells) is off the map, in a wall or in a closed door of "
+            f"{sc.world.name}; place it on a floor cell"
+        )
+    if np.any((a.state < 0) | (a.state > K.X)) or np.any((a.kind < 0) | (a.kind >= len(sc.kinds))):
+        raise ScenarioError(f"agents: states are 0..{K.X} and kinds 0..{len(sc.kinds) - 1} for {sc.name}")
 
 
 def _replicate(args: tuple[Scenario, np.random.SeedSequence, bool]) -> Run:
@@ -418,6 +442,7 @@ def run_scenario(
         "scenario": sc.name,
         "model_digest": hashlib.sha256(json.dumps(sc.raw, sort_keys=True, default=str).encode()).hexdigest()[:16],
         "seed": seed,
+        "parameters": sc.parameters,
         "time_unit": "days",
         "step_s": sc.step,
         "agents": sc.n_agents,

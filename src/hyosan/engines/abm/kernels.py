@@ -1,17 +1,24 @@
 """Numba step kernels of the agent engine.
 
-One call advances every agent ``nsteps`` time steps. Each step: the bitten whose delay is over
-turn; cell lists (bins of side ``B`` cells, one list of prey — healthy and bitten — and one of
-zombies) are rebuilt; then every agent, in index order, senses (line of sight by Bresenham over
-the grid; walls, shut and barricaded doors block it) and touches (bites, kills) others as they
-were at the start of the step (a synchronous update: ``x0``, ``y0``), then moves in
-sub-steps of at most one cell per axis (so none skips a wall) with axis-separated collision, so no
-agent ever stands on a wall or a closed door. Soldiers (healthy agents of a soldier kind) shoot zombies and
-discover humbies in range (:func:`_soldier`) and walk routes along waypoint fields; hiding humbies keep to
-hiding places and run from soldiers (:func:`_humbie_hide`). Before each step :func:`triggers` checks the
-pending intervention triggers, so that the caller can fire them at step resolution.
+One call advances every agent ``nsteps`` time steps. Each step: the agents are put in a fresh random
+order (a Fisher-Yates shuffle from the run's stream, so the same seed gives the same orders); the bitten
+whose delay is over turn; cell lists (bins of side ``B`` cells, one list of prey — healthy and bitten —
+and one of zombies) are rebuilt; then every agent, in that order, senses (line of sight by Bresenham
+over the grid; walls, shut and barricaded doors block it) the others where they stood at the start of
+the step (``x0``, ``y0``) and touches (bites, kills) those still there (not escaped), then moves. Sensing
+is synchronous; the changes of state are sequential, in the shuffled order, so no part of the map (the
+top rows come first in index order) acts first more often than another. Moves go in sub-steps of at
+most one cell per axis (so none skips a wall) with axis-separated collision; a sub-step is kept only if
+the cell of the position as stored (float64; the cell is the floor, so x < 0 is off the map) is on the
+map and passable, so no agent ever stands on a wall, a closed door or off the map. A hider who decides
+to barricade (``barricader``: one per safe room, -1 for none) bars each open door of the room at the
+end of the first step in which nobody stands in it, while it is still hidden there and not turned.
+Soldiers (healthy agents of a soldier kind) shoot zombies and discover humbies in range (:func:`_soldier`)
+and walk routes along waypoint fields; hiding humbies keep to hiding places and run from soldiers
+(:func:`_humbie_hide`). Before each step :func:`triggers` checks the pending intervention triggers, so
+that the caller can fire them at step resolution.
 
-Randomness: the hot draws (turning, contacts, barricades) come from a per-run xorshift64* stream
+Randomness: the hot draws (order, turning, contacts, barricades) come from a per-run xorshift64* stream
 ``rs`` passed in (:func:`urand`); incubation delays from Numba's generator, seeded once per run by
 :func:`seed`. A run is single-threaded, so the same seed gives the same run.
 
@@ -62,6 +69,12 @@ def urand(rs):
 
 
 @njit(cache=True, inline="always", error_model="numpy")
+def cell(v):
+    """The cell index of coordinate ``v`` (floor: -0.3 is in cell -1, off the map, not cell 0)."""
+    return int(np.floor(v))
+
+
+@njit(cache=True, inline="always", error_model="numpy")
 def passable(r, c, zombie, hroom, block, room):
     """May a zombie (or a human, confined to safe room ``hroom`` when >= 0) stand on cell (r, c)?"""
     if r < 0 or c < 0 or r >= block.shape[0] or c >= block.shape[1]:
@@ -105,17 +118,17 @@ def move(i, dx, dy, dist, zombie, hroom, x, y, block, room, reflect=False):
     sy = dy * dist / n
     blocked = 0
     for _ in range(n):
-        nx = x[i] + sx
-        if passable(int(y[i]), int(nx), zombie, hroom, block, room):
-            x[i] = nx
-        else:
+        old = x[i]
+        x[i] = old + sx
+        if not passable(cell(y[i]), cell(x[i]), zombie, hroom, block, room):
+            x[i] = old
             blocked |= 1
             if reflect:
                 sx = -sx
-        ny = y[i] + sy
-        if passable(int(ny), int(x[i]), zombie, hroom, block, room):
-            y[i] = ny
-        else:
+        old = y[i]
+        y[i] = old + sy
+        if not passable(cell(y[i]), cell(x[i]), zombie, hroom, block, room):
+            y[i] = old
             blocked |= 2
             if reflect:
                 sy = -sy
@@ -171,7 +184,7 @@ def advance(
     grid, block, door_state, door_cell_ptr, door_cells, exit_id, room, light, hnext, hdist,
     noise_next, noise_val, noise_on,
     room_door_ptr, room_door_list, kwalk, krun, ksight, P,
-    head_prey, head_zomb, nxt, x0, y0,
+    head_prey, head_zomb, nxt, x0, y0, order, barricader,
     ev_t, ev_kind, ev_agent, ev_x, ev_y, ev_aux, n_ev, rs,
     ksoldier, krange, khit, kdetect, route, leg, route_ptr, route_wp, wnext, wdist,
     trig_kind, trig_state, trig_value, trig_active, trig_fired, zbits, tcounts,
@@ -200,7 +213,13 @@ def advance(
         alarm = t >= P[P_ALARM]
         head_prey[:] = -1
         head_zomb[:] = -1
-        for i in range(n - 1, -1, -1):
+        for q in range(n - 1, 0, -1):
+            p = int(urand(rs) * (q + 1))
+            o = order[q]
+            order[q] = order[p]
+            order[p] = o
+        for q in range(n):
+            i = order[q]
             st = state[i]
             if st == E and turn_at[i] <= t:
                 st = H if fate[i] else Z
@@ -221,7 +240,8 @@ def advance(
                 bc = min(int(x[i] / B), nbc - 1)
                 nxt[i] = head_zomb[br, bc]
                 head_zomb[br, bc] = i
-        for i in range(n):
+        for q in range(n):
+            i = order[q]
             st = state[i]
             if st == D or st == X:
                 continue
@@ -238,6 +258,9 @@ def advance(
                     for cc in range(max(bc - 1, 0), min(bc + 2, nbc)):
                         j = head_prey[rr, cc]
                         while j >= 0:
+                            if state[j] != S and state[j] != E:
+                                j = nxt[j]
+                                continue
                             ddx = x0[j] - xi
                             ddy = y0[j] - yi
                             d2 = ddx * ddx + ddy * ddy
@@ -385,22 +408,51 @@ def advance(
                 hr = room[r, c]
                 hidden[i] = hr
                 n_ev = log(ev_t, ev_kind, ev_agent, ev_x, ev_y, ev_aux, n_ev, t, HIDE, i, x[i], y[i], hr)
-                if urand(rs) < P[P_BARRICADE]:
-                    for q in range(room_door_ptr[hr], room_door_ptr[hr + 1]):
-                        dd = room_door_list[q]
-                        if door_state[dd] == OPEN:
-                            door_state[dd] = BARRICADED
-                            for cell in door_cells[door_cell_ptr[dd] : door_cell_ptr[dd + 1]]:
-                                block[cell // block.shape[1], cell % block.shape[1]] = (
-                                    BLOCKS_HUMANS | BLOCKS_ZOMBIES | OPAQUE
-                                )
-                            doors_changed = True
-                            n_ev = log(
-                                ev_t, ev_kind, ev_agent, ev_x, ev_y, ev_aux, n_ev, t, BARRICADE, i, x[i], y[i], dd
-                            )
+                if urand(rs) < P[P_BARRICADE] and barricader[hr] < 0:
+                    barricader[hr] = i
+        for hr in range(barricader.size):
+            i = barricader[hr]
+            if i < 0:
+                continue
+            if (state[i] != S and state[i] != E) or hidden[i] != hr:
+                barricader[hr] = -1
+                continue
+            left = False
+            for q2 in range(room_door_ptr[hr], room_door_ptr[hr + 1]):
+                dd = room_door_list[q2]
+                if door_state[dd] != OPEN:
+                    continue
+                if _occupied(dd, door_cells, door_cell_ptr, x, y, state, grid):
+                    left = True
+                    continue
+                door_state[dd] = BARRICADED
+                for k in door_cells[door_cell_ptr[dd] : door_cell_ptr[dd + 1]]:
+                    block[k // block.shape[1], k % block.shape[1]] = BLOCKS_HUMANS | BLOCKS_ZOMBIES | OPAQUE
+                doors_changed = True
+                n_ev = log(ev_t, ev_kind, ev_agent, ev_x, ev_y, ev_aux, n_ev, t, BARRICADE, i, x[i], y[i], dd)
+            if not left:
+                barricader[hr] = -1
         if doors_changed:
             return s + 1, n_ev, True, False
     return nsteps, n_ev, False, False
+
+
+@njit(cache=True, error_model="numpy")
+def _occupied(dd, door_cells, door_cell_ptr, x, y, state, grid):
+    """Does anyone on the map (not escaped; a body counts) lie or stand on a cell of door ``dd``?"""
+    wd = grid.shape[1]
+    a = door_cells[door_cell_ptr[dd]]
+    b = door_cells[door_cell_ptr[dd + 1] - 1]
+    for i in range(x.size):
+        if state[i] == X:
+            continue
+        k = cell(y[i]) * wd + cell(x[i])
+        if k < a or k > b:
+            continue
+        for m in range(door_cell_ptr[dd], door_cell_ptr[dd + 1]):
+            if door_cells[m] == k:
+                return True
+    return False
 
 
 @njit(cache=True, error_model="numpy")

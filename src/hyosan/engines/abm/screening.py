@@ -87,7 +87,7 @@ class Gate:
             return None
         ids = np.concatenate([o[1] for o in out]).astype(np.int32)
         return {
-            "t": np.full(ids.size, t, np.float32),
+            "t": np.full(ids.size, t, np.float64),
             "kind": np.concatenate([np.full(o[1].size, o[0], np.int8) for o in out]),
             "agent": ids,
             "x": a.x[ids].copy(),
