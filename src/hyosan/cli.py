@@ -5,6 +5,7 @@ Every user error is printed on one line and exits with code 2; nothing half-writ
 
 from __future__ import annotations
 
+import glob
 import json
 import signal
 import sys
@@ -199,41 +200,62 @@ def sweep(
     workers: int = typer.Option(None, help="Worker processes."),
     out: Path = typer.Option(None, help="Output folder (default: out/TARGET-sweep)."),
 ) -> None:
-    """Outcome probabilities across values of one parameter: sweep.csv, sweep.png, summary.json."""
+    """Outcome probabilities across values of one parameter: sweep.csv, sweep.png, summary.json.
+
+    Each finished point is recorded beside the output as it completes; running the same command
+    again after an interruption resumes, recomputing no finished point.
+    """
     import pandas as pd
 
     from hyosan.model.load import load
+    from hyosan.outputs import claim, sibling
     from hyosan.results import summary_json, write_outputs
-    from hyosan.sweep import parse_values, plot_sweep
+    from hyosan.sweep import Journal, parse_values, plot_sweep, sweep_key
     from hyosan.sweep import sweep as _sweep
 
     model = load(target)
     name, values = parse_values(vary)
     base = _values(set_)
-    rows = _sweep(
-        model,
-        name,
-        values,
-        outcome,
-        engine=engine,
-        replicates=replicates,
-        seed=seed,
-        base=base,
-        t_end=t_end,
-        workers=workers,
-    )
     folder = out or Path("out") / f"{Path(target).stem}-sweep"
-    title = f"{model.name}: {replicates} replicates per value ({engine})"
-    write_outputs(
-        folder,
-        {
-            "sweep.csv": lambda p: pd.DataFrame(rows).to_csv(p, index=False),
-            "sweep.png": lambda p: plot_sweep(rows, name, outcome, p, title),
-            "summary.json": lambda p: summary_json(
-                p, {"model": model.name, "engine": engine, "seed": seed, "vary": name, "fixed": base, "rows": rows}
-            ),
-        },
-    )
+    inputs = {"engine": engine, "replicates": replicates, "seed": seed, "base": base, "t_end": t_end}
+    with claim(folder):
+        journal = Journal(sibling(folder, f"sweep-{sweep_key(model, name, values, outcome, **inputs)}.jsonl"))
+        resumed = len(journal.done)
+        rows = _sweep(
+            model,
+            name,
+            values,
+            outcome,
+            engine=engine,
+            replicates=replicates,
+            seed=seed,
+            base=base,
+            t_end=t_end,
+            workers=workers,
+            journal=journal,
+        )
+        title = f"{model.name}: {replicates} replicates per value ({engine})"
+        summary = {
+            "model": model.name,
+            "engine": engine,
+            "seed": seed,
+            "vary": name,
+            "fixed": base,
+            "points_resumed": resumed,
+            "points_computed": journal.computed,
+            "rows": rows,
+        }
+        write_outputs(
+            folder,
+            {
+                "sweep.csv": lambda p: pd.DataFrame(rows).to_csv(p, index=False),
+                "sweep.png": lambda p: plot_sweep(rows, name, outcome, p, title),
+                "summary.json": lambda p: summary_json(p, summary),
+            },
+        )
+        prefix = sibling(folder, "sweep-")
+        for stale in prefix.parent.glob(f"{glob.escape(prefix.name)}*.jsonl"):
+            stale.unlink(missing_ok=True)
     from rich.console import Console
     from rich.table import Table
 

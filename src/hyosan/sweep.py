@@ -1,11 +1,16 @@
 """Parameter sweeps: one ensemble per value, outcomes as probabilities with standard errors.
 
 Every point of a sweep reuses the same seed, so neighbouring points are compared with common random
-numbers and the curve is smoother than independent ensembles would give.
+numbers and the curve is smoother than independent ensembles would give; it also makes a point's
+result independent of which points ran before it, so an interrupted sweep can resume from a
+:class:`Journal` of finished points and end exactly where an uninterrupted one would.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -13,6 +18,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from hyosan import __version__
 from hyosan.errors import HyosanError
 from hyosan.model.interventions import parse_condition
 from hyosan.model.spec import Condition, Model
@@ -37,16 +43,60 @@ def parse_values(text: str) -> tuple[str, list[float]]:
     return name.strip(), values
 
 
+class Journal:
+    """Finished sweep points, one JSON line each, appended and fsync-ed as each point completes.
+
+    A line torn by a kill is dropped on opening, so the file always ends after a whole point.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.done: dict[int, dict[str, Any]] = {}
+        self.computed = 0
+        if not self.path.exists():
+            return
+        data = self.path.read_bytes()
+        whole = data[: data.rfind(b"\n") + 1]
+        for line in whole.splitlines():
+            try:
+                entry = json.loads(line)
+                self.done[int(entry["index"])] = dict(entry["row"])
+            except (ValueError, KeyError, TypeError):
+                continue
+        if len(whole) < len(data):
+            with open(self.path, "r+b") as f:
+                f.truncate(len(whole))
+
+    def record(self, index: int, row: Mapping[str, Any]) -> None:
+        """Make point ``index`` durable before going on."""
+        with open(self.path, "a") as f:
+            f.write(json.dumps({"index": index, "row": row}) + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        self.done[index] = dict(row)
+        self.computed += 1
+
+
+def sweep_key(model: Model, name: str, values: Sequence[float], outcomes: Sequence[str], **inputs: Any) -> str:
+    """A short hash of everything that decides a sweep's numbers (not the worker count)."""
+    blob = json.dumps(
+        {"model": model.digest(), "vary": name, "values": list(values), "outcomes": list(outcomes), **inputs},
+        sort_keys=True,
+        default=str,
+    )
+    return hashlib.sha256(f"{__version__}\n{blob}".encode()).hexdigest()[:16]
+
+
 def final_condition(ds: xr.Dataset, cond: Condition, model: Model) -> np.ndarray:
     """Per replicate: whether ``cond`` holds in its final state."""
     final = ds.isel(time=-1)
     pop = [model.compartments[i] for i in model.population_index]
-    n = final["replicate"].size if "replicate" in final.dims else 1
+    columns = {c: np.atleast_1d(final[c].values).astype(float) for c in model.compartments}
+    n = len(columns[model.compartments[0]])
     out = np.empty(n, dtype=bool)
-    params = model.parameter_values
+    params = {**model.parameter_values, "t": float(ds.time[-1])}
     for r in range(n):
-        row = final.isel(replicate=r) if "replicate" in final.dims else final
-        values = {**params, **{c: float(row[c]) for c in model.compartments}, "t": float(ds.time[-1])}
+        values = {**params, **{c: float(col[r]) for c, col in columns.items()}}
         values["N"] = sum(values[c] for c in pop)
         out[r] = cond.margin(values) > 0
     return out
@@ -62,13 +112,21 @@ def sweep(
     replicates: int = 1000,
     seed: int = 0,
     base: Mapping[str, Any] | None = None,
+    journal: Journal | None = None,
     **options: Any,
 ) -> list[dict[str, Any]]:
-    """For each value of ``name``: the fraction of replicates whose final state meets each outcome."""
+    """For each value of ``name``: the fraction of replicates whose final state meets each outcome.
+
+    With a ``journal``, points it already holds are taken from it and each newly finished point is
+    recorded as soon as it is done.
+    """
     allowed = {*model.compartments, *(p.name for p in model.parameters), "N", "t"}
     conditions = [parse_condition(text, allowed, f"--outcome {text}") for text in outcomes]
     rows = []
-    for value in values:
+    for index, value in enumerate(values):
+        if journal is not None and index in journal.done:
+            rows.append(journal.done[index])
+            continue
         arm = model.with_values({**(base or {}), name: value})
         ds = simulate(arm, engine, replicates=replicates, seed=seed, **options)
         row: dict[str, Any] = {name: value, "replicates": int(ds.sizes.get("replicate", 1))}
@@ -80,6 +138,8 @@ def sweep(
         final = ds.isel(time=-1)
         for c in model.compartments:
             row[f"mean final {c}"] = float(final[c].mean())
+        if journal is not None:
+            journal.record(index, row)
         rows.append(row)
     return rows
 
