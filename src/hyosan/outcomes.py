@@ -1,11 +1,15 @@
-"""Outcome statistics of an ensemble: who won, how big the outbreak got, when it ended.
+"""Outcome statistics of an ensemble, named in the model's own terms.
 
-Definitions (all from each replicate's state at the end of its run):
-- the infection dies out: every ``infected`` compartment is 0;
-- humans are wiped out: the first compartment (S, the humans in every library model) is 0;
-- humans win: the infection dies out while humans remain;
-- extinction time: the exact time the infected compartments last became empty, over the
-  replicates in which the infection died out.
+Every model (from each replicate's state at the end of its run):
+- the infection dies out: every ``infected`` compartment is 0 (only if the model lists them);
+- extinction time: when the infected compartments last became empty, over the replicates in
+  which the infection died out;
+- the mean and the 5%, 50%, 95% quantiles of every compartment's final value.
+
+Only models that declare ``roles`` (see :mod:`hyosan.model.roles`), i.e. zombie stories:
+- humans are wiped out: every ``humans`` compartment is 0;
+- humans win: every ``infected`` and ``zombies`` compartment is 0 while some humans remain.
+
 Fractions come with their binomial standard error sqrt(p(1-p)/n).
 """
 
@@ -25,25 +29,31 @@ def _fraction(hits: np.ndarray) -> tuple[float, float]:
     return p, math.sqrt(p * (1 - p) / n) if n else math.nan
 
 
+def _all_zero(final: np.ndarray, model: Model, names: tuple[str, ...]) -> np.ndarray:
+    cols = [model.compartments.index(c) for c in names]
+    return np.all(final[:, cols] == 0, axis=1)
+
+
 def outcomes(model: Model, final: np.ndarray, extinction: np.ndarray) -> dict[str, Any]:
     """Statistics over the final states (replicate, compartment) and extinction times (NaN: none)."""
     comps = model.compartments
     result: dict[str, Any] = {}
-    infected = [comps.index(c) for c in model.infected]
-    humans = final[:, 0] == 0
-    if infected:
-        dies = np.all(final[:, infected] == 0, axis=1)
-        p, se = _fraction(dies)
-        result["infection_dies_out_fraction"], result["infection_dies_out_se"] = p, se
-        p, se = _fraction(dies & ~humans)
-        result["humans_win_fraction"], result["humans_win_se"] = p, se
+    if model.infected:
+        dies = _all_zero(final, model, model.infected)
+        result["infection_dies_out_fraction"], result["infection_dies_out_se"] = _fraction(dies)
         ext = np.asarray(extinction, dtype=float)[dies]
         if ext.size:
             result["extinction_time_mean"] = float(ext.mean())
             result["extinction_time_median"] = float(np.median(ext))
-    p, se = _fraction(humans)
-    result["humans_compartment"] = comps[0]
-    result["humans_wiped_out_fraction"], result["humans_wiped_out_se"] = p, se
+    humans = model.roles.get("humans", ())
+    if humans:
+        wiped = _all_zero(final, model, humans)
+        result["humans_compartments"] = list(humans)
+        result["humans_wiped_out_fraction"], result["humans_wiped_out_se"] = _fraction(wiped)
+        threat = tuple(dict.fromkeys((*model.infected, *model.roles.get("zombies", ()))))
+        if threat:
+            win = _all_zero(final, model, threat) & ~wiped
+            result["humans_win_fraction"], result["humans_win_se"] = _fraction(win)
     q = np.quantile(final, [0.05, 0.5, 0.95], axis=0)
     result["final_mean"] = {c: float(final[:, i].mean()) for i, c in enumerate(comps)}
     result["final_q05"] = {c: float(q[0, i]) for i, c in enumerate(comps)}

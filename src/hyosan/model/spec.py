@@ -123,6 +123,7 @@ class Model:
     compartment_meaning: tuple[str, ...] = ()
     defaults: Mapping[str, float] = field(default_factory=dict)
     source: str = "<python>"
+    roles: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     # ---- construction -------------------------------------------------------------------
     @classmethod
@@ -318,6 +319,7 @@ def _from_dict(cls: type[Model], data: Mapping[str, Any], source: str, lines: Ma
         "interventions",
         "infected",
         "population",
+        "roles",
         "defaults",
     }
     for key in data:
@@ -410,6 +412,7 @@ def _from_dict(cls: type[Model], data: Mapping[str, Any], source: str, lines: Ma
         events.append(_event(ev, i, comps, {*rate_names, "n"}, at))
 
     from hyosan.model.interventions import parse_interventions
+    from hyosan.model.roles import parse_roles
 
     events += parse_interventions(
         data.get("interventions") or [], comps, [p.name for p in params], {*rate_names, "n"}, at
@@ -437,6 +440,7 @@ def _from_dict(cls: type[Model], data: Mapping[str, Any], source: str, lines: Ma
         notes=str(data.get("notes") or "").strip(),
         infected=names_in("infected"),
         population=names_in("population"),
+        roles=parse_roles(data.get("roles"), comps, at),
         compartment_meaning=tuple(meanings),
         defaults={k: _number(v, at("defaults", k)) for k, v in defaults.items()},
         source=source,
