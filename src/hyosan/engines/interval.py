@@ -7,6 +7,8 @@ state and parameters held fixed: ``+ - * /`` by the endpoint rules, monotone fun
 ``log``, ``sqrt``) on the endpoints, ``sin``/``cos`` with their extrema located, ``abs``,
 ``min``/``max`` and ``**`` by cases. Where no finite bound exists (a division by an interval
 holding 0, ``log`` at 0) the result is ``(-inf, inf)`` and the engine narrows the window or refuses.
+A factor that is exactly 0 makes a product 0 whatever the other factor's range (a rate is
+finite wherever it is evaluated; where it is not, the engine refuses it at that point).
 The upper end is widened by a relative 1e-12 so that rounding cannot put a rate above its bound.
 """
 
@@ -23,6 +25,8 @@ def _imul(al, ah, bl, bh):
     if al == ah and bl == bh:
         v = al * bl
         return v, v
+    if (al == 0.0 and ah == 0.0) or (bl == 0.0 and bh == 0.0):
+        return 0.0, 0.0
     p1, p2, p3, p4 = al * bl, al * bh, ah * bl, ah * bh
     if p1 != p1 or p2 != p2 or p3 != p3 or p4 != p4:
         return -INF, INF
