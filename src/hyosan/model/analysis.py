@@ -30,6 +30,7 @@ from typing import Any
 
 import sympy
 
+from hyosan.errors import ModelError
 from hyosan.model.equilibria import Equilibrium, equilibria
 from hyosan.model.meanfield import SOLVE_SECONDS, call_with_budget, conservation_laws, mean_field, rational
 from hyosan.model.ngm import NextGeneration, next_generation
@@ -83,8 +84,15 @@ def _threshold_check(ngm: NextGeneration, eqs: list[Equilibrium]) -> list[str]:
     return []
 
 
-def analyze(model: Model, seconds: float = SOLVE_SECONDS) -> dict[str, Any]:
+ANALYSIS_SECONDS = 60.0
+"""Budget of a whole analysis: sympy can take without bound on hostile rates (e.g. ``(S/N + I/N)**300``)."""
+
+
+def analyze(model: Model, seconds: float = SOLVE_SECONDS, total: float = ANALYSIS_SECONDS) -> dict[str, Any]:
     """Everything the analysis finds, as a JSON-ready dict (see the module docstring for conventions).
+
+    Each sympy solve has ``seconds``; the whole analysis runs in a child process stopped after
+    ``total`` seconds (a ``ModelError`` saying so), so that no model can hang the caller.
 
     Keys: ``R0`` (float, or None when infinite or undefined, then ``R0_note`` says why),
     ``R0_expression``, ``R0_initial`` and its expression (at the initial susceptible pool),
@@ -93,6 +101,18 @@ def analyze(model: Model, seconds: float = SOLVE_SECONDS) -> dict[str, Any]:
     ``stable``, ``stability``; families add ``free`` and ``family``; closed forms ``expression``),
     ``notes``, ``parameters``.
     """
+    try:
+        return call_with_budget(_analyze, (model, seconds), total, nested=True)
+    except TimeoutError:
+        raise ModelError(
+            f"{model.source}: the symbolic analysis did not finish within {total:g} s; its rate expressions are "
+            "too hard for sympy (simplify them), or simulate the model with 'hyosan run'"
+        ) from None
+    except RuntimeError as exc:
+        raise ModelError(f"{model.source}: the symbolic analysis failed ({str(exc)[:200]})") from None
+
+
+def _analyze(model: Model, seconds: float) -> dict[str, Any]:
     mf = mean_field(model)
     ngm = next_generation(model, mf, seconds)
     eqs, notes = equilibria(model, mf, seconds)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import multiprocessing
+import signal
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import sympy
 
+from hyosan.errors import HyosanError
 from hyosan.model.spec import Model
 
 SOLVE_SECONDS = 4.0
@@ -83,26 +85,37 @@ def conservation_laws(model: Model, mf: MeanField | None = None) -> list[list[sy
 # ---- running sympy under a time budget ---------------------------------------------------
 
 
-def _child(conn: Any, fn: Callable[..., Any], args: tuple) -> None:
+def _exit_on_term(signum: int, frame: Any) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _child(conn: Any, fn: Callable[..., Any], args: tuple, nested: bool = False) -> None:
+    if nested:  # a terminated parent of budgeted children must stop them on its way out
+        signal.signal(signal.SIGTERM, _exit_on_term)
     try:
         conn.send(("ok", fn(*args)))
+    except SystemExit:
+        raise
+    except HyosanError as exc:
+        conn.send(("user", exc))
     except BaseException as exc:
         conn.send(("error", f"{type(exc).__name__}: {exc}"))
     finally:
         conn.close()
 
 
-def call_with_budget(fn: Callable[..., Any], args: tuple, seconds: float) -> Any:
+def call_with_budget(fn: Callable[..., Any], args: tuple, seconds: float, *, nested: bool = False) -> Any:
     """``fn(*args)`` in a forked child, killed after ``seconds`` (TimeoutError).
 
-    Where fork is missing or this process may not have children (a daemon worker), it runs in-process
-    without a limit.
+    A ``HyosanError`` raised by ``fn`` is raised again here; any other failure is a RuntimeError.
+    ``nested``: the child may itself start budgeted children (it is not a daemon). Where fork is
+    missing or this process may not have children (a daemon worker), it runs in-process without a limit.
     """
     if "fork" not in multiprocessing.get_all_start_methods() or multiprocessing.current_process().daemon:
         return fn(*args)
     ctx = multiprocessing.get_context("fork")
     recv, send = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(send, fn, args), daemon=True)
+    proc = ctx.Process(target=_child, args=(send, fn, args, nested), daemon=not nested)
     proc.start()
     send.close()
     try:
@@ -117,6 +130,8 @@ def call_with_budget(fn: Callable[..., Any], args: tuple, seconds: float) -> Any
             proc.terminate()
         proc.join()
         recv.close()
+    if status == "user":
+        raise value
     if status != "ok":
         raise RuntimeError(value)
     return value
