@@ -16,7 +16,7 @@ distributed = pytest.importorskip("distributed")
 @pytest.fixture(scope="module")
 def scheduler():
     cluster = distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address="127.0.0.1:0"
     )
     try:
         yield cluster.scheduler_address
@@ -51,3 +51,19 @@ def test_unreachable_scheduler_is_a_clear_error(cli, tmp_path: Path) -> None:
     assert res.returncode == 2 and "cannot reach the Dask scheduler" in res.stderr
     assert len(res.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "o").exists()
+
+
+def test_a_scheduler_without_workers_fails_within_the_wait() -> None:
+    from hyosan.cluster import dask_executor
+    from hyosan.errors import HyosanError
+
+    empty = distributed.LocalCluster(
+        n_workers=0, processes=False, protocol="tcp", host="127.0.0.1", dashboard_address="127.0.0.1:0"
+    )
+    try:
+        assert empty.scheduler_address.startswith("tcp://127.0.0.1:")
+        with pytest.raises(HyosanError, match=r"no Dask worker joined .* within 1 s") as error:
+            hyosan.load("sir").run(engine="ssa", replicates=4, executor=dask_executor(empty.scheduler_address, wait=1))
+        assert "\n" not in str(error.value)
+    finally:
+        empty.close()

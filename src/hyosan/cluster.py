@@ -2,7 +2,8 @@
 
 Chunks of replicates are submitted to the scheduler at ``address`` and gathered as they finish;
 each replicate keeps its own ``SeedSequence`` stream, so a cluster run equals a local one exactly.
-Dask is an optional extra (``pip install 'hyosan[dask]'``), imported only here.
+Dask is an optional extra (``pip install 'hyosan[dask]'``), imported only here. hyosan only connects
+to a scheduler the user started; it starts no Dask process (and so opens no port or dashboard) itself.
 """
 
 from __future__ import annotations
@@ -14,14 +15,19 @@ from hyosan.ensemble import Chunk, Executor, Task
 from hyosan.errors import HyosanError
 
 
-def dask_executor(address: str, timeout: float = 30.0) -> Executor:
-    """An executor that runs chunks on the Dask scheduler at ``address`` (e.g. ``tcp://127.0.0.1:8786``)."""
+def dask_executor(address: str, timeout: float = 30.0, wait: float = 30.0) -> Executor:
+    """An executor that runs chunks on the Dask scheduler at ``address`` (e.g. ``tcp://127.0.0.1:8786``).
+
+    Before any simulation it checks, within ``timeout`` seconds, that the scheduler answers and,
+    within ``wait`` seconds, that at least one worker has joined it; otherwise a one-line error.
+    """
     try:
         from distributed import Client, as_completed
     except ImportError:
         raise HyosanError(f"--scheduler {address}: Dask is not installed; pip install 'hyosan[dask]'") from None
 
     _probe(address)
+    _require_workers(Client, address, timeout, wait)
 
     def run(task: Task, chunks: Sequence[Chunk]) -> Iterator[tuple[int, list[Any]]]:
         try:
@@ -44,6 +50,23 @@ def dask_executor(address: str, timeout: float = 30.0) -> Executor:
             client.close()
 
     return run
+
+
+def _require_workers(client_type: type, address: str, timeout: float, wait: float) -> None:
+    """Refuse a scheduler that has no worker to run on, rather than wait for one forever."""
+    try:
+        client = client_type(address, timeout=timeout)
+    except OSError as exc:
+        raise HyosanError(f"--scheduler {address}: cannot reach the Dask scheduler ({exc})") from None
+    try:
+        client.wait_for_workers(1, timeout=wait)
+    except TimeoutError:
+        raise HyosanError(
+            f"--scheduler {address}: no Dask worker joined the scheduler within {wait:g} s; "
+            f"start one with 'dask worker {address}'"
+        ) from None
+    finally:
+        client.close()
 
 
 def _probe(address: str) -> None:
