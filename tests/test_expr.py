@@ -73,7 +73,7 @@ def test_sympy_form_matches_numeric_value() -> None:
         ("S**1001", "exponent"),
         ("exp(1, 2, 3)", "'exp' takes 1 argument, got 3"),
         ("min(I)", "'min' takes 2 to 64 arguments, got 1"),
-        ("log(S, 2, 3)", "'log' takes 1 to 2 arguments"),
+        ("log(S, 2)", "'log' takes 1 argument, got 2"),
         ("-" * 1990 + "1", "nested more than 100 levels"),
         ("1**" * 600 + "1", "nested more than 100 levels"),
         ("exp(" * 101 + "S" + ")" * 101, "nested more than 100 levels"),

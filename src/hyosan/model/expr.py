@@ -36,7 +36,7 @@ FUNCTIONS: dict[str, tuple[str, Callable[..., float]]] = {
 
 ARITY: dict[str, tuple[int, int]] = {
     "exp": (1, 1),
-    "log": (1, 2),
+    "log": (1, 1),
     "sqrt": (1, 1),
     "sin": (1, 1),
     "cos": (1, 1),
@@ -44,7 +44,7 @@ ARITY: dict[str, tuple[int, int]] = {
     "min": (2, 64),
     "max": (2, 64),
 }
-"""Fewest and most positional arguments of each function (``log(x, base)`` takes a base)."""
+"""Fewest and most positional arguments of each function (compiled kernels take ``log`` of one argument)."""
 
 MAX_LENGTH = 2000
 MAX_DEPTH = 100
