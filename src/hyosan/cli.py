@@ -35,7 +35,11 @@ def _values(pairs: list[str]) -> dict[str, str]:
 
 @app.command()
 def run(
-    target: str = typer.Argument(..., help="A library model or scenario name, or a YAML file."),
+    target: str = typer.Argument(
+        ...,
+        help="A library model or scenario name, or a YAML file. A path ends in .yaml/.yml or contains '/'; "
+        "any other TARGET is a library name, even if a file or folder of that name exists (write ./NAME).",
+    ),
     engine: str = typer.Option(None, help="ode | ssa | tau (models); scenarios choose their own."),
     t_end: float = typer.Option(None, "--t-end", help="Horizon in days (default: the model's)."),
     every: float = typer.Option(None, help="Report interval in days."),
