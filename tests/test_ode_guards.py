@@ -142,3 +142,21 @@ def test_cli_negative_rate_is_one_line_and_leaves_nothing(cli, tmp_path) -> None
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1 and "infection" in lines[0] and "t=50 days" in lines[0]
     assert "Traceback" not in res.stderr and not out.exists()
+
+
+def test_rate_made_negative_by_an_intervention_stops_at_its_time() -> None:
+    model = inline(
+        """
+compartments: [S, I, R]
+parameters: {beta: 0.3, c: 0, gamma: 0.1}
+initial: {S: 990, I: 10}
+infected: [I]
+interventions:
+  - {kind: set, name: overreach, at: 5, set: {c: 1}}
+transitions:
+  - {reaction: "S + I -> I + I", rate: "(beta - c)*S*I/N", name: infection}
+  - {reaction: "I -> R", rate: "gamma*I", name: recovery}
+"""
+    )
+    with pytest.raises(EngineError, match=r"transition 'infection' .* at t=5 days"):
+        model.run(t_end=20, every=1)

@@ -166,6 +166,8 @@ def run(
         "model_digest": model.digest(),
         "seed": -1,
         "method": method,
+        "rtol": rtol,
+        "atol": atol,
         "parameters": model.parameter_values,
         "initial": model.initial_state,
         "interventions": fired,
