@@ -194,3 +194,10 @@ def test_a_scenario_file_that_is_not_utf8_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "s.yaml"
     path.write_bytes(b"map: school\n# \xe9\n")
     assert "not UTF-8 (byte 0xe9 at offset 14, line 2)" in one_line_error(load_scenario, path)
+
+
+def test_run_sir_with_out_sir_works_again_and_again(cli, tmp_path: Path) -> None:
+    for _ in range(2):
+        res = cli("run", "sir", "--out", "sir", "--no-plot", cwd=tmp_path, timeout=120)
+        assert res.returncode == 0, res.stderr
+        assert (tmp_path / "sir" / "final.csv").is_file()
