@@ -147,8 +147,8 @@ class RateWatch:
         state = ", ".join(f"{c}={v:.6g}" for c, v in zip(self.model.compartments, y.tolist(), strict=True))
         return EngineError(
             f"ode: integration failed at t={t:.6g} days ({message}); the fastest transition there is "
-            f"'{tr.name}' ({tr}) at rate {r[j]:.3g} per day (state {state}): the model is too stiff or "
-            "explodes there; check that rate or end the run earlier (t_end)"
+            f"'{tr.name}' ({tr}) with a rate of size {abs(r[j]):.3g} per day (state {state}): the model is "
+            "too stiff or explodes there; check that rate or end the run earlier (t_end)"
         )
 
 
