@@ -227,7 +227,7 @@ class Model:
         for tr, r in zip(self.transitions, self.rates_at(self.initial_state), strict=True):
             if not math.isfinite(r) or r < 0:
                 raise ModelError(
-                    f"{self.source}: transition '{tr.name}' ({tr}) has rate {r} at the initial "
+                    f"{self.source}: transition '{_short(tr.name)}' ({_short(str(tr))}) has rate {r} at the initial "
                     "state; rates must be finite and non-negative (check its parameters and signs)"
                 )
 
@@ -521,5 +521,5 @@ def _check_vanishing(model: Model) -> None:
                 if math.isfinite(r) and abs(r) > 1e-12:
                     raise ModelError(
                         f"{model.source}: transition '{tr.name}' consumes {c} but its rate "
-                        f"'{tr.rate}' is not zero when {c} = {k - 1}; make it proportional to {c}"
+                        f"'{_short(str(tr.rate))}' is not zero when {c} = {k - 1}; make it proportional to {c}"
                     )
