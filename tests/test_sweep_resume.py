@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import signal
@@ -10,7 +11,10 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 import hyosan
+from hyosan.errors import HyosanError
 from hyosan.sweep import Journal, sweep
 
 POINTS = 8
@@ -88,3 +92,12 @@ def test_journal_points_are_taken_not_recomputed_and_a_torn_line_is_ignored(tmp_
     again = sweep(model, "beta", [0.2, 0.3], ["R > 100"], journal=journal, **kw)
     assert again[0] == marked and again[1] == rows[1]
     assert journal.computed == 1
+
+
+def test_a_full_disk_while_journalling_is_one_line(tmp_path: Path, monkeypatch) -> None:
+    def full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full)
+    with pytest.raises(HyosanError, match=r"sweep journal .*No space left on device.*--out$"):
+        Journal(tmp_path / "j.jsonl").record(0, {"beta": 0.1})

@@ -69,10 +69,16 @@ class Journal:
 
     def record(self, index: int, row: Mapping[str, Any]) -> None:
         """Make point ``index`` durable before going on."""
-        with open(self.path, "a") as f:
-            f.write(json.dumps({"index": index, "row": row}) + "\n")
-            f.flush()
-            os.fsync(f.fileno())
+        try:
+            with open(self.path, "a") as f:
+                f.write(json.dumps({"index": index, "row": row}) + "\n")
+                f.flush()
+                os.fsync(f.fileno())
+        except OSError as exc:
+            raise HyosanError(
+                f"sweep journal {self.path}: cannot record a finished point ({exc.strerror or exc}); "
+                "free some space or choose another --out"
+            ) from None
         self.done[index] = dict(row)
         self.computed += 1
 
