@@ -114,3 +114,15 @@ def test_cli_bad_input_one_line_exit_2(cli, tmp_path, args, needle) -> None:
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1 and needle in lines[0] and "Traceback" not in res.stderr
     assert not (tmp_path / "x").exists()
+
+
+def test_worker_pool_kills_its_workers_when_interrupted() -> None:
+    import time
+
+    with pytest.raises(KeyboardInterrupt), ensemble.worker_pool(2) as pool:
+        future = pool.submit(time.sleep, 600)
+        workers = list(pool._processes.values())
+        while not future.running():
+            time.sleep(0.01)
+        raise KeyboardInterrupt
+    assert workers and not any(p.is_alive() for p in workers)

@@ -15,6 +15,7 @@ import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from contextlib import contextmanager
 from typing import Any, Protocol
 
 import numpy as np
@@ -92,6 +93,19 @@ def stop_pool(pool: ProcessPoolExecutor) -> None:
             process.kill()
     for process in workers:
         process.join(timeout=5)
+
+
+@contextmanager
+def worker_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
+    """``with worker_pool(n) as pool:`` — a :func:`process_pool` whose workers are killed, not awaited,
+    when the block is left by an exception (Ctrl-C, SIGTERM, an error)."""
+    pool = process_pool(workers)
+    try:
+        yield pool
+    except BaseException:
+        stop_pool(pool)
+        raise
+    pool.shutdown(wait=True)
 
 
 def processes(workers: int) -> Executor:
