@@ -157,3 +157,14 @@ def test_full_disk_is_one_line_and_leaves_nothing(tmp_path: Path) -> None:
     res = _in_own_mount(tmp_path, "size=16k", *args)
     _one_line_error(res, "No space left on device")
     assert res.stdout.rstrip().endswith("LEFT:"), res.stdout
+
+
+def test_a_symlinked_out_stays_a_link_to_the_new_output(tmp_path: Path) -> None:
+    real, link = tmp_path / "real", tmp_path / "link"
+    write_outputs(real, {"summary.json": lambda p: p.write_text('{"run": 1}'), "old.csv": lambda p: p.write_text("")})
+    link.symlink_to(real)
+    write_outputs(link, {"summary.json": lambda p: p.write_text('{"run": 2}')})
+    assert link.is_symlink() and link.resolve() == real.resolve()
+    assert sorted(p.name for p in real.iterdir()) == ["summary.json"]
+    assert json.loads((link / "summary.json").read_text()) == {"run": 2}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link", "real"]

@@ -47,7 +47,7 @@ def disk_error(out: str | Path, exc: OSError) -> HyosanError:
 
 def sibling(out: str | Path, kind: str) -> Path:
     """The path ``.OUT.hyosan-KIND`` next to ``out``."""
-    out = Path(os.path.abspath(out))
+    out = Path(os.path.realpath(out))
     return out.parent / f".{out.name}.hyosan-{kind}"
 
 
@@ -59,7 +59,7 @@ def claim(out: str | Path) -> Iterator[Path]:
     place that cannot be written, and an ``out`` another live run holds. Folders this creates are
     removed again if the run leaves no output.
     """
-    user, out = out, Path(os.path.abspath(out))
+    user, out = out, Path(os.path.realpath(out))
     if out in _held:
         yield out
         return
@@ -170,7 +170,10 @@ def _clean_stale(out: Path) -> None:
     prefix = f".{out.name}.hyosan-"
     for path in out.parent.iterdir():
         if path.name.startswith(prefix) and path.name[len(prefix) :].startswith(("tmp-", "old-")):
-            shutil.rmtree(path, ignore_errors=True)
+            if path.is_symlink() or not path.is_dir():
+                path.unlink(missing_ok=True)
+            else:
+                shutil.rmtree(path, ignore_errors=True)
 
 
 def _probe(out: Path) -> None:
