@@ -1,10 +1,11 @@
 """What the ``ssa`` and ``tau`` engines share: one replicate cut into segments at scheduled events,
 ensembles through :mod:`hyosan.ensemble`, and the result dataset.
 
-Scheduled events on integer populations: an assignment that lowers a compartment from ``x`` to
-``v`` is realised by binomial thinning (each individual kept independently with probability
-``v/x``, so ``Z <- f*Z`` is read literally); one that raises it gets ``v`` rounded stochastically
-(``floor(v)`` plus one with probability ``v - floor(v)``). Either way the mean is ``v``.
+Scheduled events on integer populations (:func:`hyosan.engines.events.realise_event`): an event
+that moves individuals (``set: {I: "0.5*I", R: "R + 0.5*I"}``) splits each source compartment
+by one multinomial draw, so the total is conserved exactly; an event declared with
+``changes_total`` may also remove (binomially) or add (rounded stochastically) individuals. The
+expected state after an event is the assigned value.
 
 Result: always a ``replicate`` dimension (even for one replicate), int64 counts, a ``t_final``
 variable (absorption time, or the horizon when the run did not absorb), ``t_extinction`` (when the
@@ -26,7 +27,7 @@ import xarray as xr
 
 from hyosan import __version__
 from hyosan.engines import kernels
-from hyosan.engines.events import event_params, event_values, schedule
+from hyosan.engines.events import event_params, event_values, realise_event, schedule
 from hyosan.ensemble import generator, map_replicates, replicate_seeds
 from hyosan.errors import EngineError
 from hyosan.model.spec import Model
@@ -225,16 +226,11 @@ class _Progress:
 
 
 def _apply(model: Model, event, n: int, t: float, x: np.ndarray, rng: np.random.Generator, p: np.ndarray) -> None:
-    for c, v in event_values(model, event, n, t, x.astype(np.float64), p).items():
-        i = model.compartments.index(c)
-        cur = int(x[i])
+    xf = x.astype(np.float64)
+    for c, v in event_values(model, event, n, t, xf, p).items():
         if v > MAX_COUNT:
             raise EngineError(f"event '{event.name}' at t={t:g}: {c} <- {v:g} is too large to count")
-        if v <= cur:
-            x[i] = rng.binomial(cur, v / cur) if cur > 0 else 0
-        else:
-            whole = math.floor(v)
-            x[i] = whole + int(rng.random() < v - whole)
+    x[:] = realise_event(model, event, n, t, x, rng, p)
 
 
 def _bad_rate(engine: str, model: Model, x: np.ndarray, t: float, j: int, index: int) -> None:

@@ -29,7 +29,7 @@ KINDS = {
     "sweep": "destroy a fraction of compartments at once (kill: {Z: fraction})",
     "set": "set parameters and/or compartments",
 }
-_FIELDS = {"name", "kind", "at", "every", "start", "until", "when", "set", "kill"}
+_FIELDS = {"name", "kind", "at", "every", "start", "until", "when", "set", "kill", "changes_total"}
 
 
 def parse_condition(text: Any, allowed: set[str], where: str) -> Condition:
@@ -86,7 +86,8 @@ def parse_interventions(
         if not new_params and not assign:
             raise ModelError(f"{where}: the intervention changes nothing; give 'set' or 'kill'")
         name = str(item.get("name") or f"{kind} {i}")
-        events.append(Event(name, times, tuple(assign), tuple(new_params), when, kind))
+        removes = bool(item.get("kill")) or item.get("changes_total") is True
+        events.append(Event(name, times, tuple(assign), tuple(new_params), when, kind, removes, where))
     _check_contradictions(events, at)
     return events
 

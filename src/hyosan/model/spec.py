@@ -86,7 +86,9 @@ class Condition:
 class Event:
     """Assignments applied at scheduled times: ``Z <- (1 - k*n)*Z`` at ``t = start + every*(n-1)``.
 
-    ``n`` counts occurrences from 1. A value below zero is set to zero.
+    ``n`` counts occurrences from 1. A value below zero is set to zero. Assignments must only move
+    individuals between compartments unless ``changes_total`` declares that the event removes or
+    adds some (checked by :func:`hyosan.engines.events.check_events`); ``where`` is its place in the file.
     """
 
     name: str
@@ -95,6 +97,8 @@ class Event:
     params: tuple[tuple[str, Expr], ...] = ()
     when: Condition | None = None
     kind: str = "event"
+    changes_total: bool = False
+    where: str = ""
 
     @property
     def triggered(self) -> bool:
@@ -215,6 +219,9 @@ class Model:
         )
         _check_vanishing(model)
         model.check_rates()
+        from hyosan.engines.events import check_events
+
+        check_events(model)
         return model
 
     def rates_at(self, state: Mapping[str, float], t: float = 0.0) -> np.ndarray:
@@ -450,6 +457,9 @@ def _from_dict(cls: type[Model], data: Mapping[str, Any], source: str, lines: Ma
     from hyosan.model.interventions import check_triggers
 
     check_triggers(model)
+    from hyosan.engines.events import check_events
+
+    check_events(model)
     return model
 
 
@@ -477,9 +487,13 @@ def _event(ev: Any, i: int, comps: Sequence[str], allowed: set[str], at) -> Even
     where = at("events", i)
     if not isinstance(ev, Mapping) or "set" not in ev or not ({"at", "every"} & set(ev)):
         raise ModelError(f"{where}: an event needs 'set' and either 'at: [times]' or 'every: days'")
-    extra = set(ev) - {"name", "at", "every", "start", "until", "set"}
+    extra = set(ev) - {"name", "at", "every", "start", "until", "set", "changes_total"}
     if extra:
-        raise ModelError(f"{where}: unknown field(s) {sorted(extra)}; use name, at, every, start, until, set")
+        raise ModelError(
+            f"{where}: unknown field(s) {sorted(extra)}; use name, at, every, start, until, set, changes_total"
+        )
+    if not isinstance(ev.get("changes_total", False), bool):
+        raise ModelError(f"{where}.changes_total: write true or false")
     times = event_times(ev, where)
     if not isinstance(ev["set"], Mapping) or not ev["set"]:
         raise ModelError(f"{where}.set: write e.g. {{Z: '(1 - k*n)*Z'}}")
@@ -488,7 +502,8 @@ def _event(ev: Any, i: int, comps: Sequence[str], allowed: set[str], at) -> Even
         if c not in comps:
             raise ModelError(f"{where}.set: unknown compartment '{c}'; declared: {', '.join(comps)}")
         assign.append((c, _expr.parse(e, allowed, f"{where}.set.{c}")))
-    return Event(str(ev.get("name") or f"event {i}"), tuple(times), tuple(assign))
+    name = str(ev.get("name") or f"event {i}")
+    return Event(name, tuple(times), tuple(assign), changes_total=ev.get("changes_total", False), where=where)
 
 
 def _as_model(fn):
