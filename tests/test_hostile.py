@@ -1,0 +1,70 @@
+"""The hostile-input corpus: every case is refused cleanly (issue #8).
+
+Clean: the ``hyosan`` CLI exits 2 (or 0 where a case says the input may be valid), prints exactly one
+``hyosan: error: ...`` line on stderr with no traceback or exception name, leaves no output behind,
+answers within the time limit and stays under the address-space cap. Cases run in-process on two
+long-lived workers (tests/hostile/runner.py), so the corpus costs one import per worker, not per case.
+The case files and manifest are in tests/hostile/; big and binary cases are generated at test time.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent / "hostile"))
+
+import corpus
+import runner
+
+#: Seconds a case may take before it counts as a hang; generous for a slow, shared machine.
+TIMEOUT = 20.0
+#: Address-space cap of a worker: a run that needs more should have been refused before it started.
+MEMORY = 4 * 2**30
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory: pytest.TempPathFactory) -> list[runner.Result]:
+    cases = corpus.build(tmp_path_factory.mktemp("hostile"))
+    return runner.run_all(cases, workers=2, timeout=TIMEOUT, memory=MEMORY)
+
+
+def test_corpus_covers_every_class(tmp_path: Path) -> None:
+    cases = corpus.build(tmp_path)
+    per_class = Counter(c.cls for c in cases)
+    assert len(cases) >= 200
+    assert set(per_class) == set(corpus.CLASSES)
+    assert min(per_class.values()) >= 10, per_class
+
+
+def test_base_files_are_valid() -> None:
+    """The cases are one change away from these files, so each refusal is about that change."""
+    from hyosan.model.load import load
+    from hyosan.scenario import load_scenario
+
+    common = Path(__file__).parent / "hostile" / "common"
+    assert load(common / "model.yaml").compartments == ("S", "I", "R")
+    assert load_scenario(common / "scenario.yaml").n_agents == 41
+
+
+def test_judge_rejects_what_is_not_clean(tmp_path: Path) -> None:
+    """The judge itself: a traceback, two lines, a wrong code or a left-over folder are not clean."""
+    case = corpus.Case("cli-options", "x", ["run", "sir"], tmp_path, tmp_path / "out")
+    ok = "hyosan: error: --t-end -1: the horizon must be positive\n"
+    assert runner.judge(case, 2, "", ok) == ""
+    assert runner.judge(case, 1, "", ok)
+    assert runner.judge(case, 2, "", "Traceback (most recent call last):\n" + ok)
+    assert runner.judge(case, 2, "", "hyosan: error: RecursionError\n")
+    assert runner.judge(case, 2, "", ok + ok)
+    assert runner.judge(case, 2, "", "")
+    (tmp_path / "out").mkdir()
+    assert runner.judge(case, 2, "", ok)
+
+
+@pytest.mark.parametrize("cls", corpus.CLASSES)
+def test_every_hostile_case_is_clean(results: list[runner.Result], cls: str) -> None:
+    mine = [r for r in results if r.case.cls == cls]
+    assert mine and all(not r.problem for r in mine), "\n" + runner.table(mine)
