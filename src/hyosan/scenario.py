@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import fnmatch
+import math
 import re
 from dataclasses import dataclass, field
 from importlib import resources
@@ -52,6 +53,8 @@ def _quantity(raw: Any, where: str, units: dict[str, float], what: str, examples
     value = float(m.group(1)) * units[m.group(2)]
     if value < 0:
         raise ScenarioError(f"{where}: {raw!r} is negative; a {what} is >= 0")
+    if not math.isfinite(value):
+        raise ScenarioError(f"{where}: {raw!r} is too large to be a {what}; write a finite number, e.g. {examples}")
     return value
 
 
@@ -73,6 +76,8 @@ def speed(raw: Any, where: str) -> float:
     value = float(m.group(1)) * METRES[m.group(2)] / SECONDS[m.group(3)]
     if value < 0:
         raise ScenarioError(f"{where}: {raw!r} is negative; a speed is >= 0")
+    if not math.isfinite(value):
+        raise ScenarioError(f"{where}: {raw!r} is too large to be a speed; write e.g. '1.4 m/s' or '5 km/h'")
     return value
 
 
@@ -88,6 +93,37 @@ def probability(raw: Any, where: str) -> float:
     if not 0 <= p <= 1 or span <= 0:
         raise ScenarioError(f"{where}: {raw!r}: a probability lies in [0, 1] over a positive duration")
     return 1.0 - (1.0 - p) ** (1.0 / span) if p < 1 else 1.0
+
+
+def number(raw: Any, where: str, what: str, low: float, high: float) -> float:
+    """A plain finite number (not yes/no, not text) in [low, high]."""
+    if not isinstance(raw, (int, float)) or isinstance(raw, bool) or not low <= raw <= high:
+        raise ScenarioError(f"{where}: {raw!r} is not a valid {what}; write a number from {low:g} to {high:g}")
+    return float(raw)
+
+
+def whole(raw: Any, where: str, what: str, low: int, high: int) -> int:
+    """A whole number (not yes/no, not text) in [low, high]."""
+    if not isinstance(raw, int) or isinstance(raw, bool) or not low <= raw <= high:
+        raise ScenarioError(f"{where}: {raw!r} is not a valid {what}; write a whole number from {low:,} to {high:,}")
+    return raw
+
+
+def names(raw: Any, where: str, what: str) -> list[str]:
+    """Zone names: one name or a list of names (never the characters of a name)."""
+    if raw is None:
+        return []
+    items = raw if isinstance(raw, list) else [raw]
+    if any(not isinstance(v, str) for v in items):
+        raise ScenarioError(f"{where}: {what} is a zone name or a list of zone names, e.g. [library, gym]")
+    return list(items)
+
+
+#: Agent ids are int32 in the kernels; kinds and safe rooms are int8 (three rooms more for screening).
+MAX_AGENTS = 2**31 - 1
+MAX_KINDS = 127
+MAX_SAFE_ROOMS = 120
+MAX_COUNT = 10**12
 
 
 def fraction(raw: Any, where: str) -> float:
@@ -366,9 +402,7 @@ def parse_scenario(data: dict[str, Any], source: str, lines: dict[tuple, int], f
         k = str(need(entry, "kind", *where))
         if k not in kind_names:
             raise ScenarioError(f"{at(*where, 'kind')}: unknown kind '{k}'; kinds: {', '.join(kind_names)}")
-        count = entry.get("count", 1)
-        if not isinstance(count, int) or count < 0:
-            raise ScenarioError(f"{at(*where, 'count')}: count must be a whole number >= 0")
+        count = whole(entry.get("count", 1), at(*where, "count"), "count", 0, MAX_COUNT)
         state = str(entry.get("state", "healthy"))
         codes = {v: i for i, v in enumerate(STATE_NAMES.values())} | {s: i for i, s in enumerate(STATES)}
         if state not in codes or codes[state] in (4, 5):
@@ -377,7 +411,8 @@ def parse_scenario(data: dict[str, Any], source: str, lines: dict[tuple, int], f
             )
         per_zone = entry.get("per_zone")
         if per_zone is not None:
-            if not isinstance(per_zone, int) or per_zone < 0 or "zone" not in entry:
+            whole(per_zone, at(*where, "per_zone"), "per_zone (people in each zone)", 0, MAX_COUNT)
+            if "zone" not in entry:
                 raise ScenarioError(f"{at(*where, 'per_zone')}: per_zone is a whole number >= 0, with zone: PATTERN")
             for z in zone_names(entry["zone"], at(*where, "zone")):
                 groups.append(Group(kind_names.index(k), per_zone, codes[state], world.zones[z], f"zone {z}"))
@@ -395,9 +430,7 @@ def parse_scenario(data: dict[str, Any], source: str, lines: dict[tuple, int], f
         if not isinstance(pz, dict):
             raise ScenarioError(f"{at('patient_zero')}: write patient_zero: {{zone: science-lab}} or {{at: [x, y]}}")
         mask, label = cells_of(pz, ("patient_zero",))
-        n = pz.get("count", 1)
-        if not isinstance(n, int) or n < 1:
-            raise ScenarioError(f"{at('patient_zero', 'count')}: count must be a whole number >= 1")
+        n = whole(pz.get("count", 1), at("patient_zero", "count"), "count", 1, MAX_COUNT)
         groups.append(Group(0, n, 2, mask, f"patient zero in {label}"))
 
     beh = section("behaviour")
@@ -411,7 +444,7 @@ def parse_scenario(data: dict[str, Any], source: str, lines: dict[tuple, int], f
         raise ScenarioError(
             f"{at('behaviour', 'humbies')}: unknown behaviour '{humbie_b}'; choose {', '.join(HUMBIE_BEHAVIOURS)}"
         )
-    hideouts = [str(z) for z in (data.get("hideouts") or [])]
+    hideouts = names(data.get("hideouts"), at("hideouts"), "hideouts")
     for z in hideouts:
         world.zone(z, at("hideouts"))
     if humbie_b == "hide" and not hideouts:
@@ -445,22 +478,52 @@ def parse_scenario(data: dict[str, Any], source: str, lines: dict[tuple, int], f
     elif dist == "exponential":
         incubation = (1, duration(need(inc, "mean", *w), at(*w, "mean")), 0.0)
     elif dist == "lognormal":
-        incubation = (2, duration(need(inc, "median", *w), at(*w, "median")), float(need(inc, "sigma", *w)))
+        sigma = number(need(inc, "sigma", *w), at(*w, "sigma"), "sigma (s.d. of the log delay)", 0.0, 10.0)
+        incubation = (2, duration(need(inc, "median", *w), at(*w, "median")), sigma)
     else:
-        incubation = (3, duration(need(inc, "mean", *w), at(*w, "mean")), float(need(inc, "shape", *w)))
+        shape = number(need(inc, "shape", *w), at(*w, "shape"), "gamma shape", 0.01, 1e6)
+        incubation = (3, duration(need(inc, "mean", *w), at(*w, "mean")), shape)
+    fields_of = {
+        "fixed": ("delay",),
+        "exponential": ("mean",),
+        "lognormal": ("median", "sigma"),
+        "gamma": ("mean", "shape"),
+    }
+    for key in inc:
+        if key != "distribution" and key not in fields_of[dist]:
+            raise ScenarioError(
+                f"{at(*w, key)}: unknown field '{key}' for a {dist} incubation; it has {', '.join(fields_of[dist])}"
+            )
 
-    safe = [str(z) for z in (data.get("safe_rooms") or [])]
+    safe = names(data.get("safe_rooms"), at("safe_rooms"), "safe_rooms")
     for z in safe:
         world.zone(z, at("safe_rooms"))
+    if len(safe) > MAX_SAFE_ROOMS:
+        raise ScenarioError(f"{at('safe_rooms')}: {len(safe)} safe rooms; at most {MAX_SAFE_ROOMS}, merge some")
     light = np.full(world.shape, 1.0, dtype=np.float32)
     light_raw = section("light")
+    for key in light_raw:
+        if key not in ("default", "zones"):
+            raise ScenarioError(f"{at('light', key)}: unknown field '{key}'; light has default and zones")
     light[:] = fraction(light_raw.get("default", 1.0), at("light", "default"))
-    for z, v in (light_raw.get("zones") or {}).items():
+    light_zones = light_raw.get("zones") or {}
+    if not isinstance(light_zones, dict):
+        raise ScenarioError(f"{at('light', 'zones')}: zones maps a zone name to its light, e.g. {{gym: 0.4}}")
+    for z, v in light_zones.items():
         light[world.zone(str(z), at("light", "zones", z))] = fraction(v, at("light", "zones", z))
 
     noises: list[Noise] = []
-    for i, n in enumerate(data.get("noise") or []):
+    noise_raw = data.get("noise") or []
+    if not isinstance(noise_raw, list):
+        raise ScenarioError(f"{at('noise')}: noise is a list of {{what, zone or at, start, length, radius}}")
+    for i, n in enumerate(noise_raw):
         where = ("noise", i)
+        if not isinstance(n, dict):
+            raise ScenarioError(f"{at(*where)}: each noise is {{what, zone or at, start, length, radius}}")
+        for key in n:
+            if key not in ("what", "zone", "at", "start", "length", "radius"):
+                raise ScenarioError(f"{at(*where, key)}: unknown field '{key}'; a noise has what, zone or at, "
+                                    "start, length, radius")  # fmt: skip
         mask, label = cells_of(n, where)
         noises.append(
             Noise(
@@ -474,12 +537,26 @@ def parse_scenario(data: dict[str, Any], source: str, lines: dict[tuple, int], f
     door_state = np.zeros(world.n_doors, dtype=np.int8)
     doors = section("doors")
     for state_name, code in (("shut", 1), ("barricaded", 2)):
-        for z in doors.get(state_name) or []:
-            door_state[world.zone_doors(str(z), at("doors", state_name))] = code
+        for z in names(doors.get(state_name), at("doors", state_name), f"doors.{state_name}"):
+            door_state[world.zone_doors(z, at("doors", state_name))] = code
     for key in doors:
         if key not in ("shut", "barricaded"):
             raise ScenarioError(f"{at('doors', key)}: unknown door state '{key}'; use shut or barricaded")
     anim = section("animation")
+    for key in anim:
+        if key not in ("every", "until", "scale"):
+            raise ScenarioError(f"{at('animation', key)}: unknown field '{key}'; animation has every, until, scale")
+    every = duration(anim.get("every", "15s"), at("animation", "every"))
+    for key, value in (("report", report), ("horizon", horizon)):
+        steps_of(value, step, at("time", key), f"time.{key}")
+    steps_of(every, step, at("animation", "every"), "animation.every")
+    scale = whole(anim.get("scale", 3), at("animation", "scale"), "animation scale (pixels per cell)", 1, 10**6)
+    if len(kinds) > MAX_KINDS:
+        raise ScenarioError(f"{at('kinds')}: {len(kinds)} kinds; at most {MAX_KINDS}, merge some")
+    if sum(g.count for g in groups) > MAX_AGENTS:
+        raise ScenarioError(
+            f"{at('population')}: {sum(g.count for g in groups):,} agents; at most {MAX_AGENTS:,}, place fewer"
+        )
     sc = Scenario(
         name=str(data.get("name") or Path(source).stem),
         title=str(data.get("title") or data.get("name") or Path(source).stem),
@@ -510,9 +587,9 @@ def parse_scenario(data: dict[str, Any], source: str, lines: dict[tuple, int], f
         light=light,
         noises=noises,
         door_state=door_state,
-        animation_every=duration(anim.get("every", "15s"), at("animation", "every")),
+        animation_every=every,
         animation_until=duration(anim.get("until", time.get("horizon")), at("animation", "until")),
-        animation_scale=int(anim.get("scale", 3)),
+        animation_scale=scale,
         parameters=_parameters(data),
         humbie_behaviour=HUMBIE_BEHAVIOURS[humbie_b],
         hideouts=hideouts,
@@ -525,6 +602,17 @@ def parse_scenario(data: dict[str, Any], source: str, lines: dict[tuple, int], f
 
     sc.screening = parse_screening(sc, data.get("screening"), at)
     return sc
+
+
+def steps_of(seconds: float, step: float, where: str, what: str) -> int:
+    """``seconds`` as a whole number of steps, or refused (the engine works in steps and would round)."""
+    n = round(seconds / step)
+    if n < 1 or abs(n * step - seconds) > 1e-9 * max(seconds, 1.0):
+        near = max(1, n) * step
+        raise ScenarioError(
+            f"{where}: {what} of {seconds:g} s is not a whole number of steps of {step:g} s; use e.g. '{near:g}s'"
+        )
+    return n
 
 
 def patrol_route(world: FloorPlan, raw: Any, where: str) -> list[tuple[int, int]]:

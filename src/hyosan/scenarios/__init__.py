@@ -14,10 +14,11 @@ from typing import Any
 import numpy as np
 
 from hyosan.errors import EngineError, HyosanError
+from hyosan.scenarios.ensemble import flatten, outcome_table, summarise
 
 OUTPUTS = (
-    "timeseries.csv", "final.csv", "summary.json", "events.csv", "escapes.csv", "plot.png", "animation.gif",
-    "snapshot.png", "humbies.png",
+    "timeseries.csv", "final.csv", "summary.json", "outcomes.csv", "events.csv", "escapes.csv", "plot.png",
+    "animation.gif", "snapshot.png", "humbies.png",
 )  # fmt: skip
 
 
@@ -45,6 +46,7 @@ def run_scenario(
     replicates: int = 1,
     workers: int | None = None,
     t_end: float | None = None,
+    every: float | None = None,
     plot: bool = True,
     progress: bool = False,
     engine: str | None = None,
@@ -60,18 +62,24 @@ def run_scenario(
         raise HyosanError(f"--seed {seed}: a seed is a whole number >= 0")
     if not isinstance(replicates, (int, np.integer)) or not 1 <= replicates <= 10_000:
         raise HyosanError(f"--replicates {replicates}: give a whole number from 1 to 10,000")
+    if workers is not None and (not isinstance(workers, (int, np.integer)) or workers < 1):
+        raise HyosanError(f"--workers {workers}: give a whole number >= 1 (default: all cores)")
     values = dict(values or {})
-    if t_end is not None:
-        if not t_end > 0:
-            raise HyosanError(f"--t-end {t_end}: the horizon must be a positive number of days")
-        values["time.horizon"] = f"{t_end}d"
+    for option, value, key in (("--t-end", t_end, "time.horizon"), ("--every", every, "time.report")):
+        if value is not None:
+            if not (isinstance(value, (int, float)) and 0 < value < float("inf")):
+                raise HyosanError(f"{option} {value}: give a positive, finite number of days")
+            values[key] = f"{float(value)!r}d"
     sc = load_scenario(target, values)
     ds, runs = run_abm(sc, seed=seed, replicates=replicates, workers=workers, frames=plot)
-    summary = summarize(sc, ds, runs)
+    per = [outcomes(sc, r) for r in runs]
+    table = outcome_table([flatten(o, [iv.name for iv in sc.interventions]) for o in per])
+    summary = summarize(sc, ds, runs, per, table)
     writers: dict[str, Callable[[Path], None]] = {
         "timeseries.csv": lambda p: timeseries_frame(ds).to_csv(p, index=False),
         "final.csv": lambda p: final_frame(ds).to_csv(p, index=False),
         "summary.json": lambda p: summary_json(p, summary),
+        "outcomes.csv": lambda p: table.to_csv(p, index=False),
         "events.csv": lambda p: events_frame(sc, runs).to_csv(p, index=False),
         "escapes.csv": lambda p: escapes_frame(sc, runs).to_csv(p, index=False),
     }
@@ -81,7 +89,7 @@ def run_scenario(
         writers["plot.png"] = lambda p: draw(focus(ds, runs), p, title=f"{sc.name}: agents by state", xlabel="minutes")
         writers["animation.gif"] = lambda p: pictures(sc, runs[0], p, None)
         writers["snapshot.png"] = lambda p: pictures(sc, runs[0], None, p)
-        if summary["outcomes"].get("humbies_side"):
+        if any(o.get("humbies_side") for o in per):
             from hyosan.scenarios.report import humbie_plot
 
             writers["humbies.png"] = lambda p: humbie_plot(sc, runs, p)
@@ -201,10 +209,18 @@ def outcomes(sc: Any, run: Any) -> dict[str, Any]:
     return out
 
 
-def summarize(sc: Any, ds: Any, runs: list) -> dict[str, Any]:
-    """summary.json: provenance, parameters, timing, outcomes (replicate 0) and final counts."""
+def summarize(sc: Any, ds: Any, runs: list, per: list | None = None, table: Any = None) -> dict[str, Any]:
+    """summary.json: provenance, parameters, timing, outcomes and final counts.
+
+    One replicate: its outcomes as they are. Several: every outcome summarised over all replicates
+    (n, mean, SE, 5/50/95% quantiles, min, max; :mod:`hyosan.scenarios.ensemble`), the per-replicate
+    values in ``outcomes.csv``, and the final counts' means with their standard errors.
+    """
     from hyosan.scenario import STATE_NAMES
 
+    per = per if per is not None else [outcomes(sc, r) for r in runs]
+    if table is None:
+        table = outcome_table([flatten(o, [iv.name for iv in sc.interventions]) for o in per])
     attrs = ds.attrs
     summary: dict[str, Any] = {
         "model": sc.name,
@@ -223,12 +239,15 @@ def summarize(sc: Any, ds: Any, runs: list) -> dict[str, Any]:
         "elapsed_s": attrs["elapsed_s"],
         "run_s": [round(r.elapsed_s, 3) for r in runs],
         "agent_steps": sc.n_agents * runs[0].steps * len(runs),
-        "outcomes": outcomes(sc, runs[0]),
+        "outcomes": per[0] if len(runs) == 1 else summarise(table),
     }
     final = ds.isel(time=-1)
     if "replicate" in ds.dims:
-        summary["replicates"] = ds.sizes["replicate"]
+        n = ds.sizes["replicate"]
+        summary["replicates"] = n
+        summary["outcomes_per_replicate"] = "outcomes.csv"
         summary["final_mean"] = {c: float(final[c].mean()) for c in final.data_vars}
+        summary["final_se"] = {c: float(final[c].std(ddof=1)) / n**0.5 for c in final.data_vars}
     else:
         summary["final"] = {c: float(final[c]) for c in final.data_vars}
     return summary

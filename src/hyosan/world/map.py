@@ -30,6 +30,10 @@ from hyosan.errors import ScenarioError
 FLOOR, WALL, DOOR, EXIT = 0, 1, 2, 3
 KINDS = {"floor": FLOOR, "wall": WALL, "door": DOOR}
 PNG_PALETTE = {(0, 0, 0): "wall", (255, 255, 255): "floor", (255, 0, 0): "door"}
+#: The largest map: 25 million cells (5000 x 5000); its distance fields alone take gigabytes.
+MAX_CELLS = 25_000_000
+#: Bytes per cell while a map is read and checked (the grid, ids, masks, a decoded RGB pixel).
+LOAD_CELL_BYTES = 40
 EIGHT = np.ones((3, 3), dtype=bool)
 
 
@@ -121,9 +125,17 @@ def parse_map(text: str, source: str) -> FloorPlan:
     def at(*key: object) -> str:
         return f"{source}:{where.get(tuple(key), 1)}"
 
+    for key in header:
+        if key not in ("name", "scale", "legend", "zones"):
+            raise ScenarioError(f"{at(key)}: unknown field '{key}'; a map header has name, scale, legend, zones")
     scale = header.get("scale")
-    if not isinstance(scale, (int, float)) or isinstance(scale, bool) or not scale > 0:
+    if not isinstance(scale, (int, float)) or isinstance(scale, bool) or not 0 < scale < float("inf"):
         raise ScenarioError(f"{at('scale')}: scale must be a positive number of metres per cell, e.g. 'scale: 0.5'")
+    zones_raw = header.get("zones") or {}
+    if not isinstance(zones_raw, dict):
+        raise ScenarioError(
+            f"{at('zones')}: zones maps a name to [col0, row0, col1, row1], e.g. {{hall: [1, 1, 8, 3]}}"
+        )
     legend_raw = header.get("legend") or {}
     if not isinstance(legend_raw, dict):
         raise ScenarioError(
@@ -141,6 +153,7 @@ def parse_map(text: str, source: str) -> FloorPlan:
     if not rows:
         raise ScenarioError(f"{source}:{split + 2}: the grid is empty; draw the floor plan under '---'")
     width = max(len(r) for r in rows)
+    check_size(len(rows), width, source)
     grid = np.full((len(rows), width), WALL, dtype=np.uint8)
     exit_name = np.full(grid.shape, -1, dtype=np.int32)
     exits: list[str] = []
@@ -162,9 +175,21 @@ def parse_map(text: str, source: str) -> FloorPlan:
                 exit_name[r, c] = exits.index(exit_label)
             if zone_label is not None:
                 zone_cells.setdefault(zone_label, np.zeros(grid.shape, dtype=bool))[r, c] = True
-    for name, rect in (header.get("zones") or {}).items():
+    for name, rect in zones_raw.items():
         zone_cells[str(name)] = _rect(rect, grid, at("zones", name), str(name))
     return build(str(header.get("name") or Path(source).stem), source, float(scale), grid, exit_name, exits, zone_cells)
+
+
+def check_size(rows: int, cols: int, source: str) -> None:
+    """Refuse a grid larger than ``MAX_CELLS`` or than memory allows, before it is allocated or decoded."""
+    from hyosan.budget import require_memory
+
+    if rows * cols > MAX_CELLS:
+        raise ScenarioError(
+            f"{source}: the map is {cols:,} x {rows:,} cells, more than {MAX_CELLS:,}; draw it coarser "
+            "(a larger scale, fewer cells)"
+        )
+    require_memory(rows * cols * LOAD_CELL_BYTES, f"{source}: reading a {cols:,} x {rows:,} map", "draw it coarser")
 
 
 def _meaning(meaning: object, where: str) -> tuple[int, str | None, str | None]:
@@ -182,7 +207,7 @@ def _meaning(meaning: object, where: str) -> tuple[int, str | None, str | None]:
 
 
 def _rect(rect: object, grid: np.ndarray, where: str, name: str) -> np.ndarray:
-    if not (isinstance(rect, list) and len(rect) == 4 and all(isinstance(v, int) for v in rect)):
+    if not (isinstance(rect, list) and len(rect) == 4 and all(type(v) is int for v in rect)):
         raise ScenarioError(f"{where}: zone '{name}' must be [col0, row0, col1, row1] in whole cells")
     c0, r0, c1, r1 = rect
     h, w = grid.shape
@@ -243,10 +268,16 @@ def load_png(path: str | Path, palette: dict[tuple[int, int, int], str] | None =
     source = str(path)
     if not path.is_file():
         raise ScenarioError(f"{source}: no such PNG file")
+    with path.open("rb") as f:
+        head = f.read(24)
+    if head[:8] != b"\x89PNG\r\n\x1a\n" or head[12:16] != b"IHDR":
+        raise ScenarioError(f"{source}: not a PNG file (no PNG header); paint the plan and save it as PNG")
+    check_size(int.from_bytes(head[20:24], "big"), int.from_bytes(head[16:20], "big"), source)
     try:
-        rgb = np.asarray(Image.open(path).convert("RGB"))
-    except OSError as exc:
-        raise ScenarioError(f"{source}: not a readable PNG ({exc})") from None
+        with Image.open(path, formats=["PNG"]) as im:
+            rgb = np.asarray(im.convert("RGB"))
+    except (OSError, ValueError, Image.DecompressionBombError, SyntaxError) as exc:
+        raise ScenarioError(f"{source}: not a readable PNG ({' '.join(str(exc).split())})") from None
     palette = palette or PNG_PALETTE
     grid = np.full(rgb.shape[:2], WALL, dtype=np.uint8)
     exit_name = np.full(grid.shape, -1, dtype=np.int32)
@@ -276,5 +307,7 @@ def load_png(path: str | Path, palette: dict[tuple[int, int, int], str] | None =
         try:
             scale = float(stem.rsplit("@", 1)[1][:-1])
         except ValueError:
-            raise ScenarioError(f"{source}: cannot read the scale in the name; write e.g. school@0.5m.png") from None
+            scale = float("nan")
+        if not 0 < scale < float("inf"):
+            raise ScenarioError(f"{source}: cannot read the scale in the name; write e.g. school@0.5m.png")
     return build(stem, source, scale, grid, exit_name, exits, {})

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time as _time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from hyosan import __version__
 from hyosan.engines.abm import kernels as K
 from hyosan.engines.abm.actions import apply, set_down
 from hyosan.engines.abm.agents import Agents, place
+from hyosan.engines.abm.estimate import check_run
 from hyosan.engines.abm.screening import Gate
 from hyosan.errors import ScenarioError
 from hyosan.results import make_dataset
@@ -421,14 +423,17 @@ def run_scenario(
     workers: int | None = None,
     frames: bool = True,
 ) -> tuple[xr.Dataset, list[Run]]:
-    """Run ``replicates`` independent replicates; frames are kept for replicate 0 only."""
+    """Run ``replicates`` independent replicates on ``workers`` processes (default: all cores); frames are kept
+    for replicate 0 only. Results do not depend on ``workers``."""
     start = _time.perf_counter()
+    check_run(sc, replicates, workers, frames)
+    workers = max(1, min(workers or os.cpu_count() or 1, replicates))
     children = np.random.SeedSequence(seed).spawn(replicates)
     jobs = [(sc, ss, frames and r == 0) for r, ss in enumerate(children)]
-    if replicates > 1 and (workers or 1) > 1:
+    if workers > 1:
         from concurrent.futures import ProcessPoolExecutor
 
-        with ProcessPoolExecutor(max_workers=min(workers, replicates)) as pool:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
             runs = list(pool.map(_replicate, jobs))
     else:
         runs = [_replicate(j) for j in jobs]
@@ -450,7 +455,7 @@ def run_scenario(
         "elapsed_s": _time.perf_counter() - start,
     }
     if replicates > 1:
-        attrs |= {"replicates": replicates, "workers": workers or 1}
+        attrs |= {"replicates": replicates, "workers": workers}
         ds = make_dataset(days, values, states, attrs, ensemble=True)
     else:
         ds = make_dataset(days, values[0], states, attrs)
