@@ -8,6 +8,7 @@ below the tolerance of 4.5 SE (~0.5%). The old default (epsilon 0.03) was 1.9% l
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -83,3 +84,25 @@ def test_bad_epsilon_is_refused(value) -> None:
 def test_tau_options_on_ssa_are_refused() -> None:
     with pytest.raises(EngineError, match=r"--epsilon: only the tau engine"):
         ssa.run(sir(1000, 10), time_grid(10, 1), seed=0, replicates=1, workers=1, epsilon=0.01)
+
+
+def test_cli_report_grid_and_limits(cli, tmp_path: Path) -> None:
+    """The issue's check through the CLI, and the bounds a user can put on a long run."""
+    big = ["--set", "S=99990", "--set", "I=10", "--engine", "tau", "--replicates", "3", "--no-plot"]
+    finals = []
+    for every in ("10", "1"):
+        res = cli("run", "sir", *big, "--every", every, "--out", str(tmp_path / every))
+        assert res.returncode == 0, res.stderr
+        finals.append((tmp_path / every / "final.csv").read_text())
+    assert finals[0] == finals[1]
+    for args, fragment in [
+        (["--engine", "ssa", "--max-events", "1000"], "fired 1,000 transitions by t="),
+        (["--engine", "tau", "--epsilon", "0"], "--epsilon 0.0: the tau step control"),
+        (["--engine", "ode", "--epsilon", "0.01"], "--epsilon: only for models on --engine tau"),
+        (["--engine", "ode", "--time-limit", "5"], "--time-limit: only for models on --engine ssa or tau"),
+    ]:
+        out = tmp_path / "bad"
+        res = cli("run", "sir", *args, "--out", str(out))
+        assert res.returncode == 2 and fragment in res.stderr, res.stderr
+        assert len(res.stderr.strip().splitlines()) == 1 and "Traceback" not in res.stderr
+        assert not out.exists()

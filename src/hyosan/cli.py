@@ -51,11 +51,15 @@ def run(
     out: Path = typer.Option(None, help="Output folder (default: out/TARGET)."),
     plot: bool = typer.Option(True, help="Write plot.png (and pictures, for scenarios)."),
     progress: bool = typer.Option(None, help="Show a progress bar (default: when on a terminal)."),
+    epsilon: float = typer.Option(None, help="tau: leap control (default 0.002); smaller is more accurate, slower."),
+    max_events: int = typer.Option(None, "--max-events", help="ssa/tau: most transitions per replicate."),
+    time_limit: float = typer.Option(None, "--time-limit", help="ssa/tau: wall-clock budget, seconds."),
 ) -> None:
     """Simulate TARGET and write timeseries.csv, final.csv, summary.json and plot.png."""
     from hyosan import scenarios
     from hyosan.outputs import claim
 
+    limits = _limits(engine, scenarios.is_scenario(target), epsilon, max_events, time_limit)
     show = sys.stderr.isatty() if progress is None else progress
     name = Path(target).stem if target.endswith((".yaml", ".yml")) else target
     folder = out or Path("out") / name
@@ -79,7 +83,7 @@ def run(
             from hyosan.simulate import save, simulate, summarize
 
             model = load(target).with_values(_values(set_))
-            options = _cluster(scheduler, engine or "ode")
+            options = _cluster(scheduler, engine or "ode") | limits
             ds = simulate(
                 model,
                 engine or "ode",
@@ -94,6 +98,18 @@ def run(
             save(ds, model, folder, plot=plot)
             summary = summarize(ds, model)
     _report(summary, folder)
+
+
+def _limits(engine: str | None, scenario: bool, epsilon, max_events, time_limit) -> dict:
+    """Engine options for the stochastic engines' accuracy and bounds; refused where they mean nothing."""
+    given = {"epsilon": epsilon, "max_events": max_events, "time_limit": time_limit}
+    given = {k: v for k, v in given.items() if v is not None}
+    for key in given:
+        flag = "--" + key.replace("_", "-")
+        wanted = ("tau",) if key == "epsilon" else ("ssa", "tau")
+        if scenario or engine not in wanted:
+            raise HyosanError(f"{flag}: only for models on --engine {' or '.join(wanted)}; drop it or add --engine tau")
+    return given
 
 
 def _cluster(scheduler: str | None, engine: str) -> dict:
