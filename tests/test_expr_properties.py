@@ -188,14 +188,23 @@ FIELDS = [
     "infected",
     "population",
     "defaults",
+    "interventions",
+    "roles",
 ]
+BASE = {
+    "compartments": ["S", "I", "R"],
+    "parameters": {"k": 0.1},
+    "initial": {"S": 9},
+    "transitions": ["S + I -> I + I @ 0.3*S*I/N"],
+}
+ITEM_KEYS = ["name", "kind", "at", "every", "start", "until", "when", "set", "kill", "changes_total"]
+items = st.lists(st.dictionaries(st.sampled_from(ITEM_KEYS), values, max_size=5), max_size=3)
 
 
 @SETTINGS
-@given(st.dictionaries(st.sampled_from(FIELDS), values, max_size=len(FIELDS)))
-def test_arbitrary_model_structures_only_ever_raise_hyosan_error(data: dict) -> None:
-    base = {"compartments": ["S", "I", "R"], "transitions": ["S + I -> I + I @ 0.3*S*I/N"], "initial": {"S": 9}}
-    for candidate in (data, {**base, **data}):
+@given(st.dictionaries(st.sampled_from(FIELDS), values, max_size=len(FIELDS)), items, items)
+def test_arbitrary_model_structures_only_ever_raise_hyosan_error(data: dict, interventions: list, events: list) -> None:
+    for candidate in (data, {**BASE, **data}, {**BASE, "interventions": interventions}, {**BASE, "events": events}):
         try:
             hyosan.Model.from_dict(candidate, "fuzz.yaml")
         except HyosanError as exc:

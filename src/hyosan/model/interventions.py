@@ -54,9 +54,9 @@ def parse_interventions(
             raise ModelError(f"{where}: an intervention is a mapping with kind, timing and effect")
         extra = set(item) - _FIELDS
         if extra:
-            raise ModelError(f"{where}: unknown field(s) {sorted(extra)}; use {', '.join(sorted(_FIELDS))}")
+            raise ModelError(f"{where}: unknown field(s) {sorted(map(str, extra))}; use {', '.join(sorted(_FIELDS))}")
         kind = item.get("kind", "set")
-        if kind not in KINDS:
+        if not isinstance(kind, str) or kind not in KINDS:
             raise ModelError(f"{where}.kind: unknown kind '{kind}'; choose one of: {', '.join(KINDS)}")
         timing = [k for k in ("at", "every", "when") if k in item]
         if len(timing) != 1:
@@ -64,6 +64,9 @@ def parse_interventions(
         when = parse_condition(item["when"], allowed - {"n"}, f"{where}.when") if "when" in item else None
         times = () if when else event_times(item, where)
         new_params, assign = [], []
+        for key in ("set", "kill"):
+            if not isinstance(item.get(key) or {}, Mapping):
+                raise ModelError(f"{where}.{key}: write a mapping, e.g. {key}: {{NAME: VALUE}}")
         for name, value in (item.get("set") or {}).items():
             if name in params:
                 new_params.append((name, _expr.parse(value, allowed, f"{where}.set.{name}")))

@@ -415,6 +415,8 @@ def _from_dict(cls: type[Model], data: Mapping[str, Any], source: str, lines: Ma
         transitions.append(Transition(str(name or reaction.strip()), reactants, products, expr))
 
     events: list[Event] = []
+    if not isinstance(data.get("events") or [], list):
+        raise ModelError(f"{at('events')}: give a list of events, e.g. [{{at: [10], set: {{I: '0'}}}}]")
     for i, ev in enumerate(data.get("events") or []):
         events.append(_event(ev, i, comps, {*rate_names, "n"}, at))
 
@@ -490,7 +492,8 @@ def _event(ev: Any, i: int, comps: Sequence[str], allowed: set[str], at) -> Even
     extra = set(ev) - {"name", "at", "every", "start", "until", "set", "changes_total"}
     if extra:
         raise ModelError(
-            f"{where}: unknown field(s) {sorted(extra)}; use name, at, every, start, until, set, changes_total"
+            f"{where}: unknown field(s) {sorted(map(str, extra))}; "
+            "use name, at, every, start, until, set, changes_total"
         )
     if not isinstance(ev.get("changes_total", False), bool):
         raise ModelError(f"{where}.changes_total: write true or false")
