@@ -165,7 +165,7 @@ def run_replicate(
                     f"(--max-events {max_events:,}); raise --max-events, shorten --t-end"
                     + (" or use --engine tau" if engine == "ssa" else "")
                 )
-            if deadline is not None and _time.monotonic() > deadline:
+            if deadline is not None and _time.time() > deadline:
                 raise EngineError(
                     f"{engine}: replicate {index} reached only t={t:.6g} of {t_end:g} days after {fired:,} transitions "
                     f"when the time limit (--time-limit {options.get('time_limit'):g} s) ran out; raise it, "
@@ -283,7 +283,7 @@ def run_engine(
         1,
     )
     if options.get("time_limit") is not None:
-        options["deadline"] = _time.monotonic() + float(options["time_limit"])
+        options["deadline"] = _time.time() + float(options["time_limit"])
     options["progress_single"] = bool(progress) and replicates == 1
     start = _time.perf_counter()
     root, seeds = replicate_seeds(seed, replicates)
