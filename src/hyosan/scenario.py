@@ -353,6 +353,8 @@ def parse_scenario(data: dict[str, Any], source: str, lines: dict[tuple, int], f
         raise ScenarioError(
             f"{at('kinds')}: give at least one human kind, e.g. student: {{speed: 1.4 m/s, sight: 20m}}"
         )
+    if len(kinds_raw) > MAX_KINDS:
+        raise ScenarioError(f"{at('kinds')}: {len(kinds_raw)} kinds; at most {MAX_KINDS}, merge some")
     kinds = [kind(str(k), v, ("kinds", k)) for k, v in kinds_raw.items()]
     kind_names = [k.name for k in kinds]
     zombie = kind("zombie", need(data, "zombie"), ("zombie",))
@@ -551,8 +553,6 @@ def parse_scenario(data: dict[str, Any], source: str, lines: dict[tuple, int], f
         steps_of(value, step, at("time", key), f"time.{key}")
     steps_of(every, step, at("animation", "every"), "animation.every")
     scale = whole(anim.get("scale", 3), at("animation", "scale"), "animation scale (pixels per cell)", 1, 10**6)
-    if len(kinds) > MAX_KINDS:
-        raise ScenarioError(f"{at('kinds')}: {len(kinds)} kinds; at most {MAX_KINDS}, merge some")
     if sum(g.count for g in groups) > MAX_AGENTS:
         raise ScenarioError(
             f"{at('population')}: {sum(g.count for g in groups):,} agents; at most {MAX_AGENTS:,}, place fewer"

@@ -134,7 +134,13 @@ def _one(sc: Any, entry: Any, i: int, at: Callable[..., str]) -> Intervention:
         if "zone" in spec:
             mask |= world.zone(str(spec["zone"]), aw)
         else:
-            r, c = world.cell_of(length(f"{spec['at'][0]}m", aw), length(f"{spec['at'][1]}m", aw))
+            xy = spec["at"]
+            if not (isinstance(xy, list) and len(xy) == 2):
+                raise ScenarioError(f"{aw}: write at: [x, y] in metres from the map's top-left corner")
+            r, c = world.cell_of(length(f"{xy[0]}m", aw), length(f"{xy[1]}m", aw))
+            h, w = world.shape
+            if not (0 <= r < h and 0 <= c < w) or world.kind[r, c] == 1:
+                raise ScenarioError(f"{aw}: {xy} (row {r}, column {c}) is inside a wall or off the map; move it")
             mask[r, c] = True
         iv.noise = Noise(
             str(spec.get("what", iv.name)), 0.0, duration(spec.get("length", "1min"), aw),

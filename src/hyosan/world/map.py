@@ -81,8 +81,11 @@ class FloorPlan:
         return sorted(int(d) for d in np.unique(self.door_id[near & (self.door_id >= 0)]))
 
     def cell_of(self, x_m: float, y_m: float) -> tuple[int, int]:
-        """(row, col) of the point (x, y) in metres."""
-        return int(y_m / self.scale), int(x_m / self.scale)
+        """(row, col) of the point (x, y) in metres; (-1, -1), off the map, for a point beyond any map."""
+        r, c = y_m / self.scale, x_m / self.scale
+        if not (abs(r) < 2**31 and abs(c) < 2**31):
+            return -1, -1
+        return int(np.floor(r)), int(np.floor(c))
 
 
 def load_map(target: str | Path, relative_to: Path | None = None) -> FloorPlan:
