@@ -201,3 +201,11 @@ def test_run_sir_with_out_sir_works_again_and_again(cli, tmp_path: Path) -> None
         res = cli("run", "sir", "--out", "sir", "--no-plot", cwd=tmp_path, timeout=120)
         assert res.returncode == 0, res.stderr
         assert (tmp_path / "sir" / "final.csv").is_file()
+
+
+def test_a_map_file_that_is_not_utf8_is_refused(tmp_path: Path) -> None:
+    from hyosan.world.map import load_map
+
+    path = tmp_path / "m.txt"
+    path.write_bytes(b"scale: 1\n# \xe9\n---\n#.#\n")
+    assert "not UTF-8 (byte 0xe9 at offset 11, line 2)" in one_line_error(load_map, path)

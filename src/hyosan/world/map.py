@@ -99,7 +99,9 @@ def load_map(target: str | Path, relative_to: Path | None = None) -> FloorPlan:
     if path.suffix in (".txt", ".map") or path.exists():
         if not path.is_file():
             raise ScenarioError(f"{target}: no such map file; give a .txt/.png path or one of: {', '.join(shipped())}")
-        return parse_map(path.read_text(), str(path))
+        from hyosan.model.load import read_file
+
+        return parse_map(read_file(path, ScenarioError), str(path))
     entry = resources.files("hyosan.maps") / f"{target}.txt"
     if not entry.is_file():
         raise ScenarioError(f"unknown map '{target}'; shipped maps: {', '.join(shipped())}, or give a file path")
