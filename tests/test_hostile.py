@@ -27,9 +27,13 @@ MEMORY = 4 * 2**30
 
 
 @pytest.fixture(scope="module")
-def results(tmp_path_factory: pytest.TempPathFactory) -> list[runner.Result]:
-    cases = corpus.build(tmp_path_factory.mktemp("hostile"))
-    return runner.run_all(cases, workers=2, timeout=TIMEOUT, memory=MEMORY)
+def corpus_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[runner.Result], list[str]]:
+    """Every case's result, and the files that appeared in the corpus folder while they ran."""
+    root = tmp_path_factory.mktemp("hostile")
+    cases = corpus.build(root)
+    before = {p for p in (root / "corpus").rglob("*")}
+    results = runner.run_all(cases, workers=2, timeout=TIMEOUT, memory=MEMORY)
+    return results, sorted(str(p) for p in set((root / "corpus").rglob("*")) - before)
 
 
 def test_corpus_covers_every_class(tmp_path: Path) -> None:
@@ -65,6 +69,12 @@ def test_judge_rejects_what_is_not_clean(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("cls", corpus.CLASSES)
-def test_every_hostile_case_is_clean(results: list[runner.Result], cls: str) -> None:
-    mine = [r for r in results if r.case.cls == cls]
-    assert mine and all(not r.problem for r in mine), "\n" + runner.table(mine)
+def test_every_hostile_case_is_clean(corpus_run: tuple[list[runner.Result], list[str]], cls: str) -> None:
+    mine = [r for r in corpus_run[0] if r.case.cls == cls]
+    assert mine
+    if any(r.problem for r in mine):
+        pytest.fail("\n" + runner.table(mine), pytrace=False)
+
+
+def test_no_case_wrote_beside_its_input(corpus_run: tuple[list[runner.Result], list[str]]) -> None:
+    assert corpus_run[1] == []
