@@ -121,3 +121,13 @@ def test_canonical_text_and_kernel_source_keep_the_meaning(text: str) -> None:
     assert e.evaluate(values) == exact
     assert parse(e.canonical(), NAMES, "here").evaluate(values) == exact
     assert float(eval(e.source(), {"math": math}, dict(values))) == exact
+
+
+def test_deep_expressions_survive_pickle_and_deepcopy() -> None:
+    import copy
+    import pickle
+
+    e = parse("*".join(["S"] * 990) + " + beta", NAMES, "here")
+    for clone in (pickle.loads(pickle.dumps(e)), copy.deepcopy(e)):
+        assert clone == e and clone.names == e.names
+        assert clone.evaluate({"S": 1.001, "beta": 2.0}) == e.evaluate({"S": 1.001, "beta": 2.0})

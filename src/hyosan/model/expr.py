@@ -71,11 +71,14 @@ Step = tuple
 
 @dataclass(frozen=True)
 class Expr:
-    """A validated expression: its text, the names it reads, its AST and its postfix program."""
+    """A validated expression: its text, the names it reads, its AST and its postfix program.
+
+    Two expressions are equal when their texts are.
+    """
 
     text: str
     names: frozenset[str]
-    tree: ast.expr
+    tree: ast.expr = field(compare=False, repr=False)
     program: tuple[Step, ...] = field(default=(), compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -119,6 +122,14 @@ class Expr:
 
     def __str__(self) -> str:
         return self.text
+
+    def __reduce__(self) -> tuple:
+        # pickle and deepcopy recurse through the AST (a 990-term product is 990 levels deep): keep text only
+        return (_reparse, (self.text, tuple(sorted(self.names))))
+
+
+def _reparse(text: str, names: tuple[str, ...]) -> Expr:
+    return parse(text, names, "<copied expression>")
 
 
 def parse(text: str | float | int, allowed: Iterable[str], where: str) -> Expr:
