@@ -136,6 +136,7 @@ def test_every_field_given_any_wrong_value_is_refused_in_one_line_or_accepted(tm
         ({"noise": [1, 2]}, r"noise.0.*each noise"),
         ({"noise": {"zone": "room"}}, r"noise.*a list"),
         ({"kinds": {f"k{i}": {"speed": "1 m/s", "sight": "1m"} for i in range(200)}}, "200 kinds; at most 127"),
+        ({"zombie": {"speed": "1 m/s", "run_speed": "1e300 m/s", "sight": "1m"}}, r"zombie.run_speed.*whole map"),
     ],
 )
 def test_hostile_fields_get_one_line_errors(tmp_path: Path, change: dict, message: str | None) -> None:

@@ -359,6 +359,14 @@ def parse_scenario(data: dict[str, Any], source: str, lines: dict[tuple, int], f
     kind_names = [k.name for k in kinds]
     zombie = kind("zombie", need(data, "zombie"), ("zombie",))
     humbie = kind("humbie", data.get("humbie") or need(data, "zombie"), ("humbie",))
+    span = max(world.shape) * world.scale
+    for k, where in [*((k, ("kinds", k.name)) for k in kinds), (zombie, ("zombie",)), (humbie, ("humbie",))]:
+        for field_name in ("speed", "run_speed"):
+            if getattr(k, field_name) * step > span:
+                raise ScenarioError(
+                    f"{at(*where, field_name)}: {getattr(k, field_name):g} m/s crosses the whole map "
+                    f"({span:g} m) in one step of {step:g} s; give a realistic speed, e.g. '1.4 m/s'"
+                )
 
     def cells_of(entry: dict, where: tuple) -> tuple[np.ndarray, str]:
         if "zone" in entry:
