@@ -153,3 +153,12 @@ def test_a_run_stops_at_its_horizon_even_with_interventions_timed_after_it() -> 
     assert r.times[-1] == 864.0 and r.steps == 864
     assert r.events["t"].max() < 864.0
     assert {name for _, name, _ in r.fired} < {iv.name for iv in sc.interventions}
+
+
+def test_agents_given_with_indices_the_kernels_would_read_out_of_bounds_are_refused(tmp_path: Path) -> None:
+    sc = load_scenario(scenario(tmp_path, arena(tmp_path, 10), time={"horizon": "2s"}))
+    for field, value in (("goal", 3), ("hidden", 5), ("route", 0), ("leg", -1), ("kind", 1), ("state", 9)):
+        agents = three((5.5, 5.5), [(5.5, 8.5)])
+        getattr(agents, field)[0] = value
+        with pytest.raises(ScenarioError, match="agents: "):
+            simulate_once(sc, np.random.SeedSequence(0), agents=agents)

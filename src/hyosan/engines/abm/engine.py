@@ -408,6 +408,19 @@ def _check_agents(sc: Scenario, a: Agents, w: World) -> None:
         )
     if np.any((a.state < 0) | (a.state > K.X)) or np.any((a.kind < 0) | (a.kind >= len(sc.kinds))):
         raise ScenarioError(f"agents: states are 0..{K.X} and kinds 0..{len(sc.kinds) - 1} for {sc.name}")
+    n_rooms = len(w.room_door_ptr) - 1
+    lengths = np.diff(w.route_ptr)
+    routed = a.route >= 0
+    if (
+        np.any((a.goal < 0) | (a.goal > 2))
+        or np.any((a.hidden < -1) | (a.hidden >= n_rooms))
+        or np.any((a.route < -1) | (a.route >= len(sc.routes)))
+        or np.any((a.leg < 0) | (routed & (a.leg >= lengths[np.maximum(a.route, 0)] if lengths.size else routed)))
+    ):
+        raise ScenarioError(
+            f"agents: goal is 0..2, hidden -1..{n_rooms - 1}, route -1..{len(sc.routes) - 1} and leg a waypoint "
+            f"of its route, for {sc.name}"
+        )
 
 
 def _replicate(args: tuple[Scenario, np.random.SeedSequence, bool]) -> Run:
