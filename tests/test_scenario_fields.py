@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from tests.test_scenario import write
 
 from hyosan.engines.abm.engine import run_scenario
@@ -221,3 +222,24 @@ def test_cli_refuses_t_end_1e9_in_one_line_and_writes_nothing(tmp_path: Path, cl
     done = cli("run", "hyosan-high", "--every", "0.0000001", "--out", str(out))
     assert done.returncode == 2 and "(time" in done.stderr and done.stderr.count("\n") == 1
     assert not out.exists()
+
+
+def test_every_map_header_field_given_any_wrong_value_is_refused_in_one_line_or_accepted() -> None:
+    head, grid = MAP.split("---\n")
+    header = yaml.safe_load(head)
+    paths = [("scale",), ("name",), ("legend",), ("zones",)]
+    paths += [("legend", k) for k in header["legend"]] + [("zones", k) for k in header["zones"]]
+    refused = 0
+    for path in paths:
+        for value in [*HOSTILE, [True, 1, 2, 3], [0, 0, 10**9, 1], "x"]:
+            h = copy.deepcopy(header)
+            node = h
+            for key in path[:-1]:
+                node = node[key]
+            node[path[-1]] = value
+            try:
+                parse_map(yaml.safe_dump(h) + "---\n" + grid, "m.txt")
+            except HyosanError as exc:
+                assert "\n" not in str(exc) and str(exc).startswith("m.txt"), str(exc)
+                refused += 1
+    assert refused > 0.6 * len(paths) * (len(HOSTILE) + 3)
