@@ -127,9 +127,13 @@ def _affine_at(model: Model, event: Event, n: int, t: float, x: np.ndarray, para
 
 def total_change(model: Model, event: Event, n: int, t: float, states, params=None) -> str | None:
     """Why ``event`` changes the number of individuals (checked at ``states``), or None if it only moves them."""
-    M, d = linear_form(model, event, n, t, params)
+    M, d = _form(model, event, n, t, params)
     if not all(_affine_at(model, event, n, t, np.asarray(x, dtype=float), params, M, d) for x in states):
         return "its assignments are not a linear sharing-out of the compartments they read"
+    return _problem(model, M, d)
+
+
+def _problem(model: Model, M: np.ndarray, d: np.ndarray) -> str | None:
     for j, source in enumerate(model.compartments):
         if np.any(M[:, j] < -1e-12):
             return f"it takes from {source} more than {source} has"
@@ -139,6 +143,21 @@ def total_change(model: Model, event: Event, n: int, t: float, states, params=No
         if d[i] != 0.0:
             return f"it adds {d[i]:.6g} to {target} from nowhere"
     return None
+
+
+_FORMS: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+
+
+def _form(model: Model, event: Event, n: int, t: float, params) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`linear_form`, remembered per occurrence (replicates share it)."""
+    values = [q.value for q in model.parameters] if params is None else params
+    pvals = np.asarray(values, dtype=float).tobytes()
+    key = (event, model.compartments, tuple(q.name for q in model.parameters), model.population, n, t, pvals)
+    if key not in _FORMS:
+        if len(_FORMS) > 4096:
+            _FORMS.clear()
+        _FORMS[key] = linear_form(model, event, n, t, params)
+    return _FORMS[key]
 
 
 def check_events(model: Model) -> None:
@@ -181,10 +200,10 @@ def realise_event(
     value falls, stochastic rounding when it rises (the mean is the assigned value either way).
     """
     xf = x.astype(np.float64)
-    M, d = linear_form(model, event, n, t, params)
+    M, d = _form(model, event, n, t, params)
     affine = _affine_at(model, event, n, t, xf, params, M, d)
     if not event.changes_total:
-        why = total_change(model, event, n, t, [xf], params) if affine else "its assignments are not linear here"
+        why = _problem(model, M, d) if affine else "its assignments are not a linear sharing-out here"
         if why:
             raise EngineError(_undeclared(model, event, why) + f" (at t={t:g})")
     if affine and np.all(M >= 0.0) and np.all(M.sum(axis=0) <= 1.0 + 1e-9):
