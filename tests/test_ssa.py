@@ -187,10 +187,12 @@ def test_non_integral_initial_state_is_refused() -> None:
 def test_max_events_and_time_limit_stop_a_long_run(monkeypatch: pytest.MonkeyPatch) -> None:
     from hyosan.engines import stochastic
 
-    with pytest.raises(EngineError, match=r"replicate 0 fired 5,000 transitions by t=.* \(--max-events 5,000\)"):
+    with pytest.raises(
+        EngineError, match=r"replicate 0 fired 5,000 transitions by t=.* \(max_events, --max-events 5,000\)"
+    ):
         ssa.run(sir(100_000, 100), time_grid(100, 1), seed=0, replicates=1, workers=1, max_events=5000)
     monkeypatch.setattr(stochastic, "CHUNK", 1000)
-    with pytest.raises(EngineError, match=r"reached only t=.* of 100 days .*--time-limit 1e-09 s"):
+    with pytest.raises(EngineError, match=r"reached only t=.* of 100 days .*\(time_limit, --time-limit 1e-09 s\)"):
         ssa.run(sir(100_000, 100), time_grid(100, 1), seed=0, replicates=1, workers=1, time_limit=1e-9)
-    with pytest.raises(EngineError, match=r"--max-events 0: give a whole number >= 1"):
+    with pytest.raises(EngineError, match=r"max_events \(--max-events\) 0: give a whole number >= 1"):
         ssa.run(sir(100, 1), time_grid(10, 1), seed=0, replicates=1, workers=1, max_events=0)

@@ -82,7 +82,7 @@ def test_bad_epsilon_is_refused(value) -> None:
 
 
 def test_tau_options_on_ssa_are_refused() -> None:
-    with pytest.raises(EngineError, match=r"--epsilon: only the tau engine"):
+    with pytest.raises(EngineError, match=r"epsilon \(--epsilon\): only the tau engine"):
         ssa.run(sir(1000, 10), time_grid(10, 1), seed=0, replicates=1, workers=1, epsilon=0.01)
 
 
@@ -97,7 +97,7 @@ def test_cli_report_grid_and_limits(cli, tmp_path: Path) -> None:
     assert finals[0] == finals[1]
     for args, fragment in [
         (["--engine", "ssa", "--max-events", "1000"], "fired 1,000 transitions by t="),
-        (["--engine", "tau", "--epsilon", "0"], "--epsilon 0.0: the tau step control"),
+        (["--engine", "tau", "--epsilon", "0"], "epsilon (--epsilon) 0.0: the tau step control"),
         (["--engine", "ode", "--epsilon", "0.01"], "--epsilon: only for models on --engine tau"),
         (["--engine", "ode", "--time-limit", "5"], "--time-limit: only for models on --engine ssa or tau"),
     ]:

@@ -161,15 +161,15 @@ def run_replicate(
                 break
             if fired >= max_events:
                 raise EngineError(
-                    f"{engine}: replicate {index} fired {fired:,} transitions by t={t:.6g} of {t_end:g} days "
-                    f"(--max-events {max_events:,}); raise --max-events, shorten --t-end"
-                    + (" or use --engine tau" if engine == "ssa" else "")
+                    f"{engine}: replicate {index} fired {fired:,} transitions by t={t:.6g} of {t_end:g} days, the most "
+                    f"allowed (max_events, --max-events {max_events:,}); raise it, shorten the horizon (--t-end)"
+                    + (" or use the tau engine" if engine == "ssa" else "")
                 )
             if deadline is not None and _time.time() > deadline:
                 raise EngineError(
                     f"{engine}: replicate {index} reached only t={t:.6g} of {t_end:g} days after {fired:,} transitions "
-                    f"when the time limit (--time-limit {options.get('time_limit'):g} s) ran out; raise it, "
-                    "shorten --t-end" + (" or use --engine tau" if engine == "ssa" else "")
+                    f"when the time limit ran out (time_limit, --time-limit {options.get('time_limit'):g} s); "
+                    "raise it, shorten the horizon (--t-end)" + (" or use the tau engine" if engine == "ssa" else "")
                 )
             if watch is not None:
                 watch.update(t, fired)
@@ -347,9 +347,9 @@ def _check_options(engine: str, options: dict[str, Any]) -> None:
         if value is None:
             return
         if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-            raise EngineError(f"{flag} {value!r}: expected a number ({need})")
+            raise EngineError(f"{name} ({flag}) {value!r}: expected a number ({need})")
         if not math.isfinite(float(value)) or not ok(float(value)):
-            raise EngineError(f"{flag} {value}: {need}")
+            raise EngineError(f"{name} ({flag}) {value}: {need}")
 
     number("max_events", "--max-events", lambda v: v >= 1 and v.is_integer(), "give a whole number >= 1")
     number("time_limit", "--time-limit", lambda v: v > 0, "give a positive number of seconds")
@@ -360,7 +360,7 @@ def _check_options(engine: str, options: dict[str, Any]) -> None:
         for name in ("epsilon", "critical", "ssa_below"):
             if options.get(name) is not None:
                 raise EngineError(
-                    f"--{name.replace('_', '-')}: only the tau engine takes this option; use --engine tau"
+                    f"{name} (--{name.replace('_', '-')}): only the tau engine takes this option (--engine tau)"
                 )
 
 
