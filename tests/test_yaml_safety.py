@@ -120,6 +120,14 @@ def test_oversized_file_is_refused_before_it_is_read(tmp_path: Path, monkeypatch
         (("I -> R @", "1001 I -> R @"), "coefficient 1001"),
         (("I -> R @", "9" * 2000 + " I -> R @"), "coefficient"),
         (("I -> R @", "I -> 99999999999999999999999999 R @"), "coefficient"),
+        (("I -> R @", "0 I -> R @"), "coefficient 0 of I"),
+        (("  - I -> R @ gamma*I", "  - {reaction: I -> R, rate: gamma*I, name: [a, b]}"), "are text"),
+        (("name: tiny", "name: {a: 1}"), "'name' is text"),
+        (("  gamma: 0.1", "  gamma: 1" + "0" * 400), "finite number"),
+        (("initial: {S: 99, I: 1}", "initial: {S: 1" + "0" * 400 + ", I: 1}"), "finite number"),
+        (("[S, I, R]", "[S, I, R, " + "A" * 65 + "]"), "is not a usable name"),
+        (("infected: [I]", "infected: [I]\ndefaults: {t_end: 10, every: 0}"), "every must be a positive"),
+        (("beta*S*I/N", "beta*S*I/N*\u00e9"), "character '\\xe9' at position 12"),
     ],
 )
 def test_duplicate_and_odd_names_are_refused(tmp_path: Path, edit: tuple, fragment: str) -> None:
@@ -209,3 +217,10 @@ def test_a_map_file_that_is_not_utf8_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "m.txt"
     path.write_bytes(b"scale: 1\n# \xe9\n---\n#.#\n")
     assert "not UTF-8 (byte 0xe9 at offset 11, line 2)" in one_line_error(load_map, path)
+
+
+def test_a_rate_undefined_when_its_reactant_is_empty_is_refused(tmp_path: Path) -> None:
+    # S/S is 1 for S > 0 but nan at S = 0: a stochastic run would reach that state and stop mid-way
+    path = tmp_path / "model.yaml"
+    path.write_text(GOOD.replace("beta*S*I/N", "beta*I*(S/S)"))
+    assert "is nan (undefined) when S = 0" in one_line_error(hyosan.load, path)

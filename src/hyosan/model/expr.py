@@ -150,13 +150,19 @@ def parse(text: str | float | int, allowed: Iterable[str], where: str) -> Expr:
         raise ExpressionError(
             f"{where}: the expression is longer than {MAX_LENGTH} characters; split it with parameters"
         )
+    if not source.isascii():
+        i, ch = next((i, ch) for i, ch in enumerate(source) if not ch.isascii())
+        raise ExpressionError(
+            f"{where}: the expression has the character {ch!a} at position {i + 1}; "
+            "expressions are ASCII (names, numbers, + - * / ** and functions)"
+        )
     short = source if len(source) <= 80 else source[:77] + "..."
     try:
         tree = ast.parse(source, mode="eval").body
     except SyntaxError as exc:
         raise ExpressionError(f"{where}: cannot parse '{short}' ({exc.msg})") from None
-    except (ValueError, RecursionError, MemoryError) as exc:
-        raise ExpressionError(f"{where}: cannot parse '{short}' ({type(exc).__name__})") from None
+    except (ValueError, RecursionError, MemoryError):
+        raise ExpressionError(f"{where}: cannot parse '{short}'; write e.g. 'beta*S*I/N'") from None
     names = _check(tree, set(allowed), where, short, source)
     program = _postfix(tree)
     _check_constants(program, where, short)

@@ -24,6 +24,8 @@ from hyosan.model import expr as _expr
 from hyosan.model.expr import Expr
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+MAX_NAME = 64
+"""Longest compartment or parameter name."""
 MAX_COEFFICIENT = 1000
 """Largest stoichiometric coefficient in a reaction (``1000 S -> ...``)."""
 RESERVED = {"N", "t", "n", "x", "p", "math", "np", "out", *_expr.FUNCTIONS}
@@ -245,9 +247,11 @@ def _number(raw: Any, where: str) -> float:
     try:
         value = float(raw)
     except (TypeError, ValueError):
-        raise ParameterError(f"{where}: expected a number, got {raw!r}") from None
+        raise ParameterError(f"{where}: expected a number, got {_short(repr(raw), 60)}") from None
+    except OverflowError:
+        value = math.inf
     if not math.isfinite(value):
-        raise ParameterError(f"{where}: expected a finite number, got {raw!r}")
+        raise ParameterError(f"{where}: expected a finite number, got {_short(repr(raw), 60)}")
     return value
 
 
@@ -288,6 +292,8 @@ def parse_reaction(text: str, compartments: Sequence[str] | Mapping[str, int], w
                     raise ModelError(
                         f"{where}: unknown compartment '{name}' in '{_short(text)}'; declared: {_listing(compartments)}"
                     )
+                if digits and int(digits[:5]) == 0:
+                    raise ModelError(f"{where}: coefficient 0 of {name} in '{_short(text)}'; drop the term or write 1")
                 if len(digits) > 4 or int(digits or 1) > MAX_COEFFICIENT:
                     raise ModelError(
                         f"{where}: coefficient {digits[:12]}{'...' if len(digits) > 12 else ''} of {name} is larger "
@@ -347,9 +353,10 @@ def _from_dict(cls: type[Model], data: Mapping[str, Any], source: str, lines: Ma
         raise ModelError(f"{at('compartments')}: a model needs at least one compartment")
     index: dict[str, int] = {}
     for c in comps:
-        if not isinstance(c, str) or not _NAME.match(c) or c in RESERVED:
+        if not isinstance(c, str) or not _NAME.match(c) or c in RESERVED or len(c) > MAX_NAME:
             raise ModelError(
-                f"{at('compartments')}: '{str(c)[:40]}' is not a usable name (a letter, then letters, digits or _; "
+                f"{at('compartments')}: '{str(c)[:40]}' is not a usable name (a letter, then up to {MAX_NAME - 1} "
+                "letters, digits or _; "
                 f"not {', '.join(sorted(RESERVED))}; quote names YAML reads as numbers, yes/no or null)"
             )
         if c in index:
@@ -361,7 +368,8 @@ def _from_dict(cls: type[Model], data: Mapping[str, Any], source: str, lines: Ma
     if not isinstance(p_raw, Mapping):
         raise ModelError(f"{at('parameters')}: parameters are a mapping name -> value or {{value, unit, meaning}}")
     for name, spec in p_raw.items():
-        if not isinstance(name, str) or not _NAME.match(name) or name in RESERVED or name in index:
+        usable = isinstance(name, str) and _NAME.match(name) and len(name) <= MAX_NAME
+        if not usable or name in RESERVED or name in index:
             raise ModelError(
                 f"{at('parameters', name)}: '{str(name)[:40]}' is reserved or not a name or clashes with a compartment"
             )
@@ -407,7 +415,11 @@ def _from_dict(cls: type[Model], data: Mapping[str, Any], source: str, lines: Ma
             reaction, rate = item.split("@", 1)
             name = None
         elif isinstance(item, Mapping) and {"reaction", "rate"} <= set(item):
-            reaction, rate, name = str(item["reaction"]), item["rate"], item.get("name")
+            reaction, rate, name = item["reaction"], item["rate"], item.get("name")
+            if not isinstance(reaction, str) or not isinstance(name, (str, type(None))):
+                raise ModelError(
+                    f"{where}: 'reaction' and 'name' are text, e.g. {{reaction: 'I -> R', name: recovery}}"
+                )
         else:
             raise ModelError(f"{where}: write 'S + I -> I + I @ beta*S*I/N' or {{reaction, rate, name}}")
         reactants, products = parse_reaction(reaction, index, where)
@@ -436,6 +448,13 @@ def _from_dict(cls: type[Model], data: Mapping[str, Any], source: str, lines: Ma
     defaults = data.get("defaults") or {}
     if not isinstance(defaults, Mapping) or set(defaults) - {"t_end", "every"}:
         raise ModelError(f"{at('defaults')}: defaults take t_end and every (days)")
+    defaults = {k: _as_model(lambda k=k: _number(defaults[k], at("defaults", k))) for k in defaults}
+    for k, v in defaults.items():
+        if v <= 0:
+            raise ModelError(f"{at('defaults', k)}: {k} must be a positive number of days")
+    for key in ("name", "title", "description", "reference", "notes"):
+        if isinstance(data.get(key), (Mapping, list)):
+            raise ModelError(f"{at(key)}: '{key}' is text, e.g. {key}: my model")
     model = cls(
         name=str(data.get("name") or Path(source).stem),
         compartments=tuple(comps),
@@ -451,7 +470,7 @@ def _from_dict(cls: type[Model], data: Mapping[str, Any], source: str, lines: Ma
         population=names_in("population"),
         roles=parse_roles(data.get("roles"), comps, at),
         compartment_meaning=tuple(meanings),
-        defaults={k: _number(v, at("defaults", k)) for k, v in defaults.items()},
+        defaults=dict(defaults),
         source=source,
     )
     _check_vanishing(model)
@@ -536,8 +555,9 @@ def _check_vanishing(model: Model) -> None:
                 values["t"] = 1.0
                 values["N"] = float(draws[in_pop].sum())
                 r = tr.rate.evaluate(values)
-                if math.isfinite(r) and abs(r) > 1e-12:
+                if not math.isfinite(r) or abs(r) > 1e-12:
+                    value = "not zero" if math.isfinite(r) else f"{r} (undefined)"
                     raise ModelError(
                         f"{model.source}: transition '{tr.name}' consumes {c} but its rate "
-                        f"'{_short(str(tr.rate))}' is not zero when {c} = {k - 1}; make it proportional to {c}"
+                        f"'{_short(str(tr.rate))}' is {value} when {c} = {k - 1}; make it proportional to {c}"
                     )
