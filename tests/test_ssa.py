@@ -196,3 +196,13 @@ def test_max_events_and_time_limit_stop_a_long_run(monkeypatch: pytest.MonkeyPat
         ssa.run(sir(100_000, 100), time_grid(100, 1), seed=0, replicates=1, workers=1, time_limit=1e-9)
     with pytest.raises(EngineError, match=r"max_events \(--max-events\) 0: give a whole number >= 1"):
         ssa.run(sir(100, 1), time_grid(10, 1), seed=0, replicates=1, workers=1, max_events=0)
+
+
+def test_long_single_run_reports_progress(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    from hyosan.engines import stochastic
+
+    monkeypatch.setattr(stochastic, "CHUNK", 2000)
+    monkeypatch.setattr(stochastic._Progress, "EVERY", 0.0)
+    ssa.run(sir(20_000, 100), time_grid(100, 1), seed=0, replicates=1, workers=1, progress=True)
+    err = capsys.readouterr().err
+    assert "ssa replicate 0: t = " in err and "of 100 days" in err and " transitions" in err

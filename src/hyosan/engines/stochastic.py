@@ -179,8 +179,8 @@ def run_replicate(
             tr = model.transitions[bad]
             raise EngineError(
                 f"{engine}: transition '{tr.name}' has rate '{tr.rate}', which reads t and has no finite bound "
-                f"just after t={t:.6g} days (replicate {index}), so it cannot be sampled exactly; use --engine ode "
-                "or rewrite the rate"
+                f"just after t={t:.6g} days (replicate {index}), so it cannot be sampled exactly; use the ode engine "
+                "(--engine ode) or rewrite the rate"
             )
         if status == kernels.BOUND_BROKEN:
             raise EngineError(f"{engine}: internal error: a rate exceeded its certified bound at t={t:.6g}")
@@ -207,6 +207,8 @@ def run_replicate(
 class _Progress:
     """A one-line note on stderr, at most once a second, while one long replicate runs."""
 
+    EVERY = 1.0
+
     def __init__(self, engine: str, index: int, t_end: float) -> None:
         self.label, self.t_end = f"{engine} replicate {index}", t_end
         self.last = _time.monotonic()
@@ -214,7 +216,7 @@ class _Progress:
 
     def update(self, t: float, fired: int) -> None:
         now = _time.monotonic()
-        if now - self.last >= 1.0:
+        if now - self.last >= self.EVERY:
             self.last, self.shown = now, True
             sys.stderr.write(f"\r{self.label}: t = {t:.4g} of {self.t_end:g} days, {fired:,} transitions ")
             sys.stderr.flush()
