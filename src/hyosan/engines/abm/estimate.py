@@ -21,10 +21,14 @@ AGENT_BYTES = 2 * 46 + 24
 CELL_BYTES = 250
 #: Per waypoint of a soldiers' route, per cell: its distance field and steps.
 WAYPOINT_CELL_BYTES = 6
-#: One logged event (time, kind, agent, x, y, other) in the kernel's buffer, kept, and in events.csv.
+#: One logged event (time, kind, agent, x, y, other) as kept, and in the events.csv table.
 EVENT_BYTES = 33 + 33 + 150
-#: Events an agent can cause in a run (bitten, turned, escaped or hid, killed or shot), plus buffer slack.
-EVENTS_PER_AGENT = 6
+#: One slot of the kernel's event buffer.
+BUFFER_EVENT_BYTES = 33
+#: Events an agent can have in a run: bitten, turned, escaped or hid, destroyed (killed, shot, discovered or
+#: guarded) once each; with screening also held, screened, isolated or admitted. hyosan-high logs about half.
+EVENTS_PER_AGENT = 4
+SCREENING_EVENTS_PER_AGENT = 3
 #: Per report time and replicate: the counts (7 int64 in a list), its time, the dataset and the CSV rows.
 REPORT_BYTES = 7 * 8 + 200 + 7 * 8 * 4 + 120
 #: Per step at which the time loop stops (report, frame, change point): a Python int in a set and a list.
@@ -44,10 +48,12 @@ def run_terms(sc: Any, replicates: int, workers: int, frames: bool) -> dict[str,
     reports = steps // max(1, round(sc.report / sc.step)) + 2
     waypoints = len({c for r in sc.routes for c in r})
     world = cells * (CELL_BYTES + WAYPOINT_CELL_BYTES * waypoints + len(sc.world.zones) + len(sc.groups))
-    events = n * EVENTS_PER_AGENT + sc.world.n_doors + len(sc.interventions) + 4096
+    per_agent = EVENTS_PER_AGENT + (SCREENING_EVENTS_PER_AGENT if sc.screening is not None else 0)
+    events = n * per_agent + sc.world.n_doors + len(sc.interventions)
+    buffer = (2 * n + sc.world.n_doors + 8 + max(4096, n // 8)) * BUFFER_EVENT_BYTES
     terms = {
         "map": world * (1 + workers),
-        "agents": (n * AGENT_BYTES + events * EVENT_BYTES) * workers + replicates * (n * 46 + events * EVENT_BYTES),
+        "agents": (n * AGENT_BYTES + buffer) * workers + replicates * (n * 46 + events * EVENT_BYTES),
         "reports": replicates * reports * REPORT_BYTES + reports * STOP_BYTES,
         "frames": 0.0,
     }
