@@ -11,6 +11,7 @@ import os
 import queue
 import re
 import select
+import signal
 import subprocess
 import sys
 import threading
@@ -50,6 +51,7 @@ class Worker:
             stderr=subprocess.DEVNULL,
             text=True,
             env={**os.environ, "COLUMNS": "120"},
+            start_new_session=True,
         )
         if self._read(start_timeout) is None:
             self.kill()
@@ -77,7 +79,11 @@ class Worker:
         return None, f"the worker died (exit status {self.proc.returncode}: crash or memory)"
 
     def kill(self) -> None:
-        self.proc.kill()
+        """End the worker and whatever it started (ensemble processes): its whole process group."""
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
         self.proc.wait()
 
 
