@@ -3,7 +3,10 @@
 Every quantity carries its unit: durations ``"90s"``, ``"2min"``, ``"8h"``, ``"3d"``; lengths
 ``"0.6m"``; speeds ``"1.4 m/s"`` or ``"5 km/h"``; probabilities are named ``*_probability`` and are
 per second of contact unless written ``"0.3 per 10s"``; rates ``"2/h"``, ``"0.5/day"``.
-Internally everything is in seconds and metres.
+Internally everything is in seconds and metres. The horizon, the report interval and
+``animation.every`` are whole numbers of steps (the engine counts steps; it would otherwise round them).
+Every field is checked for its type and range (no yes/no for a count, no text for a number, nothing
+infinite); fields a section does not know are refused rather than ignored.
 
 Soldiers are a kind with ``role: soldier`` (range, hit_probability, detect_probability), placed like anyone
 and optionally given a ``patrol`` (zone names or [x, y] points); ``behaviour.humbies: hide`` sends humbies to
@@ -405,6 +408,13 @@ def parse_scenario(data: dict[str, Any], source: str, lines: dict[tuple, int], f
     population = data.get("population") or []
     if not isinstance(population, list) or not population:
         raise ScenarioError(f"{at('population')}: population is a list of {{kind, count, zone}} entries")
+    from hyosan.budget import require_memory
+
+    require_memory(
+        world.kind.size * (len(population) + 1),
+        f"{at('population')}: {len(population):,} entries, each with its cells of a {world.kind.size:,}-cell map",
+        "merge entries (zone lists, per_zone) or use a smaller map",
+    )
     for i, entry in enumerate(population):
         where = ("population", i)
         if not isinstance(entry, dict):
