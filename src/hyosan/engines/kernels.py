@@ -15,7 +15,8 @@ Kernel return value: ``(status, t, k, fired, bad, extra, t_fire, t_zero)`` with 
 (reached ``t_stop``), ``ABSORBED`` (no rate can fire before ``t_stop``: all are zero and, for rates
 that read ``t``, certified to stay zero; ``t`` is the time of the last transition), ``BAD_RATE``
 (propensity ``bad`` is negative or not finite at time ``t``), ``TOO_MANY`` (``max_fired``
-transitions fired; the state at ``t`` is exact and the run can resume from it), ``NO_BOUND``
+transitions fired, or as many leaps or 20 times as many thinning candidates were drawn; the
+state at ``t`` is exact and the run can resume from it), ``NO_BOUND``
 (rate ``bad`` reads ``t`` and has no finite bound over any window from ``t``) or ``BOUND_BROKEN``
 (a rate exceeded its certified bound: a bug). ``k`` is the next report index still to fill;
 ``out[:k]`` holds the reported states; ``extra`` is the event-log length (ssa) or the number of
@@ -213,12 +214,13 @@ def exact_steps(rng, x, p, t, t_stop, times, k, out, V, timed, is_timed, infecte
     status = 0
     bad = -1
     hwin = INF
+    work = 0
     rates(t, x, p, a)
     bad = _bad(a)
     if bad >= 0:
         return 2, t, k, 0, bad, nlog, t_fire, t_zero
     while True:
-        if fired >= max_fired:
+        if fired >= max_fired or work >= 20 * max_fired:
             status = 3
             break
         if fired >= max_steps:
@@ -227,6 +229,7 @@ def exact_steps(rng, x, p, t, t_stop, times, k, out, V, timed, is_timed, infecte
         for j in range(m):
             if not is_timed[j]:
                 free += a[j]
+        work += 1
         h = min(hwin, t_stop - t)
         total, nob = _window(t, h, x, p, a, lo, hi, timed, free)
         tries = 0
@@ -263,6 +266,7 @@ def exact_steps(rng, x, p, t, t_stop, times, k, out, V, timed, is_timed, infecte
         end = t + h
         accepted = False
         while True:
+            work += 1
             t_next = t + rng.standard_exponential() / total
             if t_next >= end:
                 break
@@ -388,7 +392,7 @@ def tau_segment(rng, bridge, xi, p, t, t_stop, times, k, out, V, hor, horc, watc
     while True:
         tau = 0.0
         jc = -1
-        if fired >= max_fired:
+        if fired >= max_fired or leaps >= max_fired:
             status = 3
             break
         rates(t, x, p, a)

@@ -74,7 +74,7 @@ class ReplicateTask:
 
 
 _COMPILED: dict[tuple[str, int], tuple[Model, Any, Any]] = {}
-CHUNK = 2_000_000
+CHUNK = 250_000
 DEFAULT_EPSILON = 0.002
 
 
