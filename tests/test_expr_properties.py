@@ -209,3 +209,27 @@ def test_arbitrary_model_structures_only_ever_raise_hyosan_error(data: dict, int
             hyosan.Model.from_dict(candidate, "fuzz.yaml")
         except HyosanError as exc:
             assert "\n" not in str(exc)
+
+
+side = st.dictionaries(st.sampled_from(["S", "I", "R", "Z"]), st.integers(min_value=1, max_value=1000), max_size=4)
+
+
+@SETTINGS
+@given(side, side, st.randoms(use_true_random=False))
+def test_reactions_read_back_the_coefficients_they_were_written_with(left: dict, right: dict, rnd) -> None:
+    from hyosan.model.spec import parse_reaction
+
+    assume(left or right)
+
+    def write(counts: dict) -> str:
+        terms = []
+        for name, k in counts.items():  # split a count over several terms, e.g. 3 S as 'S + 2 S'
+            first = rnd.randint(0, k - 1)
+            terms += [f"{first} {name}"] if first else []
+            terms += [name if k - first == 1 else f"{k - first} {name}"]
+        rnd.shuffle(terms)
+        return " + ".join(terms)
+
+    reactants, products = parse_reaction(f"{write(left)} -> {write(right)}", ["S", "I", "R", "Z"], "here")
+    assert dict(reactants) == left and dict(products) == right
+    assert [c for c, _ in reactants] == [c for c in "SIRZ" if c in left]

@@ -121,6 +121,7 @@ def test_oversized_file_is_refused_before_it_is_read(tmp_path: Path, monkeypatch
         (("I -> R @", "9" * 2000 + " I -> R @"), "coefficient"),
         (("I -> R @", "I -> 99999999999999999999999999 R @"), "coefficient"),
         (("I -> R @", "0 I -> R @"), "coefficient 0 of I"),
+        (("I -> R @", "600 I + 600 I -> R @"), "I appears 1200 times"),
         (("  - I -> R @ gamma*I", "  - {reaction: I -> R, rate: gamma*I, name: [a, b]}"), "are text"),
         (("name: tiny", "name: {a: 1}"), "'name' is text"),
         (("  gamma: 0.1", "  gamma: 1" + "0" * 400), "finite number"),

@@ -300,9 +300,14 @@ def parse_reaction(text: str, compartments: Sequence[str] | Mapping[str, int], w
                         f"than {MAX_COEFFICIENT}; a reaction moves at most {MAX_COEFFICIENT} individuals of a kind"
                     )
                 counts[name] += int(digits or 1)
+                if counts[name] > MAX_COEFFICIENT:
+                    raise ModelError(
+                        f"{where}: {name} appears {counts[name]} times on one side of '{_short(text)}'; "
+                        f"a reaction moves at most {MAX_COEFFICIENT} individuals of a kind"
+                    )
         sides.append(tuple(sorted(((c, k) for c, k in counts.items() if k), key=lambda ck: known[ck[0]])))
     if not sides[0] and not sides[1]:
-        raise ModelError(f"{where}: '{text}' has nothing on either side")
+        raise ModelError(f"{where}: '{_short(text)}' has nothing on either side")
     return sides[0], sides[1]
 
 
