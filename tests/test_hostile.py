@@ -9,6 +9,8 @@ The case files and manifest are in tests/hostile/; big and binary cases are gene
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
@@ -78,3 +80,18 @@ def test_every_hostile_case_is_clean(corpus_run: tuple[list[runner.Result], list
 
 def test_no_case_wrote_beside_its_input(corpus_run: tuple[list[runner.Result], list[str]]) -> None:
     assert corpus_run[1] == []
+
+
+def test_in_process_answers_match_the_real_cli(corpus_run: tuple[list[runner.Result], list[str]]) -> None:
+    """The workers run cases in-process; a few of them, run as real ``hyosan`` processes, answer the same."""
+    picks = ["alias-bomb-model-run", "lognormal-sigma-text-run", "replicates-text", "latin1-map-run"]
+    for r in [r for r in corpus_run[0] if r.case.id in picks]:
+        real = subprocess.run(
+            [sys.executable, "-m", "hyosan.cli", *r.case.argv],
+            capture_output=True,
+            text=True,
+            cwd=r.case.cwd,
+            timeout=120,
+            env={**os.environ, "COLUMNS": "120"},
+        )
+        assert (real.returncode, real.stderr) == (r.rc, r.stderr), r.case.id
