@@ -4,6 +4,7 @@ event is realised on integer populations (moves drawn once, so that they conserv
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -89,66 +90,102 @@ def trigger_margin(model: Model, event: Event, t: float, x: np.ndarray, params: 
 # ---- integer populations: moves, removals and additions --------------------------------------
 
 
-def linear_form(
-    model: Model, event: Event, n: int, t: float, params: np.ndarray | None = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """``(M, d)`` with ``new = M @ x + d`` if the assignments are affine in the pre-event state.
+@dataclass(frozen=True)
+class LinearForm:
+    """``new[i] = sum_j rows[i][j] * x[j] + const[i]`` for each assigned compartment ``i``.
 
-    Read off by evaluating the assignments at the empty state and at each unit state (all other
-    parameters, ``n`` and ``t`` fixed); unassigned compartments keep their row of the identity.
-    Entries are NaN where an assignment is not finite there (e.g. it divides by ``N``).
+    Sparse, so that a model with many compartments costs memory and time linear in its size.
+    ``ok`` is False where an assignment is not finite at the states used to read it off.
     """
-    c = len(model.compartments)
-    M, d = np.eye(c), np.zeros(c)
-    rows = [(model.compartments.index(name), expr) for name, expr in event.assign]
-    for i, _ in rows:
-        M[i, i] = 0.0
-    for i, expr in rows:
-        d[i] = expr.evaluate(_values(model, n, t, np.zeros(c), params))
-        for j in range(c):
-            unit = np.zeros(c)
-            unit[j] = 1.0
-            M[i, j] = expr.evaluate(_values(model, n, t, unit, params)) - d[i]
-    return M, d
+
+    rows: dict[int, dict[int, float]]
+    const: dict[int, float]
+    ok: bool
+
+    def columns(self, c: int) -> dict[int, dict[int, float]]:
+        """For each source compartment that is assigned or read: where its individuals go."""
+        cols: dict[int, dict[int, float]] = {}
+        for i, row in self.rows.items():
+            for j, coef in row.items():
+                cols.setdefault(j, {})[i] = coef
+        for j in cols:
+            if j not in self.rows:
+                cols[j][j] = cols[j].get(j, 0.0) + 1.0
+        for i in self.rows:
+            cols.setdefault(i, {})
+        return cols
 
 
-def _affine_at(model: Model, event: Event, n: int, t: float, x: np.ndarray, params, M, d) -> bool:
-    if not (np.all(np.isfinite(M)) and np.all(np.isfinite(d))):
+def linear_form(model: Model, event: Event, n: int, t: float, params: np.ndarray | None = None) -> LinearForm:
+    """The affine form of ``event``'s assignments, if they are affine in the pre-event state.
+
+    Read off by evaluating each assignment at the empty state and at the unit state of each
+    compartment it can depend on (those it names, and the population if it reads ``N``).
+    """
+    comps = model.compartments
+    values = _values(model, n, t, np.zeros(len(comps)), params)
+    pop = {comps[i] for i in model.population_index}
+    rows: dict[int, dict[int, float]] = {}
+    const: dict[int, float] = {}
+    ok = True
+    for name, expr in event.assign:
+        i = comps.index(name)
+        base = expr.evaluate(values)
+        ok = ok and math.isfinite(base)
+        const[i] = base
+        row: dict[int, float] = {}
+        reads = (expr.names & set(comps)) | (pop if "N" in expr.names else set())
+        for source in sorted(reads):
+            values[source] = 1.0
+            values["N"] = 1.0 if source in pop else 0.0
+            coef = expr.evaluate(values) - base
+            values[source], values["N"] = 0.0, 0.0
+            ok = ok and math.isfinite(coef)
+            if coef != 0.0:
+                row[comps.index(source)] = coef
+        rows[i] = row
+    return LinearForm(rows, const, ok)
+
+
+def _affine_at(model: Model, event: Event, n: int, t: float, x: np.ndarray, params, form: LinearForm) -> bool:
+    if not form.ok:
         return False
-    predicted = M @ x + d
     values = _values(model, n, t, x, params)
     for name, expr in event.assign:
         i = model.compartments.index(name)
-        v = expr.evaluate(values)
-        if not abs(v - predicted[i]) <= 1e-9 * (1.0 + abs(v) + float(np.abs(M[i]) @ np.abs(x))):
+        row = form.rows[i]
+        predicted = form.const[i] + sum(coef * x[j] for j, coef in row.items())
+        scale = 1.0 + abs(form.const[i]) + sum(abs(coef * x[j]) for j, coef in row.items())
+        if not abs(expr.evaluate(values) - predicted) <= 1e-9 * scale:
             return False
     return True
 
 
 def total_change(model: Model, event: Event, n: int, t: float, states, params=None) -> str | None:
     """Why ``event`` changes the number of individuals (checked at ``states``), or None if it only moves them."""
-    M, d = _form(model, event, n, t, params)
-    if not all(_affine_at(model, event, n, t, np.asarray(x, dtype=float), params, M, d) for x in states):
+    form = _form(model, event, n, t, params)
+    if not all(_affine_at(model, event, n, t, np.asarray(x, dtype=float), params, form) for x in states):
         return "its assignments are not a linear sharing-out of the compartments they read"
-    return _problem(model, M, d)
+    return _problem(model, form)
 
 
-def _problem(model: Model, M: np.ndarray, d: np.ndarray) -> str | None:
-    for j, source in enumerate(model.compartments):
-        if np.any(M[:, j] < -1e-12):
-            return f"it takes from {source} more than {source} has"
-        if abs(M[:, j].sum() - 1.0) > 1e-9:
-            return f"it turns each individual of {source} into {M[:, j].sum():.6g} individuals"
-    for i, target in enumerate(model.compartments):
-        if d[i] != 0.0:
-            return f"it adds {d[i]:.6g} to {target} from nowhere"
+def _problem(model: Model, form: LinearForm) -> str | None:
+    comps = model.compartments
+    for j, col in sorted(form.columns(len(comps)).items()):
+        if any(v < -1e-12 for v in col.values()):
+            return f"it takes from {comps[j]} more than {comps[j]} has"
+        if abs(sum(col.values()) - 1.0) > 1e-9:
+            return f"it turns each individual of {comps[j]} into {sum(col.values()):.6g} individuals"
+    for i, v in sorted(form.const.items()):
+        if v != 0.0:
+            return f"it adds {v:.6g} to {comps[i]} from nowhere"
     return None
 
 
-_FORMS: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+_FORMS: dict[tuple, LinearForm] = {}
 
 
-def _form(model: Model, event: Event, n: int, t: float, params) -> tuple[np.ndarray, np.ndarray]:
+def _form(model: Model, event: Event, n: int, t: float, params) -> LinearForm:
     """:func:`linear_form`, remembered per occurrence (replicates share it)."""
     values = [q.value for q in model.parameters] if params is None else params
     pvals = np.asarray(values, dtype=float).tobytes()
@@ -200,28 +237,33 @@ def realise_event(
     value falls, stochastic rounding when it rises (the mean is the assigned value either way).
     """
     xf = x.astype(np.float64)
-    M, d = _form(model, event, n, t, params)
-    affine = _affine_at(model, event, n, t, xf, params, M, d)
+    form = _form(model, event, n, t, params)
+    affine = _affine_at(model, event, n, t, xf, params, form)
     if not event.changes_total:
-        why = _problem(model, M, d) if affine else "its assignments are not a linear sharing-out here"
+        why = _problem(model, form) if affine else "its assignments are not a linear sharing-out here"
         if why:
             raise EngineError(_undeclared(model, event, why) + f" (at t={t:g})")
-    if affine and np.all(M >= 0.0) and np.all(M.sum(axis=0) <= 1.0 + 1e-9):
-        new = np.zeros_like(x)
-        for j in range(len(x)):
-            col = M[:, j]
-            if x[j] == 0:
-                continue
-            if col[j] == 1.0 and col.sum() == 1.0:
-                new[j] += x[j]
-                continue
-            pv = np.append(col, max(0.0, 1.0 - col.sum()))
-            new += rng.multinomial(int(x[j]), pv / pv.sum())[:-1]
-        for i in np.flatnonzero(d):
-            whole = math.floor(abs(d[i]))
-            amount = whole + int(rng.random() < abs(d[i]) - whole)
-            new[i] = new[i] + amount if d[i] > 0 else max(0, new[i] - amount)
-        return new
+    cols = form.columns(len(x)) if affine else {}
+    if affine and all(v >= 0.0 for col in cols.values() for v in col.values()):
+        if all(sum(col.values()) <= 1.0 + 1e-9 for col in cols.values()):
+            new = x.copy()
+            for j in cols:
+                new[j] = 0
+            for j, col in cols.items():
+                if x[j] == 0 or not col:
+                    continue
+                targets = list(col)
+                pv = np.array([col[i] for i in targets] + [max(0.0, 1.0 - sum(col.values()))])
+                draws = rng.multinomial(int(x[j]), pv / pv.sum())
+                for i, k in zip(targets, draws[:-1], strict=True):
+                    new[i] += k
+            for i, v in form.const.items():
+                if v == 0.0:
+                    continue
+                whole = math.floor(abs(v))
+                amount = whole + int(rng.random() < abs(v) - whole)
+                new[i] = new[i] + amount if v > 0 else max(0, new[i] - amount)
+            return new
     out = x.copy()
     for c, v in event_values(model, event, n, t, xf, params).items():
         i = model.compartments.index(c)
