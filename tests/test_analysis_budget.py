@@ -41,3 +41,15 @@ def test_a_budgeted_analysis_still_finds_r0_of_sir() -> None:
     report = analyze(hyosan.load("sir"))
     values = hyosan.load("sir").parameter_values
     assert report["R0"] == pytest.approx(values["beta"] / values["gamma"], rel=1e-12)
+
+
+def test_a_crash_inside_sympy_is_one_line_without_an_exception_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    import hyosan.model.analysis as analysis
+
+    def crash(model: object, seconds: float) -> None:
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr(analysis, "_analyze", crash)
+    with pytest.raises(ModelError) as info:
+        analyze(hyosan.load("sir"), total=30)
+    assert "sympy could not analyse" in str(info.value) and "Error" not in str(info.value)

@@ -108,8 +108,11 @@ def analyze(model: Model, seconds: float = SOLVE_SECONDS, total: float = ANALYSI
             f"{model.source}: the symbolic analysis did not finish within {total:g} s; its rate expressions are "
             "too hard for sympy (simplify them), or simulate the model with 'hyosan run'"
         ) from None
-    except RuntimeError as exc:
-        raise ModelError(f"{model.source}: the symbolic analysis failed ({str(exc)[:200]})") from None
+    except RuntimeError:
+        raise ModelError(
+            f"{model.source}: sympy could not analyse these rate expressions; simplify them, "
+            "or simulate the model with 'hyosan run'"
+        ) from None
 
 
 def _analyze(model: Model, seconds: float) -> dict[str, Any]:
