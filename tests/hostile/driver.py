@@ -1,9 +1,10 @@
 """A hostile-corpus worker: imports hyosan once, then runs CLI cases in-process, one per request.
 
-Requests arrive on stdin as JSON lines ``{"argv": [...], "cwd": DIR}``; each answer is one JSON line
+Requests arrive on stdin as JSON lines ``{"argv": [...], "cwd": DIR, "limit": SECONDS}``; each answer is one JSON line
 ``{"rc": INT, "stdout": STR, "stderr": STR}`` on the original stdout. During a case, file descriptors
 1 and 2 point at temporary files, so output written below Python (C libraries, faulthandler) is
-caught too. The address space is capped (``RLIMIT_AS``) so a memory bomb fails here, not on the host.
+caught too. The address space is capped (``RLIMIT_AS``) so a memory bomb fails here, not on the host; ``SIGALRM``,
+left at its default action, ends a worker whose case outlives its limit even if the parent is gone.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import resource
+import signal
 import sys
 import tempfile
 import traceback
@@ -61,6 +63,7 @@ def _case(request: dict, scratch: str) -> dict:
         os.dup2(err.fileno(), 2)
         try:
             os.chdir(request["cwd"])
+            signal.alarm(int(request.get("limit", 0)))
             with warnings.catch_warnings():  # fresh "once per place" registries, as in a new interpreter
                 rc = _run(request["argv"])
         finally:
@@ -69,6 +72,7 @@ def _case(request: dict, scratch: str) -> dict:
                 sys.stderr.flush()
             except Exception:
                 pass
+            signal.alarm(0)
             os.chdir(here)
             os.dup2(saved[0], 1)
             os.dup2(saved[1], 2)
@@ -87,6 +91,7 @@ def main() -> None:
     reply = os.fdopen(os.dup(1), "w", buffering=1)
     _warm()
     _cap_memory(cap)
+    signal.signal(signal.SIGALRM, signal.SIG_DFL)
     scratch = tempfile.mkdtemp(prefix="hostile-worker-")
     reply.write(json.dumps({"ready": os.getpid()}) + "\n")
     for line in sys.stdin:

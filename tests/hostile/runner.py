@@ -67,7 +67,8 @@ class Worker:
     def run(self, case: Case, timeout: float) -> tuple[dict | None, str]:
         """The driver's answer, or None and why (timeout, died)."""
         try:
-            self.proc.stdin.write(json.dumps({"argv": case.argv, "cwd": str(case.cwd)}) + "\n")
+            request = {"argv": case.argv, "cwd": str(case.cwd), "limit": int(timeout) + 30}
+            self.proc.stdin.write(json.dumps(request) + "\n")
             self.proc.stdin.flush()
         except OSError:
             return None, "the worker died before the case"
