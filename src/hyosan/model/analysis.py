@@ -84,7 +84,7 @@ def _threshold_check(ngm: NextGeneration, eqs: list[Equilibrium]) -> list[str]:
     return []
 
 
-ANALYSIS_SECONDS = 60.0
+ANALYSIS_SECONDS = 30.0
 """Budget of a whole analysis: sympy can take without bound on hostile rates (e.g. ``(S/N + I/N)**300``)."""
 
 
