@@ -131,7 +131,7 @@ def run_replicate(
     bridge = np.random.Generator(rng.bit_generator.jumped())
     times = np.asarray(times, dtype=np.float64)
     t_end = float(times[-1])
-    max_events = int(options.get("max_events", 10**10))
+    max_events = int(options.get("max_events", 10**10 if engine == "ssa" else 10**12))
     deadline = options.get("deadline")
     watch = _Progress(engine, index, t_end) if options.get("progress_single") else None
     x = np.array(model.initial, dtype=np.int64)
