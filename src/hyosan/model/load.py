@@ -90,7 +90,7 @@ class _Loader(yaml.SafeLoader):
         if isinstance(event, yaml.AliasEvent):
             raise self.refuse(
                 event.start_mark,
-                f"YAML aliases ('*{event.anchor}') are not accepted; write the value out in full",
+                f"YAML aliases ('*{str(event.anchor)[:40]}') are not accepted; write the value out in full",
             )
         self.depth += 1
         try:
