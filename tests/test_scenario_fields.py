@@ -130,6 +130,9 @@ def test_every_field_given_any_wrong_value_is_refused_in_one_line_or_accepted(tm
         ({"animation": {"scale": "abc"}}, r"animation.scale"),
         ({"animation": {"fps": 3}}, r"unknown field 'fps'"),
         ({"safe_rooms": True}, r"safe_rooms.*zone name"),
+        ({"name": ["a", "b"]}, r"\(name\): name must be text"),
+        ({"title": {"a": 1}}, r"\(title\): title must be text"),
+        ({"interventions": [{"name": ["x"], "at": "1min", "noise": {"zone": "room"}}]}, r"interventions.0.name"),
         ({"safe_rooms": "room"}, None),
         ({"doors": {"shut": "room"}}, None),
         ({"doors": {"shut": [1]}}, r"doors.shut.*zone name"),
@@ -158,10 +161,13 @@ def test_hostile_fields_get_one_line_errors(tmp_path: Path, change: dict, messag
         ("scale: 0.5\nzones: [[1, 1, 2, 2]]", "zones maps a name"),
         ("scale: 0.5\nzones: {a: [true, 1, 2, 2]}", r"zone 'a' must be \[col0"),
         ("scale: 0.5\nfloor: 3", "unknown field 'floor'"),
+        ("scale: 0.5\nname: {a: 1}", "name must be text"),
+        ('scale: 0.5\nlegend: {"#": wall, "G": {exit: [a, b]}}', "exit name must be text"),
     ],
 )
 def test_hostile_map_headers(header: str, message: str) -> None:
-    text = f'{header}\nlegend: {{"#": wall, ".": floor, "G": {{exit: g}}}}\n---\n####\n#..G\n####\n'
+    legend = "" if "legend" in header else '\nlegend: {"#": wall, ".": floor, "G": {exit: g}}'
+    text = f"{header}{legend}\n---\n####\n#..G\n####\n"
     with pytest.raises(ScenarioError, match=message) as info:
         parse_map(text, "m.txt")
     assert "\n" not in str(info.value) and str(info.value).startswith("m.txt")

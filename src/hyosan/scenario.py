@@ -105,6 +105,13 @@ def number(raw: Any, where: str, what: str, low: float, high: float) -> float:
     return float(raw)
 
 
+def text(raw: Any, where: str, what: str) -> str:
+    """A name or title: text, not a list, a mapping or yes/no (quote a number: '2024')."""
+    if not isinstance(raw, str) or not raw.strip():
+        raise ScenarioError(f"{where}: {what} must be text, e.g. {what}: 'night shift' (got {raw!r})")
+    return raw
+
+
 def whole(raw: Any, where: str, what: str, low: int, high: int) -> int:
     """A whole number (not yes/no, not text) in [low, high]."""
     if not isinstance(raw, int) or isinstance(raw, bool) or not low <= raw <= high:
@@ -576,8 +583,8 @@ def parse_scenario(data: dict[str, Any], source: str, lines: dict[tuple, int], f
             f"{at('population')}: {sum(g.count for g in groups):,} agents; at most {MAX_AGENTS:,}, place fewer"
         )
     sc = Scenario(
-        name=str(data.get("name") or Path(source).stem),
-        title=str(data.get("title") or data.get("name") or Path(source).stem),
+        name=text(data.get("name", Path(source).stem), at("name"), "name"),
+        title=text(data.get("title", data.get("name", Path(source).stem)), at("title"), "title"),
         source=source,
         raw=data,
         world=world,

@@ -87,7 +87,9 @@ def _one(sc: Any, entry: Any, i: int, at: Callable[..., str]) -> Intervention:
     if len(actions) != 1:
         raise ScenarioError(f"{where}: give exactly one action of {', '.join(ACTIONS)} (found {len(actions)})")
     action = actions[0]
-    iv = Intervention(str(entry.get("name", f"{action}-{i + 1}")), where, "", action)
+    from hyosan.scenario import text
+
+    iv = Intervention(text(entry.get("name", f"{action}-{i + 1}"), at(*here, "name"), "name"), where, "", action)
     if ("at" in entry) == ("when" in entry):
         raise ScenarioError(f"{where}: give either at: '20min' or when: {{count: ...}} / {{enters: ...}}")
     if "at" in entry:

@@ -182,7 +182,10 @@ def parse_map(text: str, source: str) -> FloorPlan:
                 zone_cells.setdefault(zone_label, np.zeros(grid.shape, dtype=bool))[r, c] = True
     for name, rect in zones_raw.items():
         zone_cells[str(name)] = _rect(rect, grid, at("zones", name), str(name))
-    return build(str(header.get("name") or Path(source).stem), source, float(scale), grid, exit_name, exits, zone_cells)
+    name = header.get("name", Path(source).stem)
+    if not isinstance(name, str) or not name.strip():
+        raise ScenarioError(f"{at('name')}: the map's name must be text, e.g. name: school (got {name!r})")
+    return build(name, source, float(scale), grid, exit_name, exits, zone_cells)
 
 
 def check_size(rows: int, cols: int, source: str) -> None:
@@ -202,10 +205,12 @@ def _meaning(meaning: object, where: str) -> tuple[int, str | None, str | None]:
         return KINDS[meaning], None, None
     if isinstance(meaning, dict) and len(meaning) == 1:
         ((key, value),) = meaning.items()
+        if key in ("exit", "zone") and (not isinstance(value, str) or not value.strip()):
+            raise ScenarioError(f"{where}: the {key} name must be text, e.g. {{{key}: main-gate}} (got {value!r})")
         if key == "exit":
-            return EXIT, str(value), None
+            return EXIT, value, None
         if key == "zone":
-            return FLOOR, None, str(value)
+            return FLOOR, None, value
     raise ScenarioError(
         f"{where}: unknown cell meaning {meaning!r}; use wall, floor, door, {{exit: NAME}} or {{zone: NAME}}"
     )
