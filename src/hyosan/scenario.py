@@ -554,7 +554,7 @@ def parse_scenario(data: dict[str, Any], source: str, lines: dict[tuple, int], f
         mask, label = cells_of(n, where)
         noises.append(
             Noise(
-                str(n.get("what", label)),
+                text(n.get("what", label), at(*where, "what"), "what"),
                 duration(need(n, "start", *where), at(*where, "start")),
                 duration(n.get("length", "1min"), at(*where, "length")),
                 length(need(n, "radius", *where), at(*where, "radius")),

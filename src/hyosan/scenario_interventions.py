@@ -132,6 +132,9 @@ def _one(sc: Any, entry: Any, i: int, at: Callable[..., str]) -> Intervention:
 
         if not isinstance(spec, dict) or not ({"zone", "at"} & set(spec)):
             raise ScenarioError(f"{aw}: write noise: {{zone: ZONE, length: '1min', radius: '30m'}}")
+        for key in spec:
+            if key not in ("zone", "at", "what", "length", "radius"):
+                raise ScenarioError(f"{aw}: unknown field '{key}'; a noise has zone or at, what, length, radius")
         mask = np.zeros(world.shape, bool)
         if "zone" in spec:
             mask |= world.zone(str(spec["zone"]), aw)
@@ -145,7 +148,7 @@ def _one(sc: Any, entry: Any, i: int, at: Callable[..., str]) -> Intervention:
                 raise ScenarioError(f"{aw}: {xy} (row {r}, column {c}) is inside a wall or off the map; move it")
             mask[r, c] = True
         iv.noise = Noise(
-            str(spec.get("what", iv.name)), 0.0, duration(spec.get("length", "1min"), aw),
+            text(spec.get("what", iv.name), aw, "what"), 0.0, duration(spec.get("length", "1min"), aw),
             length(spec.get("radius", "30m"), aw), mask,
         )  # fmt: skip
     return iv
