@@ -47,6 +47,21 @@ def test_hyosan_high_every_agent_on_the_floor_at_every_step_on_many_seeds() -> N
     assert checked > 16 * 1000 * 1000 and barricades > 0
 
 
+@pytest.mark.parametrize("name", ["hyosan-city", "off-limits", "military-base"])
+def test_shipped_scenarios_with_seals_soldiers_and_screening_keep_everyone_on_the_floor(name: str) -> None:
+    """Over the whole horizon, every tenth step: seals (set down whoever stands in them), patrols, sweeps,
+    escorts between screening rooms."""
+    step = load_scenario(name).step
+    sc = load_scenario(name, {"animation.every": f"{10 * step:g}s", "animation.until": "1d"})
+    for seed in range(2):
+        r = simulate_once(sc, np.random.SeedSequence(seed), frames=True)
+        assert r.frames[-1][0] == sc.horizon
+        for (t, x, y, state), doors in zip(r.frames, r.frame_doors, strict=True):
+            bad = off_floor(sc, x, y, state, doors)
+            assert bad == 0, (seed, t)
+        assert name == "military-base" or r.fired
+
+
 def test_zombies_on_an_exit_at_the_edge_never_walk_off_the_map(tmp_path: Path) -> None:
     """Exits on the west edge (column 0): int(-0.3) is 0, so a truncating cell test let zombies out at x < 0."""
     side = 8
