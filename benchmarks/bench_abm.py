@@ -66,7 +66,7 @@ def engine_rate(n: int, side: int, scale: float, steps: int, zombies: str, sight
         sc = load_scenario(scenario(Path(tmp), side, scale, n, steps, zombies, sight))
         simulate_once(load_scenario(scenario(Path(tmp), 20, scale, 100, 2, zombies, sight)), np.random.SeedSequence(0))
         run = simulate_once(sc, np.random.SeedSequence(1))
-    per_agent = Agents.empty(1).nbytes + 4 + 4 + 4  # + cell-list link and start-of-step x, y
+    per_agent = Agents.empty(1).nbytes + 4 + 8 + 8 + 4  # + cell-list link, start-of-step x, y, order of action
     world = sum(v.nbytes for v in vars(World(sc)).values() if isinstance(v, np.ndarray))
     assert run.counts[-1].sum() == n
     return n * steps / run.kernel_s, per_agent, world / n
