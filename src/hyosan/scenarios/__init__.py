@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from hyosan.errors import EngineError, HyosanError
+from hyosan.errors import EngineError, HyosanError, ScenarioError
 from hyosan.scenarios.ensemble import flatten, outcome_table, summarise
 
 OUTPUTS = (
@@ -65,12 +65,20 @@ def run_scenario(
     if workers is not None and (not isinstance(workers, (int, np.integer)) or workers < 1):
         raise HyosanError(f"--workers {workers}: give a whole number >= 1 (default: all cores)")
     values = dict(values or {})
+    given = {}
     for option, value, key in (("--t-end", t_end, "time.horizon"), ("--every", every, "time.report")):
         if value is not None:
             if not (isinstance(value, (int, float)) and 0 < value < float("inf")):
                 raise HyosanError(f"{option} {value}: give a positive, finite number of days")
             values[key] = f"{float(value)!r}d"
-    sc = load_scenario(target, values)
+            given[key] = f"{option} {value}"
+    try:
+        sc = load_scenario(target, values)
+    except ScenarioError as exc:
+        said = [flag for key, flag in given.items() if f"({key})" in str(exc) or "(time)" in str(exc)]
+        if said:
+            raise ScenarioError(f"{', '.join(said)} (days): {exc}") from None
+        raise
     ds, runs = run_abm(sc, seed=seed, replicates=replicates, workers=workers, frames=plot)
     per = [outcomes(sc, r) for r in runs]
     table = outcome_table([flatten(o, [iv.name for iv in sc.interventions]) for o in per])
