@@ -202,3 +202,24 @@ def test_a_zombie_between_two_humans_bites_the_upper_one_first_half_the_time(tmp
         assert sorted(bitten.tolist()) == [0, 2]
         upper_first += int(bitten[0] == 0)
     assert abs(upper_first / n - 0.5) < 4 * np.sqrt(0.25 / n), upper_first
+
+
+def test_nobody_is_placed_in_a_door_barricaded_from_the_start(tmp_path: Path) -> None:
+    from tests.test_abm import ROOMS
+
+    (tmp_path / "rooms.txt").write_text(ROOMS)
+    path = scenario(
+        tmp_path,
+        tmp_path / "rooms.txt",
+        population=[{"kind": "student", "count": 400, "zone": "all"}],
+        doors={"barricaded": ["west"]},
+        behaviour={"humans": "still", "zombies": "still"},
+        time={"horizon": "1s"},
+    )
+    sc = load_scenario(path)
+    door = sc.world.door_id >= 0
+    assert door[sc.world.zones["all"]].any()
+    for seed in range(5):
+        r = simulate_once(sc, np.random.SeedSequence(seed), frames=True)
+        _, x, y, state = r.frames[0]
+        assert off_floor(sc, x, y, state, r.frame_doors[0]) == 0

@@ -80,14 +80,14 @@ class Agents:
 
 
 def place(scenario: Scenario, rng: np.random.Generator) -> Agents:
-    """Spread each population group uniformly over its zone's walkable cells (not exits).
+    """Spread each population group uniformly over its zone's open floor (not exits, walls or closed doors).
 
     Agents are numbered in row-major cell order, so that neighbours in space are neighbours in memory.
     """
     world = scenario.world
     agents = Agents.empty(scenario.n_agents)
     start = 0
-    open_floor = world.walkable(scenario.door_state) & (world.kind != 3)
+    open_floor = world.walkable(scenario.door_state, blocking=(1, 2, 3)) & (world.kind != 3)
     for g in scenario.groups:
         cells = np.argwhere(g.cells & open_floor)
         if cells.size == 0:
