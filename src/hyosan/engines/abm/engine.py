@@ -444,9 +444,9 @@ def run_scenario(
     children = np.random.SeedSequence(seed).spawn(replicates)
     jobs = [(sc, ss, frames and r == 0) for r, ss in enumerate(children)]
     if workers > 1:
-        from concurrent.futures import ProcessPoolExecutor
+        from hyosan.ensemble import worker_pool
 
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        with worker_pool(workers) as pool:
             runs = list(pool.map(_replicate, jobs))
     else:
         runs = [_replicate(j) for j in jobs]
