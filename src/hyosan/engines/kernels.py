@@ -26,10 +26,15 @@ transition emptied every ``infected`` compartment (-1 if none did).
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
+
 import numpy as np
 
+from hyosan.engines import table
 from hyosan.engines.interval import HELPERS, interval_lines
-from hyosan.model.codegen import kernel_module, rates_body, rename_map
+from hyosan.engines.table import ssa_table, tables
+from hyosan.model.codegen import kernel_module, rename_map
 from hyosan.model.spec import Model
 
 OK, ABSORBED, BAD_RATE, TOO_MANY, NO_BOUND, BOUND_BROKEN = 0, 1, 2, 3, 4, 5
@@ -37,30 +42,86 @@ OK, ABSORBED, BAD_RATE, TOO_MANY, NO_BOUND, BOUND_BROKEN = 0, 1, 2, 3, 4, 5
 _HEADER = "from numba import njit\n\nINF = math.inf\n\n"
 _JIT = '@njit(cache=True, error_model="numpy", nogil=True)'
 
+STRAIGHT_LIMIT = 4_000
+"""Most lines the straight-line SSA kernel may have: Numba's compile time grows faster than a
+function's length, so larger models run the table-driven kernel (:mod:`hyosan.engines.table`)."""
+RATES_CHUNK = 100
+"""Rates (or bounds) per generated function of the tau and thinning kernels, for the same reason."""
+INTERPRET_ABOVE = 200
+"""Past this many transitions the tau and thinning kernels evaluate rates from tables (no
+per-rate code to compile); bounds of rates that read ``t`` stay generated code."""
+
+
+def changes(model: Model) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The stoichiometry as CSR arrays ``(indptr, indices, delta)`` and each transition's change of N."""
+    stoich = model.stoichiometry
+    rows, cols = np.nonzero(stoich)
+    indptr = np.zeros(len(model.transitions) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=len(model.transitions)), out=indptr[1:])
+    dn = stoich[:, model.population_index].sum(axis=1)
+    return indptr, cols.astype(np.int64), stoich[rows, cols].astype(np.float64), dn
+
+
+def _readers(model: Model) -> dict[str, list[int]]:
+    readers: dict[str, list[int]] = {}
+    for m, tr in enumerate(model.transitions):
+        for name in tr.rate.names:
+            readers.setdefault(name, []).append(m)
+    return readers
+
+
+def _changed(model: Model, j: int, csr: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]) -> list[str]:
+    indptr, indices, _, dn = csr
+    return [model.compartments[i] for i in indices[indptr[j] : indptr[j + 1]]] + (["N"] if dn[j] else [])
+
 
 def dependency_graph(model: Model) -> list[list[int]]:
-    """For each transition j, the transitions whose rate must be recomputed after j fires."""
-    stoich = model.stoichiometry
-    pop = model.population_index
+    """For each transition j, the transitions whose rate must be recomputed after j fires (ascending).
+
+    Built from an index name -> transitions reading it, so its cost is the size of its answer.
+    """
+    readers, csr = _readers(model), changes(model)
     deps = []
     for j in range(len(model.transitions)):
-        changed = {model.compartments[i] for i in np.flatnonzero(stoich[j])}
-        if stoich[j, pop].sum() != 0:
-            changed.add("N")
-        deps.append([m for m, tr in enumerate(model.transitions) if tr.rate.names & changed])
+        found: set[int] = set()
+        for name in _changed(model, j, csr):
+            found.update(readers.get(name, ()))
+        deps.append(sorted(found))
     return deps
 
 
+def straight_size(model: Model) -> int:
+    """About how many lines the straight-line SSA kernel of ``model`` would have (an upper bound,
+    found in time linear in the model's size)."""
+    readers, csr = _readers(model), changes(model)
+    reads = sum(len(readers.get(n, ())) for j in range(len(model.transitions)) for n in _changed(model, j, csr))
+    return 4 * len(model.compartments) + 6 * len(model.transitions) + 3 * reads
+
+
+def straight_line(model: Model) -> bool:
+    """Whether the SSA runs ``model`` on straight-line code (else on the table-driven kernel)."""
+    return straight_size(model) <= STRAIGHT_LIMIT
+
+
+def _sum_lines(target: str, terms: list[str], ind: str) -> list[str]:
+    """``target = t0 + t1 + ...`` summed left to right, 32 terms a line (no deep expression trees)."""
+    if not terms:
+        return [f"{ind}{target} = 0.0"]
+    lines = [f"{ind}{target} = {' + '.join(terms[:32])}"]
+    lines += [f"{ind}{target} = {target} + {' + '.join(terms[i : i + 32])}" for i in range(32, len(terms), 32)]
+    return lines
+
+
 def ssa_source(model: Model) -> str:
-    """Source of ``ssa_segment(rng, x, p, t, t_stop, times, k, out, log_t, log_j, nlog, max_fired)``."""
+    """Source of the straight-line ``ssa_segment(rng, x, p, t, t_stop, times, k, out, log_t, log_j,
+    nlog, max_fired)``; its length is linear in the model's size plus that of the dependency graph."""
     names = rename_map(model)
     comps = model.compartments
     m = len(model.transitions)
-    stoich = model.stoichiometry
-    pop = set(model.population_index.tolist())
-    rate = [tr.rate.source(names) for tr in model.transitions]
     deps = dependency_graph(model)
-    infected = [comps.index(c) for c in model.infected]
+    indptr, indices, delta, dn = changes(model)
+    rate = [tr.rate.source(names) for tr in model.transitions]
+    infected = {comps.index(c) for c in model.infected}
 
     def check(j: int, ind: str, on_bad: str) -> list[str]:
         return [f"{ind}if not (a_{j} >= 0.0 and a_{j} < INF):", f"{ind}    {on_bad}"]
@@ -69,14 +130,16 @@ def ssa_source(model: Model) -> str:
         return [f"{ind}out[k, {i}] = {names[c]}" for i, c in enumerate(comps)] + [f"{ind}k += 1"]
 
     L = [_JIT, "def ssa_segment(rng, x, p, t, t_stop, times, k, out, log_t, log_j, nlog, max_fired):"]
-    L += rates_body(model, "    ", as_float=True)
+    L += [f"    {names[c]} = float(x[{i}])" for i, c in enumerate(comps)]
+    L += [f"    {names[q.name]} = p[{j}]" for j, q in enumerate(model.parameters)]
+    L += _sum_lines("N", [names[comps[i]] for i in model.population_index], "    ")
     L += ["    nt = times.shape[0]", "    cap = log_t.shape[0]", "    fired = 0", "    status = 0", "    bad = -1"]
     L += ["    t_fire = t", "    t_zero = -1.0"]
     for j in range(m):
         L.append(f"    a_{j} = {rate[j]}")
         L += check(j, "    ", f"return 2, t, k, 0, {j}, nlog, t, -1.0")
-    L += ["    while True:", "        a0 = " + " + ".join(f"a_{j}" for j in range(m))]
-    L += ["        if not (a0 > 0.0):", "            status = 1"]
+    L += ["    while True:", "        s_0 = a_0", *(f"        s_{j} = s_{j - 1} + a_{j}" for j in range(1, m))]
+    L += [f"        a0 = s_{m - 1}", "        if not (a0 > 0.0):", "            status = 1"]
     L += ["            while k < nt and times[k] < t_stop:", *record("                "), "            break"]
     L += ["        if fired >= max_fired:", "            status = 3", "            break"]
     L += ["        t_next = t + rng.standard_exponential() / a0"]
@@ -86,24 +149,23 @@ def ssa_source(model: Model) -> str:
 
     def body(j: int) -> list[str]:
         lines = [f"            j = {j}"]
-        for i in np.flatnonzero(stoich[j]):
-            d = int(stoich[j, i])
-            lines.append(f"            {names[comps[i]]} {'+' if d > 0 else '-'}= {float(abs(d))!r}")
-        dn = int(sum(int(stoich[j, i]) for i in pop))
-        if dn:
-            lines.append(f"            N {'+' if dn > 0 else '-'}= {float(abs(dn))!r}")
-        if infected and any(stoich[j, i] < 0 for i in infected):
-            lines.append(f"            if {' and '.join(f'{names[comps[i]]} == 0.0' for i in infected)}:")
+        drains = False
+        for i, d in zip(indices[indptr[j] : indptr[j + 1]], delta[indptr[j] : indptr[j + 1]], strict=True):
+            lines.append(f"            {names[comps[i]]} {'+' if d > 0 else '-'}= {abs(float(d))!r}")
+            drains = drains or (d < 0 and int(i) in infected)
+        if dn[j]:
+            lines.append(f"            N {'+' if dn[j] > 0 else '-'}= {float(abs(dn[j]))!r}")
+        if drains:
+            lines.append(f"            if {' and '.join(f'{names[comps[i]]} == 0.0' for i in sorted(infected))}:")
             lines.append("                t_zero = t")
         for d in deps[j]:
             lines.append(f"            a_{d} = {rate[d]}")
             lines += check(d, "            ", f"bad = {d}")
         return lines
 
-    branches = [(" + ".join(f"a_{i}" for i in range(j + 1)), j) for j in range(m - 1)]
-    branches += [(f"a_{j} > 0.0", j) for j in range(m - 1, -1, -1)]
-    for n, (cond, j) in enumerate(branches):
-        test = cond if cond.endswith("> 0.0") else f"r < {cond}"
+    # partial sums s_j = a_0 + ... + a_j, added left to right; past them, the last positive rate
+    branches = [(f"r < s_{j}", j) for j in range(m - 1)] + [(f"a_{j} > 0.0", j) for j in range(m - 1, -1, -1)]
+    for n, (test, j) in enumerate(branches):
         L += [f"        {'if' if n == 0 else 'elif'} {test}:", *body(j)]
     L += ["        else:", "            j = -1", "            status = 1", "            break"]
     L += [
@@ -119,17 +181,95 @@ def ssa_source(model: Model) -> str:
     return _HEADER + "\n".join(L) + "\n"
 
 
-def ssa_kernel(model: Model):
-    """The compiled SSA segment kernel of ``model`` (compiled once per structure, cached on disk)."""
-    return kernel_module(model, "ssa", ssa_source(model)).ssa_segment
+def ssa_kernel(model: Model, table: bool | None = None):
+    """The compiled SSA segment kernel of ``model``:
+    ``kernel(rng, x, p, t, t_stop, times, k, out, log_t, log_j, nlog, max_fired)``.
+
+    Straight-line code (compiled once per structure, cached on disk) unless the model is too large
+    for it (:func:`straight_line`) or ``table`` is true: then the table-driven kernel, compiled once.
+    """
+    if table is None:
+        table = not straight_line(model)
+    if not table:
+        return kernel_module(model, "ssa", ssa_source(model)).ssa_segment
+    kernel, tabs = ssa_table, tables(model, changes(model))
+
+    def segment(rng, x, p, t, t_stop, times, k, out, log_t, log_j, nlog, max_fired):
+        return kernel(rng, x, p, t, t_stop, times, k, out, log_t, log_j, nlog, max_fired, *tabs)
+
+    return segment
+
+
+def _reads(model: Model, used: set[str], ind: str, with_n: bool) -> list[str]:
+    """Locals for the compartments and parameters in ``used`` (and ``N``, summed over the population)."""
+    names = rename_map(model)
+    lines = [f"{ind}{names[c]} = float(x[{i}])" for i, c in enumerate(model.compartments) if c in used]
+    lines += [f"{ind}{names[q.name]} = p[{j}]" for j, q in enumerate(model.parameters) if q.name in used]
+    if with_n and "N" in used:
+        lines += [f"{ind}N = 0.0", f"{ind}for i in _POP:", f"{ind}    N += float(x[i])"]
+    return lines
+
+
+def _pop_source(model: Model) -> str:
+    return f"_POP = np.array([{', '.join(str(int(i)) for i in model.population_index)}], dtype=np.int64)\n\n"
+
+
+def _chunked(model: Model, name: str, args: str, items: list[int], emit, result: str) -> str:
+    """``def name(args)`` running ``emit(j)`` for each transition j of ``items``: one function, or,
+    past ``RATES_CHUNK`` items, one per chunk called in turn (each reading only the names it uses)."""
+    chunks = [items[s : s + RATES_CHUNK] for s in range(0, len(items), RATES_CHUNK)]
+
+    def used(chunk: list[int]) -> set[str]:
+        return set().union(*(model.transitions[j].rate.names for j in chunk))
+
+    if len(chunks) <= 1:
+        lines = [_JIT, f"def {name}({args}):", *_reads(model, used(items), "    ", True)]
+        return "\n".join([*lines, *(line for j in items for line in emit(j)), f"    return {result}"]) + "\n\n\n"
+    out = []
+    for n, chunk in enumerate(chunks):
+        lines = [_JIT, f"def _{name}_{n}({args}, N):", *_reads(model, used(chunk), "    ", False)]
+        out.append("\n".join([*lines, *(line for j in chunk for line in emit(j))]) + "\n\n\n")
+    lines = [_JIT, f"def {name}({args}):", "    N = 0.0", "    for i in _POP:", "        N += float(x[i])"]
+    lines += [f"    _{name}_{n}({args}, N)" for n in range(len(chunks))]
+    return "".join(out) + "\n".join([*lines, f"    return {result}"]) + "\n\n\n"
 
 
 def _rates_source(model: Model) -> str:
+    """``rates(t, x, p, a)``: fills ``a`` with every transition's rate (generated code, or past
+    ``INTERPRET_ABOVE`` transitions the programs of :mod:`hyosan.engines.table`)."""
+    if len(model.transitions) > INTERPRET_ABOVE:
+        return _interpreted_rates(model)
     names = rename_map(model)
-    lines = [_JIT, "def rates(t, x, p, a):", *rates_body(model, "    ", as_float=True)]
-    lines += [f"    a[{j}] = {tr.rate.source(names)}" for j, tr in enumerate(model.transitions)]
-    lines.append("    return a")
-    return "\n".join(lines) + "\n"
+    trs = model.transitions
+
+    def emit(j: int) -> list[str]:
+        return [f"    a[{j}] = {trs[j].rate.source(names)}"]
+
+    return _chunked(model, "rates", "t, x, p, a", list(range(len(trs))), emit, "a")
+
+
+def _array(name: str, values: np.ndarray) -> str:
+    items = ", ".join(repr(float(v)) if values.dtype.kind == "f" else str(int(v)) for v in values)
+    return f"{name} = np.array([{items}], dtype=np.{values.dtype})\n"
+
+
+def _interpreted_rates(model: Model) -> str:
+    prog_ptr, op, arg, val, depth = table.programs(model)
+    digest = hashlib.sha256(Path(table.__file__).read_bytes()).hexdigest()[:16]
+    lines = [f"from hyosan.engines.table import rate as _rate  # table.py {digest}\n"]
+    lines += [_array("_PP", prog_ptr), _array("_OP", op), _array("_ARG", arg), _array("_VAL", val), "\n"]
+    lines += [
+        _JIT,
+        "def rates(t, x, p, a):",
+        "    N = 0.0",
+        "    for i in _POP:",
+        "        N += float(x[i])",
+        f"    stack = np.empty({depth})",
+        "    for j in range(a.shape[0]):",
+        "        a[j] = _rate(j, _PP, _OP, _ARG, _VAL, stack, t, x, p, N)",
+        "    return a",
+    ]
+    return "".join(lines[:6]) + "\n".join(lines[6:]) + "\n\n\n"
 
 
 def timed_transitions(model: Model) -> list[int]:
@@ -140,13 +280,12 @@ def timed_transitions(model: Model) -> list[int]:
 def _bounds_source(model: Model) -> str:
     """``bounds(tl, th, x, p, lo, hi)``: certified range of every time-dependent rate for t in [tl, th]."""
     names = rename_map(model)
-    lines = [_JIT, "def bounds(tl, th, x, p, lo, hi):", *rates_body(model, "    ", as_float=True)]
-    for j in timed_transitions(model):
+
+    def emit(j: int) -> list[str]:
         body, lo, hi = interval_lines(model.transitions[j].rate, names, f"r{j}_", "    ")
-        lines += body
-        lines += [f"    lo[{j}] = {lo}", f"    hi[{j}] = {hi} * (1.0 + 1e-12) if {hi} > 0.0 else {hi}"]
-    lines.append("    return hi")
-    return "\n".join(lines) + "\n"
+        return [*body, f"    lo[{j}] = {lo}", f"    hi[{j}] = {hi} * (1.0 + 1e-12) if {hi} > 0.0 else {hi}"]
+
+    return _chunked(model, "bounds", "tl, th, x, p, lo, hi", timed_transitions(model), emit, "hi")
 
 
 _COMMON = '''
@@ -528,7 +667,7 @@ def tau_segment(rng, bridge, xi, p, t, t_stop, times, k, out, V, hor, horc, watc
 
 def stochastic_source(model: Model) -> str:
     """Source of the generic kernels: exact SSA with thinning, and Cao–Gillespie–Petzold (2006) tau-leaping."""
-    return _HEADER + HELPERS + _rates_source(model) + _bounds_source(model) + _COMMON + _TAU_LOOP
+    return _HEADER + HELPERS + _pop_source(model) + _rates_source(model) + _bounds_source(model) + _COMMON + _TAU_LOOP
 
 
 def _module(model: Model):
