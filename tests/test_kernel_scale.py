@@ -183,17 +183,24 @@ def test_generated_code_is_linear_in_the_model_size() -> None:
     assert len(kernels.ssa_source(chain(300, 10, 1.0))) < 12 * len(kernels.ssa_source(chain(30, 10, 1.0)))
 
 
-def test_time_dependent_rates_in_chunks_keep_exact_thinning(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Five death processes at rate mu(1 + sin(t)/2) per individual, generated two rates a function.
+@pytest.mark.parametrize("form", ["chunks", "programs"])
+def test_time_dependent_rates_in_chunks_or_programs_keep_exact_thinning(
+    form: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Five death processes at rate mu(1 + sin(t)/2) per individual; rates and bounds generated two
+    a function, or rates evaluated from their programs (as for models of over 200 transitions).
     500 individuals x 40 replicates survive to t = 3 with p = exp(-mu (3 + (1 - cos 3)/2)); the
     standard error of the surviving fraction is sqrt(p (1 - p) / 20000)."""
     monkeypatch.setattr(kernels, "RATES_CHUNK", 2)
+    if form == "programs":
+        monkeypatch.setattr(kernels, "INTERPRET_ABOVE", 0)
     mu, t_end = 0.3, 3.0
     lines = ["compartments: [" + ", ".join(f"X{i}" for i in range(5)) + "]", f"parameters: {{mu: {mu}}}"]
     lines += ["initial: {" + ", ".join(f"X{i}: 100" for i in range(5)) + "}", "transitions:"]
     lines += [f"  - X{i} -> @ mu*(1 + sin(t)/2)*X{i}" for i in range(5)]
     model = build(lines, "timed.yaml")
-    assert "def _rates_2(" in kernels.stochastic_source(model) and "def _bounds_2(" in kernels.stochastic_source(model)
+    source = kernels.stochastic_source(model)
+    assert "def _bounds_2(" in source and ("def _rates_2(" in source) == (form == "chunks")
     ds = model.run("ssa", t_end=t_end, every=t_end, seed=4, replicates=40, workers=1)
     alive = sum(int(ds[f"X{i}"].values[:, -1].sum()) for i in range(5)) / (500 * 40)
     p = math.exp(-mu * (t_end + (1 - math.cos(t_end)) / 2))
