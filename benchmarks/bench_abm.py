@@ -25,10 +25,10 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from hyosan.engines.abm import kernels as K
+from hyosan.agents.scenario import load_scenario
+from hyosan.engines.abm import step as K
 from hyosan.engines.abm.agents import Agents
 from hyosan.engines.abm.engine import World, simulate_once
-from hyosan.scenario import load_scenario
 
 
 def open_map(folder: Path, side: int, scale: float) -> Path:

@@ -29,8 +29,8 @@ def events_from_final(s_final: float, i_final: float) -> int:
 
 
 def bench_hyosan(runs: int) -> list[tuple[int, float]]:
+    from hyosan.compartmental.io import load
     from hyosan.engines.stochastic import run_replicate
-    from hyosan.model.load import load
 
     model = load("sir").with_values(S=N - I0, I=I0, R=0, beta=BETA, gamma=GAMMA)
     times = np.array([0.0, T_END])
@@ -104,8 +104,8 @@ def cold_start() -> None:
 
 
 def ensemble() -> None:
+    from hyosan.compartmental.io import load
     from hyosan.engines import ssa
-    from hyosan.model.load import load
     from hyosan.results import time_grid
 
     model = load("munz-szr")

@@ -12,10 +12,10 @@ import pytest
 import yaml
 from scipy.special import digamma
 
+from hyosan.agents.floorplan import DOOR, WALL
+from hyosan.agents.scenario import load_scenario
 from hyosan.engines.abm.agents import Agents
 from hyosan.engines.abm.engine import run_scenario, simulate_once
-from hyosan.scenario import load_scenario
-from hyosan.world.map import DOOR, WALL
 
 ARENA = "arena-20.txt"
 
@@ -174,7 +174,7 @@ def test_a_barricaded_safe_room_keeps_zombies_out(tmp_path: Path) -> None:
         time={"horizon": "2min"},
     )
     sc, r = run(path)
-    from hyosan.engines.abm import kernels as K
+    from hyosan.engines.abm import step as K
 
     hid = r.events["agent"][r.events["kind"] == K.HIDE]
     assert hid.size > 0 and (r.events["kind"] == K.BARRICADE).sum() == 1

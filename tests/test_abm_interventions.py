@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 import yaml
 
-from hyosan.engines.abm import kernels as K
+from hyosan.agents.scenario import load_scenario
+from hyosan.engines.abm import step as K
 from hyosan.engines.abm.agents import Agents
 from hyosan.engines.abm.engine import run_scenario, simulate_once
 from hyosan.errors import ScenarioError
-from hyosan.scenario import load_scenario
 
 ROOMS = textwrap.dedent(
     """\

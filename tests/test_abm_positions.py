@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 from tests.test_abm import arena, scenario
 
-from hyosan.engines.abm import kernels as K
+from hyosan.agents.floorplan import WALL
+from hyosan.agents.scenario import load_scenario
+from hyosan.engines.abm import step as K
 from hyosan.engines.abm.agents import Agents
 from hyosan.engines.abm.engine import simulate_once
 from hyosan.errors import ScenarioError
-from hyosan.scenario import load_scenario
-from hyosan.world.map import WALL
 
 
 def off_floor(sc, x: np.ndarray, y: np.ndarray, state: np.ndarray, doors: np.ndarray) -> int:

@@ -11,9 +11,9 @@ import pytest
 import sympy
 
 import hyosan
+from hyosan.analysis import analyze, call_with_budget, format_report
+from hyosan.compartmental.model import Model
 from hyosan.errors import ModelError
-from hyosan.model.analysis import analyze, call_with_budget, format_report
-from hyosan.model.spec import Model
 
 
 def expr(text: str, *names: str) -> sympy.Expr:

@@ -7,8 +7,8 @@ import multiprocessing
 import pytest
 
 import hyosan
+from hyosan.analysis import analyze
 from hyosan.errors import ModelError
-from hyosan.model.analysis import analyze
 
 HARD = {
     "compartments": ["S", "I", "R"],
@@ -44,7 +44,7 @@ def test_a_budgeted_analysis_still_finds_r0_of_sir() -> None:
 
 
 def test_a_crash_inside_sympy_is_one_line_without_an_exception_name(monkeypatch: pytest.MonkeyPatch) -> None:
-    import hyosan.model.analysis as analysis
+    import hyosan.analysis as analysis
 
     def crash(model: object, seconds: float) -> None:
         raise RecursionError("maximum recursion depth exceeded")

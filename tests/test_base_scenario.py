@@ -13,12 +13,12 @@ import numpy as np
 import pytest
 import yaml
 
-from hyosan.engines.abm import kernels as K
+from hyosan.agents.scenario import load_scenario
+from hyosan.engines.abm import step as K
 from hyosan.engines.abm.engine import simulate_once
 from hyosan.engines.abm.screening import DETECTED, MISSED
 from hyosan.errors import ScenarioError
-from hyosan.scenario import load_scenario
-from hyosan.scenarios.screening_report import screening_side
+from hyosan.viz.screening import screening_side
 
 STEP = 5.0
 

@@ -10,7 +10,7 @@ import pandas as pd
 from scipy import stats
 
 import hyosan
-from hyosan.sweep import parse_values, sweep
+from hyosan.experiments.sweep import parse_values, sweep
 
 
 def test_screening_detects_with_the_declared_sensitivity() -> None:

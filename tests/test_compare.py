@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import hyosan
-from hyosan.compare import compare
+from hyosan.experiments.compare import compare
 
 
 def test_identical_arms_have_exactly_zero_difference() -> None:

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 from tests.test_ssa import alemi_humans_win, sir
 
-from hyosan import ensemble
+from hyosan import parallel as ensemble
+from hyosan.compartmental.io import load
 from hyosan.engines import ssa
-from hyosan.model.load import load
 from hyosan.outcomes import outcomes
 from hyosan.results import time_grid
 

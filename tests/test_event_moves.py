@@ -15,9 +15,9 @@ import pytest
 from scipy import stats
 
 import hyosan
+from hyosan.compartmental.model import Model
 from hyosan.engines import ode, ssa, tau
 from hyosan.errors import EngineError, ModelError
-from hyosan.model.spec import Model
 from hyosan.results import time_grid
 
 Z_TOL = 4.5

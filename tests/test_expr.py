@@ -6,8 +6,8 @@ import math
 
 import pytest
 
+from hyosan.compartmental.expr import parse
 from hyosan.errors import ExpressionError
-from hyosan.model.expr import parse
 
 NAMES = {"S", "I", "N", "beta", "t"}
 

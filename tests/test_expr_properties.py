@@ -18,9 +18,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import hyosan
+from hyosan.compartmental.expr import parse
+from hyosan.compartmental.io import read_yaml
 from hyosan.errors import ExpressionError, HyosanError
-from hyosan.model.expr import parse
-from hyosan.model.load import read_yaml
 
 SETTINGS = settings(
     max_examples=150, deadline=None, derandomize=True, database=None, suppress_health_check=[HealthCheck.too_slow]
@@ -217,7 +217,7 @@ side = st.dictionaries(st.sampled_from(["S", "I", "R", "Z"]), st.integers(min_va
 @SETTINGS
 @given(side, side, st.randoms(use_true_random=False))
 def test_reactions_read_back_the_coefficients_they_were_written_with(left: dict, right: dict, rnd) -> None:
-    from hyosan.model.spec import parse_reaction
+    from hyosan.compartmental.model import parse_reaction
 
     assume(left or right)
 

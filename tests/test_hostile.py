@@ -48,8 +48,8 @@ def test_corpus_covers_every_class(tmp_path: Path) -> None:
 
 def test_base_files_are_valid() -> None:
     """The cases are one change away from these files, so each refusal is about that change."""
-    from hyosan.model.load import load
-    from hyosan.scenario import load_scenario
+    from hyosan.agents.scenario import load_scenario
+    from hyosan.compartmental.io import load
 
     common = Path(__file__).parent / "hostile" / "common"
     assert load(common / "model.yaml").compartments == ("S", "I", "R")

@@ -14,8 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hyosan.compartmental import expr
 from hyosan.engines.interval import HELPERS, interval_lines
-from hyosan.model import expr
 
 EXPRESSIONS = [
     "a*t",

@@ -16,7 +16,7 @@ from hyosan.errors import ModelError
 def model_with(tmp_path: Path, base: str, interventions: list, drop_events: bool = False, **values):
     from importlib import resources
 
-    data = yaml.safe_load((resources.files("hyosan.models") / f"{base}.yaml").read_text())
+    data = yaml.safe_load((resources.files("hyosan.data.models") / f"{base}.yaml").read_text())
     if drop_events:
         data.pop("events", None)
     data["interventions"] = interventions

@@ -17,10 +17,11 @@ import pytest
 from scipy import stats
 
 import hyosan
-from hyosan.engines import kernels, table
+from hyosan.compartmental.io import read_yaml
+from hyosan.compartmental.model import Model
+from hyosan.engines import stochastic_kernels as kernels
+from hyosan.engines import table
 from hyosan.errors import EngineError
-from hyosan.model.load import read_yaml
-from hyosan.model.spec import Model
 
 Z_TOL = 4.5
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from hyosan.agents.fields import distance_field, next_cells
+from hyosan.agents.floorplan import DOOR, EXIT, WALL, load_map, load_png, parse_map
 from hyosan.errors import ScenarioError
-from hyosan.world.fields import distance_field, next_cells
-from hyosan.world.map import DOOR, EXIT, WALL, load_map, load_png, parse_map
 
 GOOD = textwrap.dedent(
     """\

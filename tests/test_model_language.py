@@ -122,8 +122,8 @@ def test_every_library_model_is_documented_and_runs(name: str) -> None:
 
 
 def test_a_model_of_5000_compartments_and_2000_transitions_validates_and_generates_linear_code() -> None:
-    from hyosan.model.codegen import rates_source
-    from hyosan.model.load import read_yaml
+    from hyosan.compartmental.io import read_yaml
+    from hyosan.engines.codegen import rates_source
 
     n_comp, n_tr = 5000, 2000
     lines = ["compartments: [" + ", ".join(f"X{i}" for i in range(n_comp)) + "]", "parameters: {k: 0.1}"]

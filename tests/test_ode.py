@@ -9,8 +9,8 @@ import pytest
 from scipy.optimize import brentq
 
 import hyosan
-from hyosan.model.load import read_yaml
-from hyosan.model.spec import Model
+from hyosan.compartmental.io import read_yaml
+from hyosan.compartmental.model import Model
 
 
 def test_sir_final_size_relation() -> None:

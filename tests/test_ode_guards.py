@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 import hyosan
+from hyosan.compartmental.io import read_yaml
+from hyosan.compartmental.model import Model
 from hyosan.errors import EngineError
-from hyosan.model.load import read_yaml
-from hyosan.model.spec import Model
 
 
 def inline(text: str) -> Model:

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 import hyosan
+from hyosan.compartmental.io import library, read_yaml
+from hyosan.compartmental.model import Model
 from hyosan.errors import ModelError
-from hyosan.model.load import library, read_yaml
-from hyosan.model.spec import Model
 from hyosan.outcomes import outcomes
 
 ZOMBIE_WORDS = ("humans", "zombies")

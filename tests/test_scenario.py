@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 import yaml
 
+from hyosan.agents.run import is_scenario
+from hyosan.agents.scenario import duration, length, load_scenario, probability, speed
 from hyosan.errors import ScenarioError
-from hyosan.scenario import duration, length, load_scenario, probability, speed
-from hyosan.scenarios import is_scenario
 
 MAP = """name: hall
 scale: 0.5

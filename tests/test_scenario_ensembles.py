@@ -12,11 +12,11 @@ import pandas as pd
 import pytest
 from tests.test_abm import arena, scenario
 
-from hyosan.engines.abm import kernels as K
+from hyosan.agents.ensemble import flatten, outcome_table, summarise
+from hyosan.agents.run import outcomes, summarize
+from hyosan.agents.scenario import load_scenario
+from hyosan.engines.abm import step as K
 from hyosan.engines.abm.engine import run_scenario
-from hyosan.scenario import load_scenario
-from hyosan.scenarios import outcomes, summarize
-from hyosan.scenarios.ensemble import flatten, outcome_table, summarise
 
 
 def small(tmp_path: Path) -> Path:

@@ -14,10 +14,10 @@ import pytest
 import yaml
 from tests.test_scenario import write
 
+from hyosan.agents.floorplan import load_map, parse_map
+from hyosan.agents.scenario import load_scenario, parse_scenario
 from hyosan.engines.abm.engine import run_scenario
 from hyosan.errors import HyosanError, ScenarioError
-from hyosan.scenario import load_scenario, parse_scenario
-from hyosan.world.map import load_map, parse_map
 
 MAP = """name: post
 scale: 0.5

@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 from scipy import optimize, signal, stats
 
+from hyosan.compartmental.io import load
+from hyosan.compartmental.model import Model
 from hyosan.engines import ssa
 from hyosan.errors import EngineError
-from hyosan.model.load import load
-from hyosan.model.spec import Model
 from hyosan.results import time_grid
 
 Z_TOL = 4.5

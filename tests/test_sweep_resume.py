@@ -15,7 +15,7 @@ import pytest
 
 import hyosan
 from hyosan.errors import HyosanError
-from hyosan.sweep import Journal, sweep
+from hyosan.experiments.sweep import Journal, sweep
 
 POINTS = 8
 ARGS = [

@@ -9,10 +9,10 @@ import pytest
 from scipy import stats
 from tests.test_ssa import sir, sir_final_size_pmf
 
+from hyosan.compartmental.io import load
+from hyosan.compartmental.model import Model
 from hyosan.engines import ssa, tau
 from hyosan.errors import EngineError
-from hyosan.model.load import load
-from hyosan.model.spec import Model
 from hyosan.results import time_grid
 
 Z_TOL = 4.5

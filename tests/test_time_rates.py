@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from hyosan.compartmental.model import Model
 from hyosan.engines import ssa, tau
 from hyosan.errors import EngineError
-from hyosan.model.spec import Model
 from hyosan.results import time_grid
 
 Z_TOL = 4.5

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 import hyosan
+from hyosan.compartmental import io as load_mod
+from hyosan.compartmental.io import read_file, read_yaml
 from hyosan.errors import HyosanError, ModelError
-from hyosan.model import load as load_mod
-from hyosan.model.load import read_file, read_yaml
 
 GOOD = """\
 name: tiny
@@ -148,8 +148,8 @@ def test_a_coefficient_up_to_the_cap_is_honoured(tmp_path: Path) -> None:
 
 
 def test_alias_bomb_in_a_scenario_and_a_map_header_is_refused(tmp_path: Path) -> None:
-    from hyosan.scenario import load_scenario
-    from hyosan.world.map import parse_map
+    from hyosan.agents.floorplan import parse_map
+    from hyosan.agents.scenario import load_scenario
 
     scenario = tmp_path / "bomb.yaml"
     scenario.write_text(BOMB + "map: school\n")
@@ -189,7 +189,7 @@ def test_cli_refuses_an_alias_bomb_in_one_line_and_writes_nothing(cli, tmp_path:
 
 
 def test_scenario_override_values_go_through_the_safe_reader() -> None:
-    from hyosan.scenario import load_scenario
+    from hyosan.agents.scenario import load_scenario
 
     message = one_line_error(load_scenario, "hyosan-high", {"infection.bite_probability": "[0.3"})
     assert message.startswith("--set infection.bite_probability") and "malformed YAML" in message
@@ -198,7 +198,7 @@ def test_scenario_override_values_go_through_the_safe_reader() -> None:
 
 
 def test_a_scenario_file_that_is_not_utf8_is_refused(tmp_path: Path) -> None:
-    from hyosan.scenario import load_scenario
+    from hyosan.agents.scenario import load_scenario
 
     path = tmp_path / "s.yaml"
     path.write_bytes(b"map: school\n# \xe9\n")
@@ -213,7 +213,7 @@ def test_run_sir_with_out_sir_works_again_and_again(cli, tmp_path: Path) -> None
 
 
 def test_a_map_file_that_is_not_utf8_is_refused(tmp_path: Path) -> None:
-    from hyosan.world.map import load_map
+    from hyosan.agents.floorplan import load_map
 
     path = tmp_path / "m.txt"
     path.write_bytes(b"scale: 1\n# \xe9\n---\n#.#\n")

@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from hyosan._version import __version__
+from hyosan.compartmental.io import library, load
+from hyosan.compartmental.model import Model
 from hyosan.errors import EngineError, ExpressionError, HyosanError, ModelError, ParameterError
-from hyosan.model.load import library, load
-from hyosan.model.spec import Model
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -53,8 +53,8 @@ def save(result: xr.Dataset, model: Model | str | None = None, out: str | None =
 
 
 def analyze(model: Model | str, **values: float) -> dict[str, Any]:
-    """R0 by next-generation matrix, equilibria and their stability; see :mod:`hyosan.model.analysis`."""
-    from hyosan.model.analysis import analyze as _analyze
+    """R0 by next-generation matrix, equilibria and their stability; see :mod:`hyosan.analysis`."""
+    from hyosan.analysis import analyze as _analyze
 
     model = load(model) if isinstance(model, str) else model
     return _analyze(model.with_values(values) if values else model)

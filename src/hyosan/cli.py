@@ -56,7 +56,7 @@ def run(
     time_limit: float = typer.Option(None, "--time-limit", help="ssa/tau: wall-clock budget, seconds."),
 ) -> None:
     """Simulate TARGET and write timeseries.csv, final.csv, summary.json and plot.png."""
-    from hyosan import scenarios
+    from hyosan.agents import run as scenarios
     from hyosan.outputs import claim
 
     limits = _limits(engine, scenarios.is_scenario(target), epsilon, max_events, time_limit)
@@ -79,7 +79,7 @@ def run(
                 engine=engine,
             )
         else:
-            from hyosan.model.load import load
+            from hyosan.compartmental.io import load
             from hyosan.simulate import save, simulate, summarize
 
             model = load(target).with_values(_values(set_))
@@ -168,15 +168,15 @@ def compare(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Paired difference of outcomes between two settings, with common random numbers."""
-    from hyosan.compare import compare as _compare
-    from hyosan.model.load import load
+    from hyosan.compartmental.io import load
+    from hyosan.experiments.compare import compare as _compare
 
     if not vs:
         raise HyosanError("--vs: give at least one NAME=VALUE that makes arm B differ, e.g. --vs beta=0.4")
-    from hyosan import scenarios
+    from hyosan.agents import run as scenarios
 
     if scenarios.is_scenario(target):
-        from hyosan.compare import compare_scenario
+        from hyosan.experiments.compare import compare_scenario
 
         report = compare_scenario(
             target,
@@ -241,11 +241,11 @@ def sweep(
     """
     import pandas as pd
 
-    from hyosan.model.load import load
+    from hyosan.compartmental.io import load
+    from hyosan.experiments.sweep import Journal, parse_values, plot_sweep, sweep_key
+    from hyosan.experiments.sweep import sweep as _sweep
     from hyosan.outputs import claim, sibling
     from hyosan.results import summary_json, write_outputs
-    from hyosan.sweep import Journal, parse_values, plot_sweep, sweep_key
-    from hyosan.sweep import sweep as _sweep
 
     model = load(target)
     name, values = parse_values(vary)
@@ -306,7 +306,7 @@ def sweep(
 @app.command()
 def models() -> None:
     """List the built-in models."""
-    from hyosan.model.load import library
+    from hyosan.compartmental.io import library
 
     for name, title in library().items():
         typer.echo(f"{name:16s} {title}")
@@ -315,8 +315,8 @@ def models() -> None:
 @app.command()
 def show(target: str = typer.Argument(..., help="Library model name or YAML file.")) -> None:
     """Print a model: its description, parameters, transitions and equations."""
-    from hyosan.model.describe import describe
-    from hyosan.model.load import load
+    from hyosan.compartmental.describe import describe
+    from hyosan.compartmental.io import load
 
     typer.echo(describe(load(target)))
 
@@ -328,9 +328,9 @@ def analyze(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """R0 by the next-generation matrix, equilibria, and their stability."""
-    from hyosan.model.analysis import analyze as _analyze
-    from hyosan.model.analysis import format_report
-    from hyosan.model.load import load
+    from hyosan.analysis import analyze as _analyze
+    from hyosan.analysis import format_report
+    from hyosan.compartmental.io import load
 
     report = _analyze(load(target).with_values(_values(set_)))
     typer.echo(json.dumps(report, indent=2) if as_json else format_report(report))

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from hyosan.ensemble import Chunk, Executor, Task
 from hyosan.errors import HyosanError
+from hyosan.parallel import Chunk, Executor, Task
 
 
 def dask_executor(address: str, timeout: float = 30.0, wait: float = 30.0) -> Executor:

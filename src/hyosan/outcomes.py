@@ -6,7 +6,7 @@ Every model (from each replicate's state at the end of its run):
   which the infection died out;
 - the mean and the 5%, 50%, 95% quantiles of every compartment's final value.
 
-Only models that declare ``roles`` (see :mod:`hyosan.model.roles`), i.e. zombie stories:
+Only models that declare ``roles`` (see :mod:`hyosan.compartmental.roles`), i.e. zombie stories:
 - humans are wiped out: every ``humans`` compartment is 0;
 - humans win: every ``infected`` and ``zombies`` compartment is 0 while some humans remain.
 
@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from hyosan.model.spec import Model
+from hyosan.compartmental.model import Model
 
 
 def _fraction(hits: np.ndarray) -> tuple[float, float]:

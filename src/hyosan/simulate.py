@@ -16,9 +16,9 @@ import xarray as xr
 
 from hyosan import engines
 from hyosan.budget import require_memory
+from hyosan.compartmental.model import Model
 from hyosan.engines.events import needed_support
 from hyosan.errors import EngineError, HyosanError
-from hyosan.model.spec import Model
 from hyosan.results import compartments_of, final_frame, summary_json, time_grid, timeseries_frame, write_outputs
 
 MAX_REPLICATES = 10_000_000
@@ -120,7 +120,7 @@ def save(
 
     ``save(result, out)`` works too: the model is optional, as the result describes itself.
     """
-    from hyosan.plot import plot as draw
+    from hyosan.viz.plot import plot as draw
 
     if out is None and isinstance(model, (str, Path)):
         model, out = None, model

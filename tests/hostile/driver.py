@@ -25,11 +25,11 @@ def _cap_memory(nbytes: int) -> None:
 
 def _warm() -> None:
     """Import what the cases will need, so each case costs only its own work."""
+    import hyosan.agents.scenario
+    import hyosan.analysis
     import hyosan.cli
+    import hyosan.compartmental.io
     import hyosan.engines.abm.engine
-    import hyosan.model.analysis
-    import hyosan.model.load
-    import hyosan.scenario
     import hyosan.simulate  # noqa: F401
 
 

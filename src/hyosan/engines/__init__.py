@@ -11,8 +11,8 @@ from typing import Protocol
 import numpy as np
 import xarray as xr
 
+from hyosan.compartmental.model import Model
 from hyosan.errors import EngineError
-from hyosan.model.spec import Model
 
 ENGINES = {
     "ode": "hyosan.engines.ode",

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from hyosan.compartmental.model import Event, Model
 from hyosan.errors import EngineError, ModelError
-from hyosan.model.spec import Event, Model
 
 
 def schedule(model: Model, t_end: float) -> list[tuple[float, list[tuple[Event, int]]]]:

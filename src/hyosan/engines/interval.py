@@ -17,7 +17,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Mapping
 
-from hyosan.model.expr import Expr
+from hyosan.compartmental.expr import Expr
 
 HELPERS = """
 @njit(cache=True, error_model="numpy", nogil=True)

@@ -18,11 +18,11 @@ import xarray as xr
 from scipy.integrate import solve_ivp
 
 from hyosan import __version__
+from hyosan.compartmental.model import Event, Model
+from hyosan.engines.codegen import python_rates
 from hyosan.engines.events import apply_event, schedule, trigger_margin
 from hyosan.engines.ode_guard import ARITHMETIC, BadRate, RateWatch, clip_counts
 from hyosan.errors import EngineError
-from hyosan.model.codegen import python_rates
-from hyosan.model.spec import Event, Model
 from hyosan.results import make_dataset
 
 INTERVENTIONS = frozenset({"timed", "triggered"})

@@ -18,8 +18,8 @@ from collections.abc import Callable
 import numpy as np
 from scipy.optimize import brentq
 
+from hyosan.compartmental.model import Model
 from hyosan.errors import EngineError
-from hyosan.model.spec import Model
 
 RATE_RTOL = 1e-7
 RATE_ATOL = 1e-9

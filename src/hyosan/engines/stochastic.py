@@ -1,5 +1,5 @@
 """What the ``ssa`` and ``tau`` engines share: one replicate cut into segments at scheduled events,
-ensembles through :mod:`hyosan.ensemble`, and the result dataset.
+ensembles through :mod:`hyosan.parallel`, and the result dataset.
 
 Scheduled events on integer populations (:func:`hyosan.engines.events.realise_event`): an event
 that moves individuals (``set: {I: "0.5*I", R: "R + 0.5*I"}``) splits each source compartment
@@ -26,12 +26,12 @@ import numpy as np
 import xarray as xr
 
 from hyosan import __version__
-from hyosan.engines import kernels
+from hyosan.compartmental.model import Model
+from hyosan.engines import stochastic_kernels as kernels
 from hyosan.engines.events import event_params, event_values, realise_event, schedule
-from hyosan.ensemble import generator, map_replicates, replicate_seeds
 from hyosan.errors import EngineError
-from hyosan.model.spec import Model
 from hyosan.outcomes import outcomes
+from hyosan.parallel import generator, map_replicates, replicate_seeds
 from hyosan.results import make_dataset
 
 MAX_CELLS = 500_000_000

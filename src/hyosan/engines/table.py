@@ -1,9 +1,9 @@
 """The table-driven SSA kernel: one compiled kernel for every model, its rates read from tables.
 
-Straight-line kernels (:mod:`hyosan.engines.kernels`) are fastest per event, but Numba's compile
+Straight-line kernels (:mod:`hyosan.engines.stochastic_kernels`) are fastest per event, but Numba's compile
 time grows faster than a function's length: a model of 2,000 transitions would compile for
 minutes. Large models run here instead. Each rate's validated postfix program
-(:attr:`hyosan.model.expr.Expr.program`) becomes rows of flat arrays that a small stack machine
+(:attr:`hyosan.compartmental.expr.Expr.program`) becomes rows of flat arrays that a small stack machine
 evaluates with the same floating-point operations as the generated source; the stoichiometry and
 the dependency graph are CSR arrays. Building the tables is linear in the model's size and
 nothing is compiled per model. The algorithm, the random draws and the return value are the
@@ -19,7 +19,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from hyosan.model.spec import Model
+from hyosan.compartmental.model import Model
 
 INF = math.inf
 
@@ -104,7 +104,7 @@ def programs(model: Model) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarr
 
 def tables(model: Model, changes: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]) -> Tables:
     """The tables of ``model``; ``changes`` is the stoichiometry as CSR ``(indptr, indices, delta)``
-    with each transition's change of N (:func:`hyosan.engines.kernels.changes`)."""
+    with each transition's change of N (:func:`hyosan.engines.stochastic_kernels.changes`)."""
     prog_ptr, op, arg, val, depth = programs(model)
     indptr, indices, delta, dn = changes
     m = len(model.transitions)

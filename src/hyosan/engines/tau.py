@@ -28,8 +28,8 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from hyosan.compartmental.model import Model
 from hyosan.engines.stochastic import run_engine
-from hyosan.model.spec import Model
 
 INTERVENTIONS = frozenset({"timed"})
 

@@ -1,4 +1,4 @@
-"""Applying a scenario intervention to a running agent world (see :mod:`hyosan.scenario_interventions`)."""
+"""Applying a scenario intervention to a running agent world (see :mod:`hyosan.agents.interventions`)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from scipy import ndimage
 
-from hyosan.engines.abm import kernels as K
+from hyosan.engines.abm import step as K
 from hyosan.engines.abm.agents import Agents
 
 SEALED = 3

@@ -15,8 +15,8 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
+from hyosan.agents.scenario import Scenario
 from hyosan.errors import ScenarioError
-from hyosan.scenario import Scenario
 
 
 @dataclass

@@ -28,16 +28,16 @@ import numpy as np
 import xarray as xr
 
 from hyosan import __version__
-from hyosan.engines.abm import kernels as K
+from hyosan.agents.fields import distance_field, next_cells, point_fields
+from hyosan.agents.floorplan import EXIT, WALL, FloorPlan
+from hyosan.agents.scenario import STATE_NAMES, STATES, Scenario
+from hyosan.engines.abm import step as K
 from hyosan.engines.abm.actions import apply, set_down
 from hyosan.engines.abm.agents import Agents, place
 from hyosan.engines.abm.estimate import check_run
 from hyosan.engines.abm.screening import Gate
 from hyosan.errors import ScenarioError
 from hyosan.results import make_dataset
-from hyosan.scenario import STATE_NAMES, STATES, Scenario
-from hyosan.world.fields import distance_field, next_cells, point_fields
-from hyosan.world.map import EXIT, WALL, FloorPlan
 
 
 @dataclass
@@ -444,7 +444,7 @@ def run_scenario(
     children = np.random.SeedSequence(seed).spawn(replicates)
     jobs = [(sc, ss, frames and r == 0) for r, ss in enumerate(children)]
     if workers > 1:
-        from hyosan.ensemble import worker_pool
+        from hyosan.parallel import worker_pool
 
         with worker_pool(workers) as pool:
             runs = list(pool.map(_replicate, jobs))

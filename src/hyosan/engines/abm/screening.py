@@ -1,4 +1,4 @@
-"""Screening on arrival, run beside the kernels (see :mod:`hyosan.scenario_screening` for the semantics).
+"""Screening on arrival, run beside the kernels (see :mod:`hyosan.agents.screening` for the semantics).
 
 The engine calls :meth:`Gate.check` at the start of every chunk of steps and cuts chunks at
 :meth:`Gate.next_stop`: every step while some civilian has not yet arrived (so an entry into the hall is
@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from hyosan.engines.abm import kernels as K
+from hyosan.engines.abm import step as K
 from hyosan.engines.abm.agents import Agents
 
 WAITING, HELD, ADMITTED, ISOLATED, DONE = range(5)

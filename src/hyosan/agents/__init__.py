@@ -1,0 +1,1 @@
+"""The agent world: scenario schema, floor plans, distance fields, population, screening."""

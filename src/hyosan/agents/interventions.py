@@ -1,0 +1,247 @@
+"""Interventions of agent scenarios: what happens, and when, declared under ``interventions:``.
+
+Each entry is one object with one meaning: a ``name``, a trigger and one action::
+
+    - name: martial-law
+      when: {count: {state: zombie, above: 50}}     # or at: "20min", or when: {enters: {zone: Z, state: S}}
+      seal: {exits: [highway-north], zones: [city-gate]}
+
+Triggers. ``at``: at that time (rounded to the step; one after the horizon, e.g. cut by --t-end, does not
+fire and is listed under ``interventions_not_fired``). ``count``: at the first step at whose start the
+number of agents in ``state`` is ``above`` (or ``below``) the value. ``enters``: at the first step at
+whose start an agent of ``state`` stands in ``zone``. States: healthy, bitten, zombie, humbie, dead,
+escaped, soldier (healthy soldiers; ``healthy`` counts civilians only). A trigger fires once.
+
+Actions. ``seal`` {zones, exits}: every door touching the zones, and the exits, become walls to
+everyone (agents standing on them are set down on the nearest free cell, so no border is crossed).
+``open`` {zones, exits}: the reverse. ``evacuate`` {to: EXIT or ZONE}: healthy and bitten civilians
+stop what they do and route to that target. ``sweep`` {zone, kind, spacing}: soldiers of ``kind``
+(every soldier kind when omitted) walk through every ``spacing``-th cell of the zone in serpentine
+order, in a loop. ``noise`` {zone or at, length, radius}: a sound drawing zombies, from the firing time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy import ndimage
+
+from hyosan.errors import ScenarioError
+
+ACTIONS = ("seal", "open", "evacuate", "sweep", "noise")
+STATE_CODES = {
+    "healthy": 0, "S": 0, "bitten": 1, "E": 1, "zombie": 2, "Z": 2, "humbie": 3, "H": 3, "dead": 4, "D": 4,
+    "escaped": 5, "X": 5, "soldier": 6, "M": 6,
+}  # fmt: skip
+TRIGGER_CODES = {"above": 0, "below": 1, "enters": 2}
+
+
+@dataclass
+class Intervention:
+    """One intervention: ``trigger`` ('at', 'above', 'below', 'enters') with its ``at`` seconds or
+    ``state``/``value``/``zone``; ``action`` with its doors, exits, target cells, kinds, route and noise."""
+
+    name: str
+    where: str
+    trigger: str
+    action: str
+    at: float = -1.0
+    state: int = -1
+    value: int = 0
+    zone: str = ""
+    doors: list[int] = field(default_factory=list)
+    exits: list[int] = field(default_factory=list)
+    target: np.ndarray | None = None
+    kinds: list[int] = field(default_factory=list)
+    route: int = -1
+    noise: Any = None
+
+
+def parse_interventions(sc: Any, raw: Any, at: Callable[..., str]) -> list[Intervention]:
+    """Validate the ``interventions`` list of scenario ``sc``; errors name the file, line and fix."""
+    if not isinstance(raw, list):
+        raise ScenarioError(f"{at('interventions')}: interventions is a list of {{name, at or when, ACTION}}")
+    out = [_one(sc, entry, i, at) for i, entry in enumerate(raw)]
+    names = [iv.name for iv in out]
+    for iv in out:
+        if names.count(iv.name) > 1:
+            raise ScenarioError(f"{iv.where}: two interventions are named '{iv.name}'; give each its own name")
+    _contradictions(out)
+    if len([iv for iv in out if iv.trigger == "enters"]) > 32:
+        raise ScenarioError(f"{at('interventions')}: at most 32 zone-entry triggers; merge some zones")
+    return out
+
+
+def _one(sc: Any, entry: Any, i: int, at: Callable[..., str]) -> Intervention:
+    here = ("interventions", i)
+    where = at(*here)
+    if not isinstance(entry, dict):
+        raise ScenarioError(f"{where}: each intervention is {{name, at or when, one of {', '.join(ACTIONS)}}}")
+    for key in entry:
+        if key not in ("name", "at", "when", *ACTIONS):
+            raise ScenarioError(f"{at(*here, key)}: unknown field '{key}'; use name, at or when, and one action")
+    actions = [a for a in ACTIONS if a in entry]
+    if len(actions) != 1:
+        raise ScenarioError(f"{where}: give exactly one action of {', '.join(ACTIONS)} (found {len(actions)})")
+    action = actions[0]
+    from hyosan.agents.scenario import text
+
+    iv = Intervention(text(entry.get("name", f"{action}-{i + 1}"), at(*here, "name"), "name"), where, "", action)
+    if ("at" in entry) == ("when" in entry):
+        raise ScenarioError(f"{where}: give either at: '20min' or when: {{count: ...}} / {{enters: ...}}")
+    if "at" in entry:
+        from hyosan.agents.scenario import duration
+
+        iv.trigger, iv.at = "at", duration(entry["at"], at(*here, "at"))
+    else:
+        _trigger(sc, iv, entry["when"], here, at)
+    spec = entry[action]
+    aw = at(*here, action)
+    world = sc.world
+    if action in ("seal", "open"):
+        if not isinstance(spec, dict) or not set(spec) <= {"zones", "zone", "exits", "exit"} or not spec:
+            raise ScenarioError(f"{aw}: write {action}: {{zones: [ZONE, ...], exits: [EXIT, ...]}}")
+        for z in _names(spec.get("zones", spec.get("zone"))):
+            iv.doors += world.zone_doors(z, aw)
+            if not world.zone_doors(z, aw):
+                raise ScenarioError(f"{aw}: zone '{z}' has no door on its border to {action}; name a zone with doors")
+        for e in _names(spec.get("exits", spec.get("exit"))):
+            if e not in world.exits:
+                raise ScenarioError(f"{aw}: unknown exit '{e}'; exits: {', '.join(world.exits)}")
+            iv.exits.append(world.exits.index(e))
+        iv.doors = sorted(set(iv.doors))
+    elif action == "evacuate":
+        to = spec.get("to") if isinstance(spec, dict) else None
+        if to is None:
+            raise ScenarioError(f"{aw}: write evacuate: {{to: EXIT or ZONE}}")
+        if str(to) in world.exits:
+            iv.target = world.exit_id == world.exits.index(str(to))
+        else:
+            if str(to) not in world.zones:
+                raise ScenarioError(
+                    f"{aw}: unknown exit or zone '{to}'; exits: {', '.join(world.exits)}; or a zone of the map"
+                )
+            iv.target = world.zones[str(to)]
+    elif action == "sweep":
+        _sweep(sc, iv, spec, aw)
+    else:
+        from hyosan.agents.scenario import Noise, duration, length
+
+        if not isinstance(spec, dict) or not ({"zone", "at"} & set(spec)):
+            raise ScenarioError(f"{aw}: write noise: {{zone: ZONE, length: '1min', radius: '30m'}}")
+        for key in spec:
+            if key not in ("zone", "at", "what", "length", "radius"):
+                raise ScenarioError(f"{aw}: unknown field '{key}'; a noise has zone or at, what, length, radius")
+        mask = np.zeros(world.shape, bool)
+        if "zone" in spec:
+            mask |= world.zone(str(spec["zone"]), aw)
+        else:
+            xy = spec["at"]
+            if not (isinstance(xy, list) and len(xy) == 2):
+                raise ScenarioError(f"{aw}: write at: [x, y] in metres from the map's top-left corner")
+            r, c = world.cell_of(length(f"{xy[0]}m", aw), length(f"{xy[1]}m", aw))
+            h, w = world.shape
+            if not (0 <= r < h and 0 <= c < w) or world.kind[r, c] == 1:
+                raise ScenarioError(f"{aw}: {xy} (row {r}, column {c}) is inside a wall or off the map; move it")
+            mask[r, c] = True
+        iv.noise = Noise(
+            text(spec.get("what", iv.name), aw, "what"), 0.0, duration(spec.get("length", "1min"), aw),
+            length(spec.get("radius", "30m"), aw), mask,
+        )  # fmt: skip
+    return iv
+
+
+def _names(raw: Any) -> list[str]:
+    if raw is None:
+        return []
+    return [str(v) for v in (raw if isinstance(raw, list) else [raw])]
+
+
+def _trigger(sc: Any, iv: Intervention, when: Any, here: tuple, at: Callable[..., str]) -> None:
+    ww = at(*here, "when")
+    if not isinstance(when, dict) or len(when) != 1 or next(iter(when)) not in ("count", "enters"):
+        raise ScenarioError(f"{ww}: write when: {{count: {{state: zombie, above: 50}}}} or {{enters: {{zone, state}}}}")
+    ((kind, spec),) = when.items()
+    if not isinstance(spec, dict):
+        raise ScenarioError(f"{ww}: {kind} needs a mapping, e.g. {{state: zombie, above: 50}}")
+    state = str(spec.get("state", ""))
+    if state not in STATE_CODES:
+        raise ScenarioError(f"{ww}: unknown state '{state}'; use {', '.join(k for k in STATE_CODES if len(k) > 1)}")
+    iv.state = STATE_CODES[state]
+    n = sc.n_agents
+    if iv.state == 6 and not sc.has_soldiers:
+        raise ScenarioError(f"{ww}: the trigger counts soldiers but the scenario has none; it can never fire")
+    if kind == "count":
+        sides = [k for k in ("above", "below") if k in spec]
+        if len(sides) != 1 or not isinstance(spec[sides[0]], int) or isinstance(spec[sides[0]], bool):
+            raise ScenarioError(f"{ww}: give one whole number, above: N or below: N")
+        iv.trigger, iv.value = sides[0], int(spec[sides[0]])
+        if (iv.trigger == "above" and not iv.value < n) or (iv.trigger == "below" and iv.value <= 0):
+            raise ScenarioError(
+                f"{ww}: {state} {iv.trigger} {iv.value} can never hold with {n} agents; "
+                f"choose a value {'below the population' if iv.trigger == 'above' else 'above 0'}"
+            )
+        return
+    iv.trigger = "enters"
+    iv.zone = str(spec.get("zone", ""))
+    zone = sc.world.zone(iv.zone, ww)
+    walk = sc.world.kind != 1
+    labels, _ = ndimage.label(walk, structure=np.ones((3, 3), bool))
+    start = np.zeros(sc.world.shape, bool)
+    for g in sc.groups:
+        if g.count:
+            start |= g.cells
+    reach = np.unique(labels[start & walk])
+    if not np.isin(labels[zone], reach[reach > 0]).any():
+        raise ScenarioError(f"{ww}: no agent can reach zone '{iv.zone}' (walled off); it can never fire")
+
+
+def _sweep(sc: Any, iv: Intervention, spec: Any, aw: str) -> None:
+    from hyosan.agents.scenario import length
+
+    if not isinstance(spec, dict) or "zone" not in spec:
+        raise ScenarioError(f"{aw}: write sweep: {{zone: ZONE, kind: soldier, spacing: '4m'}}")
+    soldiers = [i for i, k in enumerate(sc.kinds) if k.soldier]
+    if "kind" in spec:
+        names = [k.name for k in sc.kinds]
+        if str(spec["kind"]) not in names:
+            raise ScenarioError(f"{aw}: unknown kind '{spec['kind']}'; kinds: {', '.join(names)}")
+        soldiers = [names.index(str(spec["kind"]))]
+        if not sc.kinds[soldiers[0]].soldier:
+            raise ScenarioError(f"{aw}: kind '{spec['kind']}' is not a soldier; give it role: soldier")
+    if not any(sc.kinds[g.kind].soldier and g.count for g in sc.groups if g.kind in soldiers):
+        raise ScenarioError(f"{aw}: a sweep needs soldiers; add a population entry of a kind with role: soldier")
+    iv.kinds = soldiers
+    zone = sc.world.zone(str(spec["zone"]), aw) & (sc.world.kind != 1)
+    k = max(1, round(length(spec.get("spacing", "4m"), aw) / sc.world.scale))
+    iv.route = len(sc.routes)
+    sc.routes.append(serpentine(zone, k))
+
+
+def serpentine(zone: np.ndarray, k: int) -> list[tuple[int, int]]:
+    """Every ``k``-th cell of ``zone`` (rows and columns), row by row, alternating direction."""
+    rows = np.flatnonzero(zone.any(axis=1))
+    out: list[tuple[int, int]] = []
+    for n, r in enumerate(range(rows.min() + k // 2, rows.max() + 1, k)):
+        cols = np.flatnonzero(zone[r])[::k]
+        out += [(int(r), int(c)) for c in (cols if n % 2 == 0 else cols[::-1])]
+    if not out:
+        r, c = np.argwhere(zone)[0]
+        out = [(int(r), int(c))]
+    return out
+
+
+def _contradictions(ivs: list[Intervention]) -> None:
+    """Seal and open of the same door or exit at the same moment (same time, or the same trigger)."""
+    for a in ivs:
+        for b in ivs:
+            if a.action != "seal" or b.action != "open":
+                continue
+            same = (a.trigger, a.at, a.state, a.value, a.zone) == (b.trigger, b.at, b.state, b.value, b.zone)
+            if same and (set(a.doors) & set(b.doors) or set(a.exits) & set(b.exits)):
+                raise ScenarioError(
+                    f"{b.where}: '{b.name}' opens what '{a.name}' seals at the same moment; change one's time"
+                )

@@ -1,0 +1,299 @@
+"""Scenarios: agent-based worlds run by name or YAML file; also the shipped scenario files.
+
+A target is a scenario when it names a shipped scenario (``hyosan-high``) or is a YAML file with a
+``map:`` (or ``world:``) section; library model names are not. :func:`run_scenario` runs it on the
+agent engine and writes every output at once (nothing half-written).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from hyosan.agents.ensemble import flatten, outcome_table, summarise
+from hyosan.errors import EngineError, HyosanError, ScenarioError
+
+OUTPUTS = (
+    "timeseries.csv", "final.csv", "summary.json", "outcomes.csv", "events.csv", "escapes.csv", "plot.png",
+    "animation.gif", "snapshot.png", "humbies.png",
+)  # fmt: skip
+
+
+def is_scenario(target: str) -> bool:
+    """True when ``target`` names a shipped scenario or a YAML file with a ``map``/``world`` section."""
+    from hyosan.agents.scenario import shipped
+    from hyosan.compartmental.io import is_path, read_file, read_yaml
+
+    if is_path(target):
+        path = Path(target)
+        try:
+            data, _ = read_yaml(read_file(path), str(path)) if path.is_file() else (None, {})
+        except (HyosanError, OSError, ValueError):
+            return False
+        return isinstance(data, dict) and ("map" in data or "world" in data)
+    return target in shipped()
+
+
+def run_scenario(
+    target: str,
+    out: Path,
+    *,
+    seed: int = 0,
+    values: dict[str, str] | None = None,
+    replicates: int = 1,
+    workers: int | None = None,
+    t_end: float | None = None,
+    every: float | None = None,
+    plot: bool = True,
+    progress: bool = False,
+    engine: str | None = None,
+) -> dict[str, Any]:
+    """Run scenario ``target`` on the agent engine and write its outputs into ``out``; the summary."""
+    from hyosan.agents.scenario import load_scenario
+    from hyosan.engines.abm.engine import run_scenario as run_abm
+    from hyosan.results import final_frame, summary_json, timeseries_frame, write_outputs
+
+    if engine not in (None, "abm"):
+        raise EngineError(f"--engine {engine}: scenario {target} runs on the agent engine; drop --engine or use abm")
+    if not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise HyosanError(f"--seed {seed}: a seed is a whole number >= 0")
+    if not isinstance(replicates, (int, np.integer)) or not 1 <= replicates <= 10_000:
+        raise HyosanError(f"--replicates {replicates}: give a whole number from 1 to 10,000")
+    if workers is not None and (not isinstance(workers, (int, np.integer)) or workers < 1):
+        raise HyosanError(f"--workers {workers}: give a whole number >= 1 (default: all cores)")
+    values = dict(values or {})
+    given = {}
+    for option, value, key in (("--t-end", t_end, "time.horizon"), ("--every", every, "time.report")):
+        if value is not None:
+            if not (isinstance(value, (int, float)) and 0 < value < float("inf")):
+                raise HyosanError(f"{option} {value}: give a positive, finite number of days")
+            values[key] = f"{float(value)!r}d"
+            given[key] = f"{option} {value}"
+    try:
+        sc = load_scenario(target, values)
+    except ScenarioError as exc:
+        said = [flag for key, flag in given.items() if f"({key})" in str(exc) or "(time)" in str(exc)]
+        if said:
+            raise ScenarioError(f"{', '.join(said)} (days): {exc}") from None
+        raise
+    ds, runs = run_abm(sc, seed=seed, replicates=replicates, workers=workers, frames=plot)
+    per = [outcomes(sc, r) for r in runs]
+    table = outcome_table([flatten(o, [iv.name for iv in sc.interventions]) for o in per])
+    summary = summarize(sc, ds, runs, per, table)
+    writers: dict[str, Callable[[Path], None]] = {
+        "timeseries.csv": lambda p: timeseries_frame(ds).to_csv(p, index=False),
+        "final.csv": lambda p: final_frame(ds).to_csv(p, index=False),
+        "summary.json": lambda p: summary_json(p, summary),
+        "outcomes.csv": lambda p: table.to_csv(p, index=False),
+        "events.csv": lambda p: events_frame(sc, runs).to_csv(p, index=False),
+        "escapes.csv": lambda p: escapes_frame(sc, runs).to_csv(p, index=False),
+    }
+    if plot:
+        from hyosan.viz.plot import plot as draw
+
+        writers["plot.png"] = lambda p: draw(focus(ds, runs), p, title=f"{sc.name}: agents by state", xlabel="minutes")
+        writers["animation.gif"] = lambda p: pictures(sc, runs[0], p, None)
+        writers["snapshot.png"] = lambda p: pictures(sc, runs[0], None, p)
+        if any(o.get("humbies_side") for o in per):
+            from hyosan.viz.scenario import humbie_plot
+
+            writers["humbies.png"] = lambda p: humbie_plot(sc, runs, p)
+    write_outputs(out, writers)
+    return summary
+
+
+def events_frame(sc: Any, runs: list) -> Any:
+    """The event log: replicate, time (s and min), kind, agent, x and y (metres), ``other``: the biter
+    (bite), the human who destroyed the zombie (kill), the soldier (shot, discovered), the exit index
+    (escape), the safe-room index (hide), the door id (barricade), the intervention index (intervention),
+    -1 otherwise; and ``name``: the intervention's name."""
+    import pandas as pd
+
+    from hyosan.engines.abm import step as K
+    from hyosan.engines.abm.step import EVENT_NAMES
+
+    frames = []
+    for r, run in enumerate(runs):
+        ev = run.events
+        frames.append(
+            pd.DataFrame(
+                {
+                    "replicate": r,
+                    "time_s": ev["t"],
+                    "time_min": ev["t"] / 60.0,
+                    "kind": np.array(EVENT_NAMES)[ev["kind"]] if ev["kind"].size else np.array([], dtype=str),
+                    "agent": ev["agent"],
+                    "x_m": np.round(ev["x"] * sc.world.scale, 2),
+                    "y_m": np.round(ev["y"] * sc.world.scale, 2),
+                    "other": ev["aux"],
+                    "name": [
+                        sc.interventions[o].name if k == K.INTERVENTION else ""
+                        for k, o in zip(ev["kind"].tolist(), ev["aux"].tolist(), strict=True)
+                    ],
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def escapes_frame(sc: Any, runs: list) -> Any:
+    """Who escaped, by which exit and when; ``bitten`` marks those who left carrying the bite."""
+    import pandas as pd
+
+    from hyosan.engines.abm.step import ESCAPE
+
+    rows = []
+    for r, run in enumerate(runs):
+        ev = run.events
+        hit = ev["kind"] == ESCAPE
+        bitten = set(ev["agent"][ev["kind"] == 0].tolist())
+        for t, a, e in zip(ev["t"][hit], ev["agent"][hit], ev["aux"][hit], strict=True):
+            rows.append(
+                {
+                    "replicate": r,
+                    "agent": int(a),
+                    "kind": sc.kinds[run.agents.kind[a]].name,
+                    "exit": sc.world.exits[e],
+                    "time_s": float(t),
+                    "time_min": float(t) / 60.0,
+                    "bitten": int(a) in bitten,
+                }
+            )
+    cols = ["replicate", "agent", "kind", "exit", "time_s", "time_min", "bitten"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def outcomes(sc: Any, run: Any) -> dict[str, Any]:
+    """Outcomes of one run: escapes by exit and when, bites, turnings, humbies, zombies destroyed, hiding."""
+    from hyosan.engines.abm import step as K
+
+    ev = run.events
+    kinds = ev["kind"]
+    by_exit = {}
+    for e, name in enumerate(sc.world.exits):
+        t = ev["t"][(kinds == K.ESCAPE) & (ev["aux"] == e)] / 60.0
+        by_exit[name] = {
+            "escaped": int(t.size),
+            "first_min": round(float(t.min()), 2) if t.size else None,
+            "median_min": round(float(np.median(t)), 2) if t.size else None,
+            "last_min": round(float(t.max()), 2) if t.size else None,
+        }
+    a = run.agents
+    bitten_ids = ev["agent"][kinds == K.BITE]
+    for e, name in enumerate(sc.world.exits):
+        left = ev["agent"][(kinds == K.ESCAPE) & (ev["aux"] == e)]
+        by_exit[name]["bitten"] = int(np.isin(left, bitten_ids).sum())
+    out = {
+        "escaped_by_exit": by_exit,
+        "bitten": int((kinds == K.BITE).sum()),
+        "turned_zombie": int((kinds == K.TURN).sum()),
+        "humbies": int((kinds == K.HUMBIE).sum()),
+        "zombies_destroyed": int(((kinds == K.KILL) | (kinds == K.SHOT)).sum()),
+        "hiding_in_safe_rooms": int(((a.state == K.S) & (a.hidden >= 0) & (a.hidden < len(sc.safe_rooms))).sum()),
+        "rooms_barricaded": int((kinds == K.BARRICADE).sum()),
+        "escaped_while_bitten": int(np.isin(ev["agent"][kinds == K.ESCAPE], ev["agent"][kinds == K.BITE]).sum()),
+    }
+    if sc.interventions:
+        out["interventions"] = [
+            {"name": name, "action": action, "time_s": t, "time_min": round(t / 60.0, 3)}
+            for t, name, action in run.fired
+        ]
+        out["interventions_not_fired"] = sorted({iv.name for iv in sc.interventions} - {f[1] for f in run.fired})
+    if sc.screening is not None:
+        from hyosan.viz.screening import screening_side
+
+        out["base_side"] = screening_side(sc, run)
+        out["outbreak_inside"] = out["base_side"]["outbreak_inside"]
+    if sc.has_soldiers:
+        from hyosan.viz.scenario import humbie_side, soldier_side
+
+        out |= soldier_side(sc, run)
+        side = humbie_side(sc, run) if sc.humbie_behaviour == 1 else {}
+        if side:
+            out["humbies_side"] = side
+    return out
+
+
+def summarize(sc: Any, ds: Any, runs: list, per: list | None = None, table: Any = None) -> dict[str, Any]:
+    """summary.json: provenance, parameters, timing, outcomes and final counts.
+
+    One replicate: its outcomes as they are. Several: every outcome summarised over all replicates
+    (n, mean, SE, 5/50/95% quantiles, min, max; :mod:`hyosan.agents.ensemble`), the per-replicate
+    values in ``outcomes.csv``, and the final counts' means with their standard errors.
+    """
+    from hyosan.agents.scenario import STATE_NAMES
+
+    per = per if per is not None else [outcomes(sc, r) for r in runs]
+    if table is None:
+        table = outcome_table([flatten(o, [iv.name for iv in sc.interventions]) for o in per])
+    attrs = ds.attrs
+    summary: dict[str, Any] = {
+        "model": sc.name,
+        "scenario": sc.title,
+        "engine": "abm",
+        "seed": attrs["seed"],
+        "hyosan_version": attrs["hyosan_version"],
+        "model_digest": attrs["model_digest"],
+        "agents": sc.n_agents,
+        "states": STATE_NAMES,
+        "parameters": sc.parameters,
+        "t_end": float(ds.time[-1]),
+        "t_end_minutes": float(ds.time[-1]) * 1440.0,
+        "time_unit": "days",
+        "step_s": sc.step,
+        "elapsed_s": attrs["elapsed_s"],
+        "run_s": [round(r.elapsed_s, 3) for r in runs],
+        "agent_steps": sc.n_agents * runs[0].steps * len(runs),
+        "outcomes": per[0] if len(runs) == 1 else summarise(table),
+    }
+    final = ds.isel(time=-1)
+    if "replicate" in ds.dims:
+        n = ds.sizes["replicate"]
+        summary["replicates"] = n
+        summary["outcomes_per_replicate"] = "outcomes.csv"
+        summary["final_mean"] = {c: float(final[c].mean()) for c in final.data_vars}
+        summary["final_se"] = {c: float(final[c].std(ddof=1)) / n**0.5 for c in final.data_vars}
+    else:
+        summary["final"] = {c: float(final[c]) for c in final.data_vars}
+    return summary
+
+
+def focus(ds: Any, runs: list) -> Any:
+    """The result in minutes, cut where nothing changes any more (the last event plus 20%)."""
+    last = max((float(r.events["t"].max()) for r in runs if r.events["t"].size), default=0.0) / 60.0
+    minutes = ds.assign_coords(time=ds.time * 1440.0)
+    end = float(minutes.time[-1])
+    return minutes.sel(time=slice(0, min(end, max(1.2 * last, 1.0))))
+
+
+def pictures(sc: Any, run: Any, gif: Path | None, png: Path | None) -> None:
+    """The animation (frames of replicate 0) and the final snapshot."""
+    from hyosan.engines.abm.engine import World
+    from hyosan.viz.animate import base_image, render, write_gif, write_png
+
+    rooms = World(sc).room >= 0
+    scale = max(1, sc.animation_scale)
+    soldier = np.array([k.soldier for k in sc.kinds])[run.agents.kind]
+
+    def marked(state: np.ndarray) -> np.ndarray:
+        return np.where(soldier & (state == 0), 6, state) if soldier.any() else state
+
+    if gif is not None:
+        bases: dict[bytes, np.ndarray] = {}
+        frames = []
+        for (_, x, y, s), doors in zip(run.frames, run.frame_doors, strict=True):
+            key = doors.tobytes()
+            if key not in bases:
+                bases[key] = base_image(sc.world, doors, rooms, sc.light)
+            frames.append(render(bases[key], x, y, marked(s), scale))
+        if not frames:
+            last = base_image(sc.world, run.door_state, rooms, sc.light)
+            frames = [render(last, run.agents.x, run.agents.y, marked(run.agents.state), scale)]
+        write_gif(gif, frames)
+    if png is not None:
+        a = run.agents
+        frame = render(base_image(sc.world, run.door_state, rooms, sc.light), a.x, a.y, marked(a.state), scale)
+        write_png(png, frame, f"{sc.name}, t = {run.times[-1] / 60:.0f} min", soldier.any())

@@ -1,0 +1,46 @@
+"""Human-readable description of a model: what ``hyosan show`` prints."""
+
+from __future__ import annotations
+
+from hyosan.compartmental.model import Model
+
+
+def equations(model: Model) -> list[str]:
+    """The mean-field equations ``X' = ...`` built from the transitions."""
+    lines = []
+    for i, c in enumerate(model.compartments):
+        terms = []
+        for tr, row in zip(model.transitions, model.stoichiometry, strict=True):
+            k = int(row[i])
+            if k:
+                coef = "" if abs(k) == 1 else f"{abs(k)}*"
+                terms.append(("+ " if k > 0 else "- ") + coef + f"({tr.rate})")
+        rhs = " ".join(terms).removeprefix("+ ") if terms else "0"
+        lines.append(f"  d{c}/dt = {rhs}")
+    return lines
+
+
+def describe(model: Model) -> str:
+    out = [f"{model.name}: {model.title}" if model.title else model.name]
+    if model.description:
+        out += ["", model.description]
+    if model.reference:
+        out += ["", f"Reference: {model.reference}"]
+    if model.notes:
+        out += ["", f"Notes: {model.notes}"]
+    out += ["", "Compartments:"]
+    for c, m, x0 in zip(
+        model.compartments, model.compartment_meaning or [""] * len(model.compartments), model.initial, strict=True
+    ):
+        out.append(f"  {c:6s} initial {x0:g}  {m}")
+    out += ["", "Parameters (time in days):"]
+    for p in model.parameters:
+        out.append(f"  {p.name:8s} = {p.value:<10g} {p.unit:18s} {p.meaning}")
+    out += ["", "Transitions:"]
+    out += [f"  {tr.name}: {tr}" if tr.name != tr.reaction else f"  {tr}" for tr in model.transitions]
+    for ev in model.events:
+        sets = ", ".join(f"{c} <- {e}" for c, e in ev.assign)
+        when = ", ".join(f"{t:g}" for t in ev.times[:6]) + (" ..." if len(ev.times) > 6 else "")
+        out.append(f"  event '{ev.name}' at t = {when}: {sets}")
+    out += ["", "Equations:", *equations(model)]
+    return "\n".join(out)

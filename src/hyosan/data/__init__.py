@@ -1,0 +1,1 @@
+"""Shipped data: library models, scenarios and floor plans."""

@@ -1,0 +1,1 @@
+"""Many engine runs at once: comparisons on common random numbers and sweeps."""

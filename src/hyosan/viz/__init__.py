@@ -1,0 +1,1 @@
+"""Pictures of results: plots, animations, scenario reports."""
