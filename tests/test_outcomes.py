@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 
 import numpy as np
@@ -12,7 +11,7 @@ import hyosan
 from hyosan.compartmental.io import library, read_yaml
 from hyosan.compartmental.model import Model
 from hyosan.errors import ModelError
-from hyosan.outcomes import outcomes
+from hyosan.outcomes import outcomes, statistics
 
 ZOMBIE_WORDS = ("humans", "zombies")
 
@@ -24,7 +23,7 @@ def inline(text: str) -> Model:
 
 def test_sir_reports_only_generic_outcomes() -> None:
     ds = hyosan.load("sir").with_values(S=40, I=2).run("ssa", t_end=400, every=10, replicates=20, seed=3)
-    out = json.loads(ds.attrs["outcomes"])
+    out = statistics(ds)
     assert not [k for k in out if any(w in k for w in ZOMBIE_WORDS)]
     assert {"infection_dies_out_fraction", "infection_dies_out_se", "extinction_time_mean"} <= set(out)
     # The fraction is recomputed from the replicates' own final states (I = 0 at the end).
@@ -114,7 +113,7 @@ def test_hyosan_evacuated_humans_are_not_wiped_out() -> None:
     # Evacuation empties S in every run; the humans confined in Q survived, so they are not wiped out.
     model = hyosan.load("hyosan").with_values(S=30, Z=1)
     ds = model.run("ssa", t_end=200, every=10, replicates=10, seed=1)
-    out = json.loads(ds.attrs["outcomes"])
+    out = statistics(ds)
     s, q = ds.S.values[:, -1], ds.Q.values[:, -1]
     assert out["humans_wiped_out_fraction"] == float(np.mean((s == 0) & (q == 0)))
     assert out["humans_wiped_out_fraction"] < 1.0

@@ -8,6 +8,7 @@ import pytest
 
 import hyosan
 from hyosan.errors import HyosanError
+from hyosan.results import attr_dict
 from hyosan.simulate import summarize
 
 # ssa and tau build their result in the same function (engines.stochastic.run_engine): ssa stands
@@ -18,8 +19,9 @@ RUNS = [("ode", {}), ("ssa", {"replicates": 3})]
 @pytest.mark.parametrize(("engine", "options"), RUNS)
 def test_result_carries_the_values_it_was_run_with(engine: str, options: dict) -> None:
     ds = hyosan.load("sir").with_values(beta=0.5, S=900, I=7).run(engine, t_end=5, every=1, **options)
-    assert json.loads(ds.attrs["parameters"]) == {"beta": 0.5, "gamma": 0.1}
-    assert json.loads(ds.attrs["initial"]) == {"S": 900.0, "I": 7.0, "R": 0.0}
+    assert ds.attrs["parameter:beta"] == 0.5 and isinstance(ds.attrs["parameter:gamma"], float)
+    assert attr_dict(ds, "parameters") == {"beta": 0.5, "gamma": 0.1}
+    assert attr_dict(ds, "initial") == {"S": 900.0, "I": 7.0, "R": 0.0}
 
 
 @pytest.mark.parametrize(("engine", "options"), RUNS)

@@ -1,7 +1,11 @@
 """One result schema for every engine, and writing it to disk without half-written output.
 
-A result is an ``xarray.Dataset``: dimension ``time`` (days) and, for ensembles, ``replicate``;
-one variable per compartment; provenance in ``attrs``.
+A result is an ``xarray.Dataset`` with dimensions ``replicate`` (length 1 for a single run) and
+``time`` (its unit in ``time.attrs['units']``), one variable per compartment over
+``(replicate, time)``, per-replicate outcomes as variables over ``replicate`` and provenance in
+``attrs``. Attributes are netCDF-safe: a mapping such as the parameters becomes typed attributes
+``parameter:beta = 0.3``; :func:`attr_dict` reads them back. :func:`write_netcdf` and
+:func:`open_result` round-trip a result through ``result.nc``.
 """
 
 from __future__ import annotations
@@ -15,6 +19,11 @@ import numpy as np
 import xarray as xr
 
 from hyosan.errors import HyosanError
+
+#: Attribute mappings stored as typed ``PREFIX:NAME`` attributes.
+PREFIXES = {"parameters": "parameter", "initial": "initial"}
+#: Variables over ``replicate`` only that are outcomes, not compartments.
+SCALAR_KINDS = (bool, int, float, str, np.integer, np.floating, np.bool_)
 
 
 def time_grid(t_end: float, every: float) -> np.ndarray:
@@ -36,27 +45,85 @@ def make_dataset(
     values: np.ndarray,
     compartments: tuple[str, ...] | list[str],
     attrs: Mapping[str, Any],
-    ensemble: bool = False,
+    *,
+    time_units: str = "days",
 ) -> xr.Dataset:
-    """``values`` is (time, compartment) or, with ``ensemble``, (replicate, time, compartment)."""
-    dims = ("replicate", "time") if ensemble else ("time",)
-    coords: dict[str, Any] = {"time": ("time", np.asarray(times, dtype=float), {"units": "days"})}
-    if ensemble:
-        coords["replicate"] = np.arange(values.shape[0])
-    data = {c: (dims, values[..., i]) for i, c in enumerate(compartments)}
-    clean = {k: (json.dumps(v) if isinstance(v, (dict, list, tuple)) else v) for k, v in attrs.items()}
-    return xr.Dataset(data, coords=coords, attrs=clean)
+    """``values`` is (replicate, time, compartment), or (time, compartment) for one run."""
+    values = np.asarray(values)
+    if values.ndim == 2:
+        values = values[np.newaxis]
+    coords: dict[str, Any] = {
+        "replicate": ("replicate", np.arange(values.shape[0])),
+        "time": ("time", np.asarray(times, dtype=float), {"units": time_units}),
+    }
+    data = {c: (("replicate", "time"), values[..., i]) for i, c in enumerate(compartments)}
+    return xr.Dataset(data, coords=coords, attrs=netcdf_attrs(attrs))
+
+
+def netcdf_attrs(attrs: Mapping[str, Any]) -> dict[str, Any]:
+    """Attributes netCDF can hold: mappings of numbers become ``PREFIX:NAME`` typed attributes,
+    booleans become 0/1, ``None`` is dropped and other structures become JSON text."""
+    clean: dict[str, Any] = {}
+    for key, value in attrs.items():
+        if value is None:
+            continue
+        if key in PREFIXES and isinstance(value, Mapping):
+            for name, v in value.items():
+                clean[f"{PREFIXES[key]}:{name}"] = _scalar(v)
+        elif isinstance(value, (bool, np.bool_)):
+            clean[key] = int(value)
+        elif isinstance(value, SCALAR_KINDS):
+            clean[key] = value
+        else:
+            clean[key] = json.dumps(value, default=_jsonable)
+    return clean
+
+
+def _scalar(v: Any) -> Any:
+    if isinstance(v, (bool, np.bool_)):
+        return int(v)
+    if isinstance(v, (int, np.integer)):
+        return int(v)
+    if isinstance(v, (float, np.floating)):
+        return float(v)
+    return str(v)
+
+
+def attr_dict(ds: xr.Dataset, key: str) -> dict[str, Any] | None:
+    """The mapping ``key`` (``parameters`` or ``initial``) from a result's typed attributes."""
+    prefix = PREFIXES[key] + ":"
+    found = {k[len(prefix) :]: v for k, v in ds.attrs.items() if k.startswith(prefix)}
+    if found:
+        return {k: v.item() if isinstance(v, np.generic) else v for k, v in found.items()}
+    if key in ds.attrs:
+        value = ds.attrs[key]
+        return json.loads(value) if isinstance(value, str) else dict(value)
+    return None
 
 
 def compartments_of(ds: xr.Dataset) -> list[str]:
-    return [str(v) for v in ds.data_vars if "time" in ds[v].dims]
+    return [str(v) for v in ds.data_vars if "time" in ds[v].dims and "band" not in ds[v].dims]
+
+
+def outcome_vars(ds: xr.Dataset) -> list[str]:
+    """Per-replicate variables (over ``replicate`` only): outcomes, absorption and extinction times."""
+    return [str(v) for v in ds.data_vars if ds[v].dims == ("replicate",)]
 
 
 def timeseries_frame(ds: xr.Dataset):
-    """Tidy table: ``replicate`` (if any), ``time``, one column per compartment."""
-    df = ds.to_dataframe().reset_index()
-    cols = (["replicate"] if "replicate" in ds.dims else []) + ["time"] + compartments_of(ds)
-    return df[cols]
+    """Tidy (long) table: one row per replicate, time and compartment, with its ``count``."""
+    comps = compartments_of(ds)
+    long = ds[comps].to_dataarray("compartment", name="count").transpose("replicate", "time", "compartment")
+    return long.to_dataframe().reset_index()[["replicate", "time", "compartment", "count"]]
+
+
+def wide_frame(ds: xr.Dataset):
+    """``timeseries.csv``: ``replicate`` (ensembles), ``time``, one column per compartment."""
+    comps = compartments_of(ds)
+    single = ds.sizes["replicate"] == 1 and "replicates" not in ds.attrs
+    part = ds[comps].isel(replicate=0) if single else ds[comps]
+    df = part.to_dataframe().reset_index()
+    return df[(["replicate"] if "replicate" in part.dims else []) + ["time", *comps]]
 
 
 def final_frame(ds: xr.Dataset):
@@ -65,16 +132,33 @@ def final_frame(ds: xr.Dataset):
 
     comps = compartments_of(ds)
     last = ds.isel(time=-1)
-    if "replicate" in ds.dims:
-        if "t_final" in ds:
-            tf = ds["t_final"].values
-        else:
-            tf = np.full(ds.sizes["replicate"], float(last.time))
-        frame = {"replicate": ds.replicate.values, "time": tf}
-        frame |= {c: last[c].values for c in comps}
+    if "t_final" in ds:
+        tf = ds["t_final"].values
     else:
-        frame = {"replicate": [0], "time": [float(last.time)]} | {c: [float(last[c])] for c in comps}
+        tf = np.full(ds.sizes["replicate"], float(last.time))
+    frame = {"replicate": ds.replicate.values, "time": tf}
+    frame |= {c: last[c].values for c in comps}
     return pd.DataFrame(frame)
+
+
+def write_netcdf(ds: xr.Dataset, path: str | Path) -> None:
+    """The whole result as NetCDF-4 (h5netcdf), compressed: counts repeat a lot."""
+    encoding = {v: {"zlib": True, "complevel": 1, "shuffle": True} for v in ds.data_vars if ds[v].ndim >= 1}
+    ds.to_netcdf(path, engine="h5netcdf", encoding=encoding, invalid_netcdf=False)
+
+
+def open_result(path: str | Path) -> xr.Dataset:
+    """A result written as ``result.nc``, loaded into memory, in the schema the run returned."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / "result.nc"
+    if not path.is_file():
+        raise HyosanError(f"open_result: {path} is not a file; give a result.nc or the folder holding one")
+    try:
+        with xr.open_dataset(path, engine="h5netcdf") as ds:
+            return ds.load()
+    except (OSError, ValueError) as exc:
+        raise HyosanError(f"open_result: {path} is not a readable result ({exc}); give a hyosan result.nc") from None
 
 
 def write_outputs(out: str | Path, writers: Mapping[str, Callable[[Path], None]]) -> Path:

@@ -19,7 +19,17 @@ from hyosan.budget import require_memory
 from hyosan.compartmental.model import Model
 from hyosan.engines.events import needed_support
 from hyosan.errors import EngineError, HyosanError
-from hyosan.results import compartments_of, final_frame, summary_json, time_grid, timeseries_frame, write_outputs
+from hyosan.outcomes import statistics
+from hyosan.results import (
+    attr_dict,
+    compartments_of,
+    final_frame,
+    summary_json,
+    time_grid,
+    wide_frame,
+    write_netcdf,
+    write_outputs,
+)
 
 MAX_REPLICATES = 10_000_000
 #: Peak bytes per reported value (replicate × time × compartment) of a run and the saving of it:
@@ -82,20 +92,23 @@ def summarize(ds: xr.Dataset, model: Model | None = None) -> dict[str, Any]:
         "model_digest": attrs.get("model_digest"),
     }
     for key in ("parameters", "initial"):
-        if key in attrs:
-            summary[key] = _decoded(attrs[key])
+        found = attr_dict(ds, key)
+        if found is not None:
+            summary[key] = found
     summary |= {"t_end": float(ds.time[-1]), "elapsed_s": attrs.get("elapsed_s")}
     for key in ("events", "replicates", "workers"):
         if key in attrs:
             summary[key] = attrs[key]
-    for key in ("outcomes", "interventions"):
-        if key in attrs:
-            summary[key] = _decoded(attrs[key])
+    if "replicates" in attrs:
+        summary["outcomes"] = statistics(ds)
+    if "interventions" in attrs:
+        summary["interventions"] = _decoded(attrs["interventions"])
     final = ds.isel(time=-1)
-    if "replicate" in ds.dims:
-        summary["final_mean"] = {c: float(final[c].mean()) for c in final.data_vars if "time" in ds[c].dims}
+    comps = compartments_of(ds)
+    if "replicates" in attrs:
+        summary["final_mean"] = {c: float(final[c].mean()) for c in comps}
     else:
-        summary["final"] = {c: float(final[c]) for c in final.data_vars}
+        summary["final"] = {c: float(final[c].mean()) for c in comps}
     return summary
 
 
@@ -116,7 +129,7 @@ def save(
     plot: bool = True,
     extra: Mapping[str, Callable[[Path], None]] | None = None,
 ) -> Path:
-    """Write timeseries.csv, final.csv, summary.json and plot.png into ``out`` all at once.
+    """Write timeseries.csv, final.csv, summary.json, result.nc and plot.png into ``out`` all at once.
 
     ``save(result, out)`` works too: the model is optional, as the result describes itself.
     """
@@ -130,9 +143,10 @@ def save(
         raise HyosanError(f"save: model {str(model)!r} is not a Model; pass the Model object, or none")
     summary = summarize(ds, model)
     writers: dict[str, Callable[[Path], None]] = {
-        "timeseries.csv": lambda p: timeseries_frame(_without_extras(ds)).to_csv(p, index=False),
+        "timeseries.csv": lambda p: wide_frame(ds).to_csv(p, index=False),
         "final.csv": lambda p: final_frame(ds).to_csv(p, index=False),
         "summary.json": lambda p: summary_json(p, summary),
+        "result.nc": lambda p: write_netcdf(ds, p),
     }
     if plot:
         writers["plot.png"] = lambda p: draw(_without_extras(ds), p)

@@ -9,9 +9,9 @@ expected state after an event is the assigned value.
 
 Result: always a ``replicate`` dimension (even for one replicate), int64 counts, a ``t_final``
 variable (absorption time, or the horizon when the run did not absorb), ``t_extinction`` (when the
-infected compartments last became empty, NaN where infection remains) and the outcome statistics
-in ``attrs['outcomes']``. The state reported at a time ``t`` includes every transition at or before
-``t``; at an event time it is the state after the event.
+infected compartments last became empty, NaN where infection remains) and the boolean outcomes of
+each replicate (:func:`hyosan.outcomes.per_replicate`). The state reported at a time ``t``
+includes every transition at or before ``t``; at an event time it is the state after the event.
 """
 
 from __future__ import annotations
@@ -28,9 +28,10 @@ import xarray as xr
 from hyosan import __version__
 from hyosan.compartmental.model import Model
 from hyosan.engines import stochastic_kernels as kernels
-from hyosan.engines.events import event_params, event_values, realise_event, schedule
+from hyosan.engines import triggers
+from hyosan.engines.events import event_params, event_values, realise_event, schedule, trigger_margin
 from hyosan.errors import EngineError
-from hyosan.outcomes import outcomes
+from hyosan.outcomes import add_outcomes
 from hyosan.parallel import generator, map_replicates, replicate_seeds
 from hyosan.results import make_dataset
 
@@ -310,14 +311,14 @@ def run_engine(
         "events": int(sum(r.fired for r in results)),
         "replicates": replicates,
         "workers": used,
-        "outcomes": outcomes(model, values[:, -1, :], np.array([r.t_extinct for r in results])),
     }
     if engine == "tau":
         attrs |= {
             "leaps": int(sum(r.steps for r in results)),
             "epsilon": float(options.get("epsilon", DEFAULT_EPSILON)),
         }
-    ds = make_dataset(times, values, model.compartments, attrs, ensemble=True)
+    ds = make_dataset(times, values, model.compartments, attrs)
+    add_outcomes(ds, model, values[:, -1, :])
     ds["t_final"] = ("replicate", np.array([r.t_final for r in results]), {"units": "days"})
     ds["t_extinction"] = ("replicate", np.array([r.t_extinct for r in results]), {"units": "days"})
     if options.get("log_events"):

@@ -21,30 +21,73 @@ COLORS = {
 }
 
 
-def plot(ds: xr.Dataset, path: str | Path, title: str | None = None, xlabel: str = "time (days)") -> Path:
-    """Write a PNG of every compartment over time."""
+QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+
+
+def bands(ds: xr.Dataset) -> xr.Dataset:
+    """Each compartment's quantiles over replicates at every time: dimensions (quantile, time)."""
+    comps = compartments_of(ds)
+    q = {c: (("quantile", "time"), np.nanquantile(ds[c].values, QUANTILES, axis=0)) for c in comps}
+    out = xr.Dataset(q, coords={"quantile": list(QUANTILES), "time": ds.time}, attrs=ds.attrs)
+    for c in comps:
+        out[c].attrs = dict(ds[c].attrs)
+    return out
+
+
+def active_end(t: np.ndarray, series: list[np.ndarray]) -> float:
+    """Where things stop happening: the last time any series still differs from its final value,
+    plus 20%; the whole horizon when that is most of it."""
+    last = 0.0
+    for v in series:
+        moving = np.nonzero(np.any(np.atleast_2d(v) != np.atleast_2d(v)[..., -1:], axis=0))[0]
+        if moving.size:
+            last = max(last, float(t[min(moving[-1] + 1, len(t) - 1)]))
+    end = float(t[-1])
+    cut = max(1.2 * last, float(t[min(1, len(t) - 1)]))
+    return end if cut >= 0.8 * end else cut
+
+
+def plot(
+    ds: xr.Dataset,
+    path: str | Path,
+    title: str | None = None,
+    xlabel: str | None = None,
+    quantiles: xr.Dataset | None = None,
+) -> Path:
+    """Write a PNG of every compartment over time: one run as lines, an ensemble as its median with
+    50% and 90% bands (from ``quantiles`` if given, see :func:`bands`); the time axis ends where
+    things stop happening."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    n = ds.sizes.get("replicate", 1) if quantiles is None else int(ds.attrs.get("replicates", 1))
+    if quantiles is None and n > 1:
+        quantiles = bands(ds)
+    shown = quantiles if quantiles is not None else ds
+    t = shown.time.values
+    unit = shown.time.attrs.get("units", "days")
     fig, ax = plt.subplots(figsize=(8, 4.5), dpi=110)
-    t = ds.time.values
     cycle = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    for i, c in enumerate(compartments_of(ds)):
+    series = []
+    for i, c in enumerate(compartments_of(ds) if quantiles is None else list(quantiles.data_vars)):
         color = COLORS.get(c, cycle[i % len(cycle)])
-        v = ds[c].values
-        label = f"{c}: {ds[c].attrs['long_name']}" if ds[c].attrs.get("long_name") else c
-        if "replicate" in ds.dims:
-            q = np.nanquantile(v, [0.05, 0.25, 0.5, 0.75, 0.95], axis=0)
+        label = f"{c}: {shown[c].attrs['long_name']}" if shown[c].attrs.get("long_name") else c
+        if quantiles is not None:
+            q = quantiles[c].values
             ax.fill_between(t, q[0], q[4], color=color, alpha=0.15, lw=0)
             ax.fill_between(t, q[1], q[3], color=color, alpha=0.3, lw=0)
             ax.plot(t, q[2], color=color, lw=1.8, label=label)
+            series.append(q)
         else:
+            v = ds[c].values.reshape(-1, len(t))[0]
             ax.plot(t, v, color=color, lw=1.8, label=label)
-    ax.set_xlabel(xlabel)
+            series.append(v)
+    ax.set_xlim(float(t[0]), active_end(t, series))
+    ax.set_xlabel(xlabel or f"time ({unit})")
     ax.set_ylabel("count")
-    ens = f", {ds.sizes['replicate']} replicates (median, 50% and 90% bands)" if "replicate" in ds.dims else ""
+    ens = f", {n:,} replicates (median, 50% and 90% bands)" if quantiles is not None else ""
     ax.set_title(title or f"{ds.attrs.get('model', '')} — {ds.attrs.get('engine', '')}{ens}")
     ax.legend(loc="best", frameon=False)
     ax.grid(alpha=0.25)

@@ -450,7 +450,7 @@ def run_scenario(
             runs = list(pool.map(_replicate, jobs))
     else:
         runs = [_replicate(j) for j in jobs]
-    days = runs[0].times / 86400.0
+    minutes = runs[0].times / 60.0
     states = (*STATES, "M") if sc.has_soldiers else STATES
     values = np.stack([r.counts[:, : len(states)] for r in runs]).astype(float)
     attrs = {
@@ -461,7 +461,7 @@ def run_scenario(
         "model_digest": hashlib.sha256(json.dumps(sc.raw, sort_keys=True, default=str).encode()).hexdigest()[:16],
         "seed": seed,
         "parameters": sc.parameters,
-        "time_unit": "days",
+        "time_unit": "minutes",
         "step_s": sc.step,
         "agents": sc.n_agents,
         "states": STATE_NAMES | ({"M": "soldier"} if sc.has_soldiers else {}),
@@ -469,7 +469,4 @@ def run_scenario(
     }
     if replicates > 1:
         attrs |= {"replicates": replicates, "workers": workers}
-        ds = make_dataset(days, values, states, attrs, ensemble=True)
-    else:
-        ds = make_dataset(days, values[0], states, attrs)
-    return ds, runs
+    return make_dataset(minutes, values, states, attrs, time_units="minutes"), runs
