@@ -29,6 +29,7 @@ from hyosan.compartmental.model_types import (
     _short,
 )
 from hyosan.errors import ModelError, ParameterError
+from hyosan.units import days
 
 if TYPE_CHECKING:
     from hyosan.compartmental.model import Model
@@ -221,7 +222,7 @@ def _from_dict(cls: type[Model], data: Mapping[str, Any], source: str, lines: Ma
     defaults = data.get("defaults") or {}
     if not isinstance(defaults, Mapping) or set(defaults) - {"t_end", "every"}:
         raise ModelError(f"{at('defaults')}: defaults take t_end and every (days)")
-    defaults = {k: _as_model(lambda k=k: _number(defaults[k], at("defaults", k))) for k in defaults}
+    defaults = {k: days(defaults[k], at("defaults", k)) for k in defaults}
     for k, v in defaults.items():
         if v <= 0:
             raise ModelError(f"{at('defaults', k)}: {k} must be a positive number of days")
@@ -258,23 +259,10 @@ def _from_dict(cls: type[Model], data: Mapping[str, Any], source: str, lines: Ma
 
 
 def event_times(ev: Mapping[str, Any], where: str) -> tuple[float, ...]:
-    """Times from ``at: [t1, t2]`` or ``every`` (with optional ``start`` and ``until``), in days."""
-    if "at" in ev:
-        raw_times = ev["at"] if isinstance(ev["at"], list) else [ev["at"]]
-        times = sorted(_as_model(lambda t=t: _number(t, f"{where}.at")) for t in raw_times)
-    else:
-        every = _as_model(lambda: _number(ev["every"], f"{where}.every"))
-        if every <= 0:
-            raise ModelError(f"{where}.every: the period must be positive (days)")
-        start = _as_model(lambda: _number(ev.get("start", every), f"{where}.start"))
-        until = _as_model(lambda: _number(ev.get("until", 1e6), f"{where}.until"))
-        count = math.floor((until - start) / every + 1e-9) + 1
-        if count > 1_000_000:
-            raise ModelError(f"{where}: more than a million occurrences; set 'until'")
-        times = [start + every * k for k in range(max(count, 0))]
-    if any(t < 0 for t in times):
-        raise ModelError(f"{where}: event times must be >= 0 days")
-    return tuple(times)
+    """Times from ``at`` (one or a list) or ``every`` (with ``start`` and ``until``): days, or with a unit."""
+    from hyosan.interventions import model_times
+
+    return model_times(ev, where)
 
 
 def _event(ev: Any, i: int, comps: Sequence[str], allowed: set[str], at) -> Event:

@@ -14,8 +14,12 @@ from hyosan.engines.abm.agents import Agents
 SEALED = 3
 
 
-def apply(iv: Any, t: float, a: Agents, w: Any) -> bool:
-    """Carry out intervention ``iv`` at ``t`` seconds; True when doors or exits changed (fields need a refresh)."""
+def apply(iv: Any, t: float, a: Agents, w: Any, rng: np.random.Generator) -> bool:
+    """Carry out intervention ``iv`` at ``t`` seconds; True when doors or exits changed (fields need a refresh).
+
+    A cull destroys each agent of a culled state (in its zone, if any) independently with its fraction,
+    drawn from ``rng``: the binomial thinning the stochastic engines apply to a compartment.
+    """
     if iv.action in ("seal", "open"):
         seal = iv.action == "seal"
         w.door_state[iv.doors] = SEALED if seal else K.OPEN
@@ -28,6 +32,22 @@ def apply(iv: Any, t: float, a: Agents, w: Any) -> bool:
         a.goal[civil] = 0
         a.alert[civil] = True
         w.human_fields()
+        return False
+    if iv.action == "cull":
+        soldier = np.array([k.soldier for k in w.sc.kinds])[a.kind]
+        inside = np.ones(len(a), dtype=bool)
+        if iv.target is not None:
+            on = (a.state != K.X) & (a.state != K.D)
+            rows, cols = np.floor(a.y[on]).astype(np.int64), np.floor(a.x[on]).astype(np.int64)
+            inside[:] = False
+            inside[on] = iv.target[rows, cols]
+        for code, f in iv.cull:
+            if code in (K.S, K.M):
+                pick = (a.state == K.S) & (soldier if code == K.M else ~soldier)
+            else:
+                pick = a.state == code
+            idx = np.flatnonzero(pick & inside)
+            a.state[idx[rng.random(idx.size) < f]] = K.D
         return False
     if iv.action == "sweep":
         pick = np.isin(a.kind, iv.kinds) & (a.state == K.S)

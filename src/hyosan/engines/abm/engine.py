@@ -284,8 +284,9 @@ def simulate_once(
     changes = {c for c in changes if 0 < c < total}
     timed: dict[int, list] = {}
     for iv in sc.interventions:
-        if iv.trigger == "at" and round(iv.at / dt) < total:
-            timed.setdefault(round(iv.at / dt), []).append(iv)
+        for t_iv in iv.times if iv.trigger == "at" else ():
+            if round(t_iv / dt) < total:
+                timed.setdefault(round(t_iv / dt), []).append(iv)
     stops = sorted(marks | changes | set(timed) | {0})
     soldier = np.array([k.soldier for k in kinds], dtype=np.bool_)
     krange = np.array([k.range / sc.world.scale for k in kinds])
@@ -309,7 +310,7 @@ def simulate_once(
         t = at_step * dt
         changed = False
         for iv in ivs:
-            changed |= apply(iv, t, a, w)
+            changed |= apply(iv, t, a, w, rng)
             fired_log.append((t, iv.name, iv.action))
         if changed:
             w.refresh(t)
