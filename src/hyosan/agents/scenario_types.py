@@ -1,13 +1,12 @@
 """The parts of a scenario (kinds, groups, noises, the :class:`Scenario` itself) and its quantities.
 
-Quantity readers turn ``"90s"``, ``"0.6m"``, ``"1.4 m/s"``, ``"0.3 per 10s"`` into seconds, metres and
-per-second probabilities; every reader refuses a wrong type, a missing unit or a non-finite value.
+Quantities (``"90s"``, ``"0.6m"``, ``"1.4 m/s"``, ``"0.3 per 10s"``) are read by :mod:`hyosan.units`,
+re-exported here; the readers below check names, counts and plain numbers.
 """
 
 from __future__ import annotations
 
-import math
-import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,9 +14,8 @@ import numpy as np
 
 from hyosan.agents.floorplan import FloorPlan
 from hyosan.errors import ScenarioError
+from hyosan.units import METRES, SECONDS, duration, fraction, length, probability, speed  # noqa: F401 (re-exported)
 
-SECONDS = {"ms": 1e-3, "s": 1.0, "sec": 1.0, "min": 60.0, "h": 3600.0, "d": 86400.0, "day": 86400.0, "days": 86400.0}
-METRES = {"m": 1.0, "cm": 0.01, "km": 1000.0}
 HUMAN_BEHAVIOURS = {"escape": 0, "wander": 1, "still": 2}
 HUMBIE_BEHAVIOURS = {"escape": 0, "hide": 1}
 ZOMBIE_BEHAVIOURS = {"hunt": 0, "wander": 1, "still": 2}
@@ -31,58 +29,6 @@ STATE_NAMES = {
     "D": "dead",
     "X": "escaped",
 }
-_NUM = r"([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)"
-
-
-def _quantity(raw: Any, where: str, units: dict[str, float], what: str, examples: str) -> float:
-    m = re.fullmatch(_NUM + r"\s*([a-z]+)", str(raw).strip())
-    if not m or m.group(2) not in units or isinstance(raw, (int, float)):
-        raise ScenarioError(f"{where}: {raw!r} is not a {what}; write a number and a unit: {examples}")
-    value = float(m.group(1)) * units[m.group(2)]
-    if value < 0:
-        raise ScenarioError(f"{where}: {raw!r} is negative; a {what} is >= 0")
-    if not math.isfinite(value):
-        raise ScenarioError(f"{where}: {raw!r} is too large to be a {what}; write a finite number, e.g. {examples}")
-    return value
-
-
-def duration(raw: Any, where: str) -> float:
-    """Seconds from ``"90s"``, ``"2min"``, ``"8h"``, ``"3d"``."""
-    return _quantity(raw, where, SECONDS, "duration", "'90s', '2min', '8h', '3d'")
-
-
-def length(raw: Any, where: str) -> float:
-    """Metres from ``"0.6m"``, ``"20 m"``, ``"50cm"``."""
-    return _quantity(raw, where, METRES, "length", "'0.6m', '20m', '50cm'")
-
-
-def speed(raw: Any, where: str) -> float:
-    """Metres per second from ``"1.4 m/s"`` or ``"5 km/h"``."""
-    m = re.fullmatch(_NUM + r"\s*([a-z]+)\s*/\s*([a-z]+)", str(raw).strip())
-    if not m or m.group(2) not in METRES or m.group(3) not in SECONDS or isinstance(raw, (int, float)):
-        raise ScenarioError(f"{where}: {raw!r} is not a speed; write e.g. '1.4 m/s' or '5 km/h'")
-    value = float(m.group(1)) * METRES[m.group(2)] / SECONDS[m.group(3)]
-    if value < 0:
-        raise ScenarioError(f"{where}: {raw!r} is negative; a speed is >= 0")
-    if not math.isfinite(value):
-        raise ScenarioError(f"{where}: {raw!r} is too large to be a speed; write e.g. '1.4 m/s' or '5 km/h'")
-    return value
-
-
-def probability(raw: Any, where: str) -> float:
-    """A probability per second: ``0.5`` (per second) or ``"0.3 per 10s"`` (converted to per second)."""
-    if isinstance(raw, (int, float)) and not isinstance(raw, bool):
-        p, span = float(raw), 1.0
-    else:
-        m = re.fullmatch(_NUM + r"\s+per\s+(.+)", str(raw).strip())
-        if not m:
-            raise ScenarioError(f"{where}: {raw!r} is not a probability; write 0.5 (per second) or '0.3 per 10s'")
-        p, span = float(m.group(1)), duration(m.group(2), where)
-    if not 0 <= p <= 1 or span <= 0:
-        raise ScenarioError(f"{where}: {raw!r}: a probability lies in [0, 1] over a positive duration")
-    return 1.0 - (1.0 - p) ** (1.0 / span) if p < 1 else 1.0
-
-
 def number(raw: Any, where: str, what: str, low: float, high: float) -> float:
     """A plain finite number (not yes/no, not text) in [low, high]."""
     if not isinstance(raw, (int, float)) or isinstance(raw, bool) or not low <= raw <= high:
@@ -119,13 +65,6 @@ MAX_AGENTS = 2**31 - 1
 MAX_KINDS = 127
 MAX_SAFE_ROOMS = 120
 MAX_COUNT = 10**12
-
-
-def fraction(raw: Any, where: str) -> float:
-    """A plain probability (no time unit) in [0, 1]."""
-    if not isinstance(raw, (int, float)) or isinstance(raw, bool) or not 0 <= raw <= 1:
-        raise ScenarioError(f"{where}: {raw!r} must be a probability between 0 and 1")
-    return float(raw)
 
 
 @dataclass
@@ -210,6 +149,12 @@ class Scenario:
     routes: list[list[tuple[int, int]]] = field(default_factory=list)
     interventions: list[Any] = field(default_factory=list)
     screening: Any = None
+
+    def with_interventions(self, items: Sequence[Any]) -> Scenario:
+        """A copy with interventions added: :class:`hyosan.Intervention` objects or mappings as in a file."""
+        from hyosan.agents.interventions import with_interventions
+
+        return with_interventions(self, items)
 
     @property
     def has_soldiers(self) -> bool:
