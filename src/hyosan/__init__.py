@@ -14,6 +14,7 @@ from hyosan._version import __version__
 from hyosan.compartmental.io import library, load
 from hyosan.compartmental.model import Model
 from hyosan.errors import EngineError, ExpressionError, HyosanError, ModelError, ParameterError
+from hyosan.interventions import Intervention
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -22,6 +23,7 @@ __all__ = [
     "EngineError",
     "ExpressionError",
     "HyosanError",
+    "Intervention",
     "Model",
     "ModelError",
     "ParameterError",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
@@ -151,6 +151,12 @@ class Model:
 
         check_events(model)
         return model
+
+    def with_interventions(self, items: Sequence[Any]) -> Model:
+        """A copy with interventions added: :class:`hyosan.Intervention` objects or mappings as in a file."""
+        from hyosan.interventions import add_to_model
+
+        return add_to_model(self, items)
 
     def rates_at(self, state: Mapping[str, float], t: float = 0.0) -> np.ndarray:
         values = {**self.parameter_values, **state, "t": t}
