@@ -91,7 +91,27 @@ def test_timed_interventions_fire_at_their_step_and_are_logged(tmp_path: Path) -
     assert np.allclose(ev["t"][iv], [7.5, 12.0]) and list(ev["aux"][iv]) == [0, 1]
 
 
-def test_count_triggers_fire_at_the_first_step_the_count_holds_whatever_the_chunking(tmp_path: Path) -> None:
+def test_listed_and_periodic_times_fire_at_each_step(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        time={"step": "0.5s", "horizon": "30s", "report": "5s"},
+        interventions=[
+            {"name": "knock", "at": ["3s", "1.5s", "0.2min"], "noise": {"zone": "hall", "length": "1s"}},
+            {"name": "lock", "every": "10s", "start": "5s", "until": "25s", "seal": {"zones": ["west"]}},
+            {"name": "late", "every": "40s", "open": {"zones": ["west"]}},
+        ],
+    )
+    _, r = run(path)
+    assert fired(r, "knock") == [1.5, 3.0, 12.0] and fired(r, "lock") == [5.0, 15.0, 25.0]
+    assert fired(r, "late") == []
+
+
+@pytest.mark.parametrize("short", [False, True])
+def test_count_triggers_fire_at_the_first_step_the_count_holds_whatever_the_chunking(
+    tmp_path: Path, short: bool
+) -> None:
+    law = "zombie > 12" if short else {"count": {"state": "zombie", "above": 12}}
+    few = "S < 90" if short else {"count": {"state": "healthy", "below": 90}}
     path = write(
         tmp_path,
         patient_zero={"zone": "hall", "count": 3},
@@ -101,8 +121,8 @@ def test_count_triggers_fire_at_the_first_step_the_count_holds_whatever_the_chun
             "incubation": {"distribution": "fixed", "delay": "3s"},
         },
         interventions=[
-            {"name": "law", "when": {"count": {"state": "zombie", "above": 12}}, "seal": {"exits": "gate"}},
-            {"name": "few", "when": {"count": {"state": "healthy", "below": 90}}, "open": {"exits": "gate"}},
+            {"name": "law", "when": law, "seal": {"exits": "gate"}},
+            {"name": "few", "when": few, "open": {"exits": "gate"}},
         ],
     )
     for seed in (1, 2, 3):
@@ -282,6 +302,13 @@ BAD = [
     ({"when": {"enters": {"zone": "pocket", "state": "zombie"}}, "seal": {"exits": "gate"}}, "can never fire"),
     ({"when": {"count": {"state": "soldier", "below": 3}}, "seal": {"exits": "gate"}}, "has none"),
     ({"at": "1s", "seal": {"exits": "gate"}, "open": {"exits": "gate"}}, "exactly one action"),
+    ({"when": "zombie > 120", "seal": {"exits": "gate"}}, "can never hold"),
+    ({"when": "zombie in pocket", "seal": {"exits": "gate"}}, "can never fire"),
+    ({"when": "vampire > 3", "seal": {"exits": "gate"}}, "unknown name|not allowed"),
+    ({"at": 30, "seal": {"exits": "gate"}}, "write a number and a unit"),
+    ({"at": "1s", "until": "5s", "seal": {"exits": "gate"}}, "'until' goes with 'every'"),
+    ({"at": "1s", "cull": {"dead": 0.5}}, "cannot cull 'dead'"),
+    ({"at": "1s", "cull": {"zombie": 1.5}}, "between 0 and 1"),
 ]
 
 

@@ -174,9 +174,15 @@ def parse_condition(text: Any, allowed: set[str], where: str, error: type[Hyosan
 
 
 def trigger_times(
-    item: Mapping[str, Any], where: str, to_unit: Callable[[Any, str], float], unit: str, error: type[HyosanError]
+    item: Mapping[str, Any],
+    where: str,
+    to_unit: Callable[[Any, str], float],
+    unit: str,
+    error: type[HyosanError],
+    until: float = 1e6,
 ) -> tuple[float, ...]:
-    """Times from ``at`` (one or a list) or ``every`` with ``start`` (default one period) and ``until``."""
+    """Times from ``at`` (one or a list) or ``every`` with ``start`` (default one period) and ``until``
+    (default ``until``: a long time in a model, the horizon in a scenario)."""
     if "at" in item:
         for key in ("start", "until"):
             if key in item:
@@ -190,7 +196,7 @@ def trigger_times(
         if not every > 0:
             raise error(f"{where}.every: the period must be positive ({unit})")
         start = to_unit(item["start"], f"{where}.start") if "start" in item else every
-        until = to_unit(item["until"], f"{where}.until") if "until" in item else 1e6 if unit == "days" else 1e12
+        until = to_unit(item["until"], f"{where}.until") if "until" in item else until
         count = math.floor((until - start) / every + 1e-9) + 1
         if count > 1_000_000:
             raise error(f"{where}: more than a million occurrences; set 'until'")

@@ -231,8 +231,8 @@ def _trigger(sc: Any, iv: Intervention, entry: dict, here: tuple, at: Callable[.
         raise ScenarioError(f"{where}: give exactly one trigger: {_EXAMPLE}")
     if timing != ["when"]:
         iv.trigger = "at"
-        iv.times = trigger_times(entry, where, duration, "seconds", ScenarioError)
-        iv.at = iv.times[0]
+        iv.times = trigger_times(entry, where, duration, "seconds", ScenarioError, sc.horizon)
+        iv.at = iv.times[0] if iv.times else math.inf
         return
     ww = at(*here, "when")
     for key in ("start", "until"):
