@@ -37,6 +37,13 @@ def interventions_supported(name: str) -> frozenset[str]:
     return frozenset(getattr(_module(name), "INTERVENTIONS", ()))
 
 
+def actions_supported(name: str) -> frozenset[str]:
+    """The intervention actions engine ``name`` applies (the table of :mod:`hyosan.interventions`)."""
+    from hyosan.interventions import supported
+
+    return supported(name)
+
+
 def _module(name: str):
     if name not in ENGINES:
         raise EngineError(f"--engine {name}: unknown engine; choose one of: {', '.join(ENGINES)}")
