@@ -13,7 +13,13 @@ def test_run_writes_the_four_outputs(cli, tmp_path: Path) -> None:
     out = tmp_path / "munz"
     res = cli("run", "munz-szr", "--out", str(out), "--set", "beta=0.0095")
     assert res.returncode == 0, res.stderr
-    assert sorted(p.name for p in out.iterdir()) == ["final.csv", "plot.png", "summary.json", "timeseries.csv"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "final.csv",
+        "plot.png",
+        "result.nc",
+        "summary.json",
+        "timeseries.csv",
+    ]
     ts = pd.read_csv(out / "timeseries.csv")
     assert list(ts.columns) == ["time", "S", "Z", "R"]
     assert ts.time.iloc[-1] == 5.0

@@ -30,7 +30,7 @@ def test_rerun_leaves_no_file_of_the_earlier_run(cli, tmp_path: Path) -> None:
     assert cli("run", "sir", "--out", str(out)).returncode == 0
     (out / "notes-from-earlier.txt").write_text("stale")
     assert cli("run", "sir", "--out", str(out), "--no-plot").returncode == 0
-    assert sorted(p.name for p in out.iterdir()) == ["final.csv", "summary.json", "timeseries.csv"]
+    assert sorted(p.name for p in out.iterdir()) == ["final.csv", "result.nc", "summary.json", "timeseries.csv"]
     assert [p.name for p in tmp_path.iterdir()] == ["sir"]
 
 

@@ -112,7 +112,7 @@ def test_cli_runs_a_scenario_and_writes_every_output(tmp_path: Path, cli) -> Non
     ts = pd.read_csv(out / "timeseries.csv")
     assert list(ts.columns) == ["time", "S", "E", "Z", "H", "D", "X"]
     assert (ts[["S", "E", "Z", "H", "D", "X"]].sum(axis=1) == 41).all()
-    assert ts.time.iloc[-1] == pytest.approx(180 / 86400)
+    assert ts.time.iloc[-1] == pytest.approx(180 / 60)  # minutes, the scenario's natural unit
     escapes = pd.read_csv(out / "escapes.csv")
     assert set(escapes.exit) <= {"gate"} and len(escapes) == summary["final"]["X"]
     assert summary["outcomes"]["escaped_by_exit"]["gate"]["escaped"] == len(escapes)

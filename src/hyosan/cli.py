@@ -80,13 +80,15 @@ def run(
             )
         else:
             from hyosan.compartmental.io import load
-            from hyosan.simulate import save, simulate, summarize
+            from hyosan.simulate import run_to_folder
 
             model = load(target).with_values(_values(set_))
             options = _cluster(scheduler, engine or "ode") | limits
-            ds = simulate(
+            summary = run_to_folder(
                 model,
                 engine or "ode",
+                folder,
+                plot=plot,
                 t_end=t_end,
                 every=every,
                 seed=seed,
@@ -95,8 +97,6 @@ def run(
                 progress=show,
                 **options,
             )
-            save(ds, model, folder, plot=plot)
-            summary = summarize(ds, model)
     _report(summary, folder)
 
 

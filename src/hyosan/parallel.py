@@ -39,10 +39,13 @@ def generator(seq: np.random.SeedSequence) -> np.random.Generator:
     return np.random.Generator(np.random.PCG64(seq))
 
 
-def chunked(seeds: Sequence[np.random.SeedSequence], workers: int) -> list[Chunk]:
-    """Split replicates into about 8 chunks per worker (fewer for small ensembles)."""
+def chunked(seeds: Sequence[np.random.SeedSequence], workers: int, most: int | None = None) -> list[Chunk]:
+    """Split replicates into about 8 chunks per worker (fewer for small ensembles), or into chunks of
+    exactly ``most`` replicates (the last one smaller) if given."""
     n = len(seeds)
     size = max(1, -(-n // (8 * workers)))
+    if most is not None:
+        size = most
     return [[(i, seeds[i]) for i in range(lo, min(n, lo + size))] for lo in range(0, n, size)]
 
 
@@ -139,18 +142,25 @@ def map_replicates(
     progress: bool = False,
     executor: Executor | None = None,
     label: str = "replicates",
+    most: int | None = None,
+    on_part: Callable[[int, list[Any]], list[Any]] | None = None,
 ) -> list[Any]:
-    """``task`` over all replicates, results in replicate order; ``workers`` defaults to all cores."""
+    """``task`` over all replicates, results in replicate order; ``workers`` defaults to all cores.
+
+    ``on_part(first, results)``, if given, sees each chunk as it finishes (``first``: the index of its
+    first replicate) and returns what is kept of it, so that a large ensemble can be streamed to
+    disk; ``most`` sets the replicates per chunk, which bounds the memory a chunk holds.
+    """
     n = len(seeds)
     workers = max(1, min(workers or os.cpu_count() or 1, n))
-    chunks = chunked(seeds, workers)
+    chunks = chunked(seeds, workers, most)
     if executor is None:
         executor = serial if workers == 1 or len(chunks) == 1 else processes(workers)
     results: list[list[Any] | None] = [None] * len(chunks)
     bar = _progress(progress, n, label)
     try:
         for number, part in executor(task, chunks):
-            results[number] = part
+            results[number] = part if on_part is None else on_part(chunks[number][0][0], part)
             if bar is not None:
                 bar[0].advance(bar[1], len(part))
     finally:

@@ -102,7 +102,8 @@ def attr_dict(ds: xr.Dataset, key: str) -> dict[str, Any] | None:
 
 
 def compartments_of(ds: xr.Dataset) -> list[str]:
-    return [str(v) for v in ds.data_vars if "time" in ds[v].dims and "band" not in ds[v].dims]
+    """The compartment (or agent state) variables: those over ``replicate`` and ``time``."""
+    return [str(v) for v in ds.data_vars if ds[v].dims == ("replicate", "time")]
 
 
 def outcome_vars(ds: xr.Dataset) -> list[str]:

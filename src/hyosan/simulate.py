@@ -7,6 +7,7 @@ engine, seed) is read from its ``attrs``, never from a model passed alongside it
 from __future__ import annotations
 
 import json
+import time as _time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,10 @@ from hyosan.results import (
 )
 
 MAX_REPLICATES = 10_000_000
+#: Above this many rows of the per-replicate table (replicates × report times) a run on the
+#: command line streams its replicates into result.nc and timeseries.csv holds summary bands.
+LARGE_ROWS = 1_000_000
+STREAMED = ("ssa", "tau")
 #: Peak bytes per reported value (replicate × time × compartment) of a run and the saving of it:
 #: 26 measured (sir, ssa, 2,000 × 3,201 × 3, max RSS after save), rounded up for pool transfers.
 BYTES_PER_VALUE = 32
@@ -64,8 +69,15 @@ def simulate(
         kinds = " and ".join(sorted(f"{m} interventions" for m in missing))
         raise EngineError(f"--engine {engine}: {model.name} has {kinds}, which this engine does not apply; use ode")
     times = time_grid(t_end, every)
+    sink = options.get("sink")
+    kept = len(times) if sink is None else 1
+    if sink is not None:
+        if engine not in STREAMED:
+            raise EngineError(f"{engine}: only the {' and '.join(STREAMED)} engines stream their replicates to disk")
+        bound = int(sum(model.initial)) if model.conserves_population else None
+        sink.open(times, model.compartments, replicates, bound)
     require_memory(
-        replicates * len(times) * len(model.compartments) * BYTES_PER_VALUE,
+        replicates * kept * len(model.compartments) * BYTES_PER_VALUE,
         f"--replicates {replicates} × {len(times):,} report times × {len(model.compartments)} compartments",
         "use a larger --every, a shorter --t-end or fewer --replicates",
     )
@@ -149,14 +161,72 @@ def save(
         "result.nc": lambda p: write_netcdf(ds, p),
     }
     if plot:
-        writers["plot.png"] = lambda p: draw(_without_extras(ds), p)
+        writers["plot.png"] = lambda p: draw(ds, p)
     writers.update(extra or {})
     return write_outputs(out, writers)
 
 
-def _without_extras(ds: xr.Dataset) -> xr.Dataset:
-    return ds.drop_vars([v for v in ds.data_vars if "time" not in ds[v].dims])
-
-
 def _decoded(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
+
+
+def run_to_folder(
+    model: Model,
+    engine: str,
+    out: str | Path,
+    *,
+    plot: bool = True,
+    t_end: float | None = None,
+    every: float | None = None,
+    replicates: int = 1,
+    **options: Any,
+) -> dict[str, Any]:
+    """Run ``model`` and write its outputs into ``out``; the summary.
+
+    A small run is simulated in memory and saved (:func:`save`). A large ensemble
+    (replicates × report times above ``LARGE_ROWS``) streams its replicates into ``result.nc`` as
+    chunks finish, holding only final states and summary bands in memory; then ``timeseries.csv``
+    holds the bands (mean and quantiles per time and compartment) and ``final.csv`` keeps one row
+    per replicate. ``write_s`` in its summary is the time spent writing files, ``compress_s`` the
+    workers' time spent packing and compressing the counts (in parallel with the run).
+    """
+    t_end = float(t_end if t_end is not None else model.defaults.get("t_end", 100.0))
+    every = float(every if every is not None else max(model.defaults.get("every", t_end / 200), t_end / 500))
+    rows = replicates * len(time_grid(t_end, every))
+    kwargs = {"t_end": t_end, "every": every, "replicates": replicates, **options}
+    if rows <= LARGE_ROWS or engine not in STREAMED:
+        ds = simulate(model, engine, **kwargs)
+        save(ds, model, out, plot=plot)
+        return summarize(ds, model)
+    from hyosan.streaming import NetcdfSink, bands_frame
+    from hyosan.viz.plot import plot as draw
+
+    held: dict[str, Any] = {}
+
+    def streamed(path: Path) -> None:
+        sink = NetcdfSink(path)
+        try:
+            ds = simulate(model, engine, sink=sink, **kwargs)
+            held["ds"], held["bands"] = ds, sink.finish(ds)
+        except BaseException:
+            sink.abort()
+            raise
+        held["write_s"], held["pack_s"] = sink.write_s, sink.pack_s
+        held["begun"] = _time.perf_counter()
+
+    def summary_file(path: Path) -> None:
+        held["summary"] = summarize(held["ds"], model) | {"streamed": "result.nc", "timeseries": "summary bands"}
+        held["summary"]["write_s"] = held["write_s"] + _time.perf_counter() - held["begun"]
+        held["summary"]["compress_s"] = held["pack_s"]
+        summary_json(path, held["summary"])
+
+    writers: dict[str, Callable[[Path], None]] = {
+        "result.nc": streamed,
+        "timeseries.csv": lambda p: bands_frame(held["bands"]).to_csv(p, index=False),
+        "final.csv": lambda p: final_frame(held["ds"]).to_csv(p, index=False),
+    }
+    if plot:
+        writers["plot.png"] = lambda p: draw(held["ds"], p, quantiles=held["bands"])
+    writers["summary.json"] = summary_file
+    write_outputs(out, writers)
+    return held["summary"]

@@ -262,9 +262,10 @@ def run_engine(
     check_model(model, engine)
     options = {key: value for key, value in options.items() if value is not None}
     executor = options.pop("executor", None)
+    sink = options.pop("sink", None)
     times = np.asarray(times, dtype=np.float64)
     cells = replicates * len(times) * len(model.compartments)
-    if cells > MAX_CELLS:
+    if cells > MAX_CELLS and sink is None:
         raise EngineError(
             f"--replicates {replicates} x {len(times):,} report times: {cells:,} values is too many to hold; "
             "use a larger --every or fewer replicates"
@@ -292,10 +293,14 @@ def run_engine(
     root, seeds = replicate_seeds(seed, replicates)
     used = max(1, min(workers or _cpus(), replicates))
     task = ReplicateTask(engine, model, times, dict(options))
+    stream = {} if sink is None else {"most": sink.chunk, "on_part": sink.take}
     results: list[Replicate] = map_replicates(
-        task, seeds, workers=used, progress=progress, executor=executor, label=f"{engine} replicates"
+        task if sink is None else sink.wrap(task),
+        seeds, workers=used, progress=progress, executor=executor, label=f"{engine} replicates", **stream
     )
     values = np.stack([r.values for r in results])
+    if sink is not None:
+        times = times[-1:]
     elapsed = _time.perf_counter() - start
     attrs = {
         "hyosan_version": __version__,

@@ -71,7 +71,12 @@ def plot(
     fig, ax = plt.subplots(figsize=(8, 4.5), dpi=110)
     cycle = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     series = []
-    for i, c in enumerate(compartments_of(ds) if quantiles is None else list(quantiles.data_vars)):
+    names = (
+        compartments_of(ds)
+        if quantiles is None
+        else [v for v in quantiles.data_vars if "quantile" in quantiles[v].dims]
+    )
+    for i, c in enumerate(names):
         color = COLORS.get(c, cycle[i % len(cycle)])
         label = f"{c}: {shown[c].attrs['long_name']}" if shown[c].attrs.get("long_name") else c
         if quantiles is not None:
