@@ -19,11 +19,12 @@ from scipy import stats
 import hyosan
 from hyosan.compartmental.io import read_yaml
 from hyosan.compartmental.model import Model
+from hyosan.engines import kernel_source, straight, table
 from hyosan.engines import stochastic_kernels as kernels
-from hyosan.engines import table
 from hyosan.errors import EngineError
 
 Z_TOL = 4.5
+NO_TRIGGERS = np.zeros(0, dtype=np.bool_)
 
 
 def build(lines: list[str], name: str = "big.yaml") -> Model:
@@ -77,7 +78,9 @@ def segment(model: Model, use_table: bool, seed: int, t_end: float, n_times: int
     times = np.linspace(0.0, t_end, n_times)
     out = np.zeros((n_times, len(x)), dtype=np.int64)
     log_t, log_j = np.empty(50_000), np.empty(50_000, dtype=np.int64)
-    res = kernel(np.random.default_rng(seed), x, p, 0.0, t_end, times, 0, out, log_t, log_j, 0, np.int64(10**7))
+    res = kernel(
+        np.random.default_rng(seed), x, p, 0.0, t_end, times, 0, out, log_t, log_j, 0, np.int64(10**7), NO_TRIGGERS
+    )
     return res, x, out, log_t[: res[5]].copy(), log_j[: res[5]].copy()
 
 
@@ -166,8 +169,8 @@ def test_a_rate_that_turns_negative_is_reported_alike_by_both_kernels(monkeypatc
     lines = ["compartments: [X, Y]", "parameters: {k: 0.5}", "initial: {X: 10, Y: 0}", "transitions:"]
     lines += ["  - X -> Y @ k*X*(X - 2*Y + 1)", "  - Y -> X @ 0.001*k*Y"]
     messages = []
-    for limit in (kernels.STRAIGHT_LIMIT, 0):
-        monkeypatch.setattr(kernels, "STRAIGHT_LIMIT", limit)
+    for limit in (straight.STRAIGHT_LIMIT, 0):
+        monkeypatch.setattr(straight, "STRAIGHT_LIMIT", limit)
         with pytest.raises(EngineError) as err:
             build(lines).run("ssa", t_end=50.0, seed=3)
         messages.append(str(err.value))
@@ -192,9 +195,9 @@ def test_time_dependent_rates_in_chunks_or_programs_keep_exact_thinning(
     a function, or rates evaluated from their programs (as for models of over 200 transitions).
     500 individuals x 40 replicates survive to t = 3 with p = exp(-mu (3 + (1 - cos 3)/2)); the
     standard error of the surviving fraction is sqrt(p (1 - p) / 20000)."""
-    monkeypatch.setattr(kernels, "RATES_CHUNK", 2)
+    monkeypatch.setattr(kernel_source, "RATES_CHUNK", 2)
     if form == "programs":
-        monkeypatch.setattr(kernels, "INTERPRET_ABOVE", 0)
+        monkeypatch.setattr(kernel_source, "INTERPRET_ABOVE", 0)
     mu, t_end = 0.3, 3.0
     lines = ["compartments: [" + ", ".join(f"X{i}" for i in range(5)) + "]", f"parameters: {{mu: {mu}}}"]
     lines += ["initial: {" + ", ".join(f"X{i}: 100" for i in range(5)) + "}", "transitions:"]

@@ -5,9 +5,11 @@ result depends on the seed only, never on ``workers``. Waiting times are exact e
 (Numba's ziggurat ``standard_exponential``), the transition is chosen by one uniform against the
 cumulative propensities, and after a transition only the propensities that read a changed
 compartment (or ``N``) are recomputed. Rates that read ``t`` are sampled exactly by thinning
-against a certified bound over a look-ahead window (see :mod:`hyosan.engines.stochastic_kernels`); a rate
-without a finite bound is refused. A run stops at the horizon or at absorption (every rate zero
-and certified to stay zero until the next event). Options: ``log_events=True`` keeps up to
+against a certified bound over a look-ahead window (see :mod:`hyosan.engines.thinning`); a rate
+without a finite bound is refused. Triggered interventions are checked after every transition and
+fire, once, at the transition that makes their condition true (:mod:`hyosan.engines.triggers`).
+A run stops at the horizon or at absorption (every rate zero and certified to stay zero until the
+next event). Options: ``log_events=True`` keeps up to
 ``log_capacity`` (100,000) transition times and indices per replicate as
 ``event_time``/``event_transition``; ``max_events`` (10^10 per replicate) and ``time_limit``
 (seconds of wall clock for the run) stop a runaway run with an error saying how far it got;
@@ -25,7 +27,7 @@ import xarray as xr
 from hyosan.compartmental.model import Model
 from hyosan.engines.stochastic import run_engine
 
-INTERVENTIONS = frozenset({"timed"})
+INTERVENTIONS = frozenset({"timed", "triggered"})
 
 
 def run(

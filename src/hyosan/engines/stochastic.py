@@ -12,6 +12,9 @@ variable (absorption time, or the horizon when the run did not absorb), ``t_exti
 infected compartments last became empty, NaN where infection remains) and the boolean outcomes of
 each replicate (:func:`hyosan.outcomes.per_replicate`). The state reported at a time ``t``
 includes every transition at or before ``t``; at an event time it is the state after the event.
+A triggered event fires once, at the transition after which its condition holds (or at t = 0, or
+just after an event that makes it hold); ``t_trigger_K`` holds each replicate's firing time of the
+K-th trigger (NaN if it never fired).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import xarray as xr
 from hyosan import __version__
 from hyosan.compartmental.model import Model
 from hyosan.engines import stochastic_kernels as kernels
+from hyosan.engines import triggers
 from hyosan.engines.events import event_params, event_values, realise_event, schedule, trigger_margin
 from hyosan.errors import EngineError
 from hyosan.outcomes import add_outcomes
@@ -48,6 +52,7 @@ class Replicate(NamedTuple):
     steps: int
     log_t: np.ndarray
     log_j: np.ndarray
+    t_trigger: np.ndarray = np.empty(0)
 
 
 def check_model(model: Model, engine: str) -> None:
@@ -99,22 +104,23 @@ def _compiled(engine: str, model: Model) -> tuple[Any, Any]:
 
 
 def _segment(engine: str, model: Model, options: dict[str, Any]):
-    """``run(rng, bridge, x, p, t, t_stop, times, k, out, nlog, max_fired)`` for one segment, and the log arrays."""
+    """``run(rng, bridge, x, p, t, t_stop, times, k, out, nlog, max_fired, act)`` for one segment (``act``:
+    which triggers are pending), and the log arrays."""
     kernel, tables = _compiled(engine, model)
     if engine == "ssa":
         cap = int(options.get("log_capacity", 100_000)) if options.get("log_events") else 0
         log_t, log_j = np.empty(cap), np.empty(cap, dtype=np.int64)
         extra = () if tables is None else tables
 
-        def run(rng, bridge, x, p, t, t_stop, times, k, out, nlog, max_fired):
-            return kernel(rng, x, p, t, t_stop, times, k, out, log_t, log_j, nlog, np.int64(max_fired), *extra)
+        def run(rng, bridge, x, p, t, t_stop, times, k, out, nlog, max_fired, act):
+            return kernel(rng, x, p, t, t_stop, times, k, out, log_t, log_j, nlog, np.int64(max_fired), act, *extra)
 
         return run, log_t, log_j
     eps, nc = float(options.get("epsilon", DEFAULT_EPSILON)), float(options.get("critical", 10))
     below = float(options.get("ssa_below", 10.0))
 
-    def run(rng, bridge, x, p, t, t_stop, times, k, out, nlog, max_fired):
-        return kernel(rng, bridge, x, p, t, t_stop, times, k, out, *tables, eps, nc, below, np.int64(max_fired))
+    def run(rng, bridge, x, p, t, t_stop, times, k, out, nlog, max_fired, act):
+        return kernel(rng, bridge, x, p, t, t_stop, times, k, out, act, *tables, eps, nc, below, np.int64(max_fired))
 
     return run, np.empty(0), np.empty(0, dtype=np.int64)
 
@@ -141,12 +147,41 @@ def run_replicate(
     infected = [model.compartments.index(c) for c in model.infected]
     t_zero = 0.0 if infected and not x[infected].any() else math.nan
     status = kernels.OK
+    pending = triggers.triggered(model)
+    act = np.ones(len(pending), dtype=np.bool_)
+    t_trigger = np.full(len(pending), math.nan)
+
+    def fire(items: list, at: float) -> None:
+        nonlocal changed, t_zero
+        before = x.copy()
+        for event, n_occ in items:
+            if event.params:
+                p[:] = event_params(model, event, n_occ, at, x.astype(np.float64), p)
+            _apply(model, event, n_occ, at, x, rng, p)
+        if not np.array_equal(before, x):
+            changed = at
+            if infected and before[infected].any() and not x[infected].any():
+                t_zero = at
+
+    def ready(at: float) -> int:
+        xf = x.astype(np.float64)
+        return next((int(i) for i in np.flatnonzero(act) if trigger_margin(model, pending[i], at, xf, p) > 0), -1)
+
+    def fire_ready(at: float, first: int | None = None) -> None:
+        """Fire trigger ``first`` (if given), then each pending one whose condition holds, each once."""
+        e = ready(at) if first is None else first
+        while e >= 0:
+            act[e], t_trigger[e] = False, at
+            fire([(pending[e], 1)], at)
+            e = ready(at)
+
+    fire_ready(0.0)
     for t_event, group in [*schedule(model, t_end), (math.inf, [])]:
         t_stop = min(t_event, t_end)
         while True:
             chunk = min(CHUNK, max_events - fired)
             status, t, k, n, bad, extra, t_fire, zero = segment(
-                rng, bridge, x, p, t, t_stop, times, k, out, nlog, chunk
+                rng, bridge, x, p, t, t_stop, times, k, out, nlog, chunk, act
             )
             fired += n
             if zero >= 0:
@@ -157,6 +192,9 @@ def run_replicate(
                 steps += extra
             if n:
                 changed = max(changed, t_fire)
+            if status == kernels.TRIGGERED:
+                fire_ready(t, bad)
+                continue
             if status != kernels.TOO_MANY:
                 break
             if fired >= max_events:
@@ -187,21 +225,14 @@ def run_replicate(
         if t_event > t_end:
             break
         t = t_event
-        before = x.copy()
-        for event, n_occ in group:
-            if event.params:
-                p[:] = event_params(model, event, n_occ, t_event, x.astype(np.float64), p)
-            _apply(model, event, n_occ, t_event, x, rng, p)
-        if not np.array_equal(before, x):
-            changed = t_event
-            if infected and before[infected].any() and not x[infected].any():
-                t_zero = t_event
+        fire(group, t_event)
+        fire_ready(t)
     if watch is not None:
         watch.close()
     out[k:] = x
     t_final = changed if status == kernels.ABSORBED else t_end
     t_extinct = t_zero if infected and not x[infected].any() else math.nan
-    return Replicate(out, t_final, t_extinct, fired, steps, log_t[:nlog].copy(), log_j[:nlog].copy())
+    return Replicate(out, t_final, t_extinct, fired, steps, log_t[:nlog].copy(), log_j[:nlog].copy(), t_trigger)
 
 
 class _Progress:
@@ -259,6 +290,7 @@ def run_engine(
 ) -> xr.Dataset:
     """An ensemble of ``replicates`` runs of ``model`` on ``engine`` as the common result schema."""
     check_model(model, engine)
+    triggers.check_stochastic(model, engine)
     options = {key: value for key, value in options.items() if value is not None}
     executor = options.pop("executor", None)
     sink = options.pop("sink", None)
@@ -284,6 +316,7 @@ def run_engine(
         np.zeros((len(times), len(model.compartments)), dtype=np.int64),
         0,
         1,
+        np.zeros(len(triggers.triggered(model)), dtype=np.bool_),
     )
     if options.get("time_limit") is not None:
         options["deadline"] = _time.time() + float(options["time_limit"])
@@ -325,6 +358,9 @@ def run_engine(
     add_outcomes(ds, model, values[:, -1, :])
     ds["t_final"] = ("replicate", np.array([r.t_final for r in results]), {"units": "days"})
     ds["t_extinction"] = ("replicate", np.array([r.t_extinct for r in results]), {"units": "days"})
+    for e, ev in enumerate(triggers.triggered(model)):
+        fired_at = np.array([r.t_trigger[e] for r in results])
+        ds[f"t_trigger_{e}"] = ("replicate", fired_at, {"units": "days", "long_name": f"time '{ev.name}' fired"})
     if options.get("log_events"):
         width = max(1, max(len(r.log_t) for r in results))
         log_t = np.full((replicates, width), np.nan)

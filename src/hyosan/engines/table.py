@@ -1,6 +1,6 @@
 """The table-driven SSA kernel: one compiled kernel for every model, its rates read from tables.
 
-Straight-line kernels (:mod:`hyosan.engines.stochastic_kernels`) are fastest per event, but Numba's compile
+Straight-line kernels (:mod:`hyosan.engines.straight`) are fastest per event, but Numba's compile
 time grows faster than a function's length: a model of 2,000 transitions would compile for
 minutes. Large models run here instead. Each rate's validated postfix program
 (:attr:`hyosan.compartmental.expr.Expr.program`) becomes rows of flat arrays that a small stack machine
@@ -20,6 +20,7 @@ import numpy as np
 from numba import njit
 
 from hyosan.compartmental.model import Model
+from hyosan.engines import triggers
 
 INF = math.inf
 
@@ -56,6 +57,33 @@ class Tables(NamedTuple):
 def programs(model: Model) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
     """Rates as stack-machine code: ``(prog_ptr, op, arg, val, depth)``; rate j is rows
     ``prog_ptr[j]:prog_ptr[j+1]``, ``depth`` the deepest stack any of them needs."""
+    return compile_programs(model, [(tr.name, tr.rate.program) for tr in model.transitions])
+
+
+class Margins(NamedTuple):
+    """Trigger margins as stack-machine code (see :func:`programs`) and a stack deep enough."""
+
+    ptr: np.ndarray
+    op: np.ndarray
+    arg: np.ndarray
+    val: np.ndarray
+    stack: np.ndarray
+
+
+def margin_tables(model: Model) -> Margins:
+    """The margins of the model's triggers (:mod:`hyosan.engines.triggers`) as programs."""
+    found = []
+    for ev in triggers.triggered(model):
+        assert ev.when is not None
+        found.append((ev.name, triggers.margin_program(ev.when)))
+    ptr, op, arg, val, depth = compile_programs(model, found)
+    return Margins(ptr, op, arg, val, np.empty(depth))
+
+
+def compile_programs(
+    model: Model, named: list[tuple[str, tuple]]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
+    """Postfix programs over the model's names (each with its owner's name, for errors) as rows."""
     comp = {c: i for i, c in enumerate(model.compartments)}
     par = {q.name: j for j, q in enumerate(model.parameters)}
     op: list[int] = []
@@ -63,9 +91,9 @@ def programs(model: Model) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarr
     val: list[float] = []
     ptr = [0]
     depth = 1
-    for tr in model.transitions:
+    for owner, program in named:
         sp = 0
-        for step in tr.rate.program:
+        for step in program:
             kind, a, v = step[0], 0, 0.0
             if kind == "c":
                 code, v, sp = CONST, float(step[1]), sp + 1
@@ -78,7 +106,7 @@ def programs(model: Model) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarr
                 elif name in ("N", "t"):
                     code = POP if name == "N" else TIME
                 else:
-                    raise AssertionError(f"rate of '{tr.name}' reads unknown name {name!r}")
+                    raise AssertionError(f"program of '{owner}' reads unknown name {name!r}")
                 sp += 1
             elif kind == "u":
                 if step[1] is ast.UAdd:
@@ -104,7 +132,7 @@ def programs(model: Model) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarr
 
 def tables(model: Model, changes: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]) -> Tables:
     """The tables of ``model``; ``changes`` is the stoichiometry as CSR ``(indptr, indices, delta)``
-    with each transition's change of N (:func:`hyosan.engines.stochastic_kernels.changes`)."""
+    with each transition's change of N (:func:`hyosan.engines.straight.changes`)."""
     prog_ptr, op, arg, val, depth = programs(model)
     indptr, indices, delta, dn = changes
     m = len(model.transitions)
@@ -221,9 +249,11 @@ def _ok(v):
 def ssa_table(
     rng, xi, p, t, t_stop, times, k, out, log_t, log_j, nlog, max_fired,
     prog_ptr, op, arg, val, stack, pop, indptr, indices, delta, dn, dep_ptr, dep_idx, drains, infected,
+    m_ptr, m_op, m_arg, m_val, m_stack, act,
 ):  # fmt: skip
     """The direct method as in the straight-line kernel; after a transition only the rates that
-    read a changed compartment (or N) are recomputed, or all of them when ``dep_ptr[0] < 0``."""
+    read a changed compartment (or N) are recomputed, or all of them when ``dep_ptr[0] < 0``, and
+    the pending (``act``) trigger margins ``m_*`` are evaluated (status 6 at a positive one)."""
     m = prog_ptr.shape[0] - 1
     x = xi.astype(np.float64)
     a = np.empty(m)
@@ -307,6 +337,13 @@ def ssa_table(
             nlog += 1
         if bad >= 0:
             status = 2
+            break
+        for e in range(act.shape[0]):
+            if act[e] and rate(e, m_ptr, m_op, m_arg, m_val, m_stack, t, x, p, N) > 0.0:
+                bad = e
+                break
+        if bad >= 0:
+            status = 6
             break
     for i in range(x.shape[0]):
         xi[i] = np.int64(x[i])

@@ -8,7 +8,9 @@ most one of them fires per leap, at an exact exponential time tau''. If tau' < `
 leap that would make a compartment negative is rejected, tau' is halved and the procedure returns
 to that test (with a fresh tau''). Rates are frozen over a leap; a rate that reads ``t`` also
 bounds the leap so that it moves by at most ``epsilon*a0`` over it (certified by interval
-arithmetic), and while every rate is zero the exact time-dependent SSA takes over.
+arithmetic), and while every rate is zero the exact time-dependent SSA takes over. A leap after
+which a pending trigger's condition holds is rejected and its span re-run with exact steps, so a
+trigger fires at one transition, as on the ssa engine (:mod:`hyosan.engines.tau_kernel`).
 
 ``epsilon`` defaults to 0.002: on SIR with R0 = 3 and N = 10^5 (S, I = 99990, 10) the mean final
 S is then within 0.2% of the exact SSA mean (600 replicates each: 5944.9 ± 4.7 against
@@ -31,7 +33,7 @@ import xarray as xr
 from hyosan.compartmental.model import Model
 from hyosan.engines.stochastic import run_engine
 
-INTERVENTIONS = frozenset({"timed"})
+INTERVENTIONS = frozenset({"timed", "triggered"})
 
 
 def run(
