@@ -31,6 +31,7 @@ __all__ = [
     "analyze",
     "library",
     "load",
+    "open_result",
     "run",
     "save",
 ]
@@ -60,3 +61,10 @@ def analyze(model: Model | str, **values: float) -> dict[str, Any]:
 
     model = load(model) if isinstance(model, str) else model
     return _analyze(model.with_values(values) if values else model)
+
+
+def open_result(path: str) -> xr.Dataset:
+    """A saved result (``result.nc``, or the folder holding it) as the Dataset the run returned."""
+    from hyosan.results import open_result as _open
+
+    return _open(path)
