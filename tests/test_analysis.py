@@ -208,7 +208,7 @@ def test_vital_dynamics_with_a_passive_sink_matches_the_textbook() -> None:
 @pytest.mark.parametrize("name", sorted(hyosan.library()))
 def test_every_library_model_analyses(name: str) -> None:
     report = analyze(hyosan.load(name))
-    text = json.dumps(report, allow_nan=False)
+    text = json.dumps(report.to_dict(), allow_nan=False)
     assert {"R0", "R0_expression", "equilibria"} <= set(json.loads(text))
     for e in report["equilibria"]:
         assert set(e) >= {"state", "eigenvalues", "stable"} and all(v >= 0 for v in e["state"].values())

@@ -192,7 +192,7 @@ def test_scenario_override_values_go_through_the_safe_reader() -> None:
     from hyosan.agents.scenario import load_scenario
 
     message = one_line_error(load_scenario, "hyosan-high", {"infection.bite_probability": "[0.3"})
-    assert message.startswith("--set infection.bite_probability") and "malformed YAML" in message
+    assert message.startswith("infection.bite_probability") and "malformed YAML" in message
     message = one_line_error(load_scenario, "hyosan-high", {"infection.bite_probability": "&a [*a]"})
     assert "alias" in message
 

@@ -1,23 +1,44 @@
 """hyosan: outbreak simulation, from the blackboard to the school corridor.
 
+One face for compartment models and agent scenarios:
+
 >>> import hyosan
->>> model = hyosan.load("munz-szr")
+>>> model = hyosan.load("munz-szr")                                  # a Model
 >>> result = model.with_values(beta=0.01).run(engine="ode", t_end=5)   # an xarray.Dataset
->>> hyosan.analyze(model)["R0"]                                       # doctest: +SKIP
+>>> hyosan.analyze(model).R0                                         # doctest: +SKIP
+>>> school = hyosan.load("hyosan-high")                              # a Scenario   # doctest: +SKIP
+>>> result = school.run(t_end="20min")                               # the agent engine  # doctest: +SKIP
+>>> sir = (hyosan.Model.build("sir").compartments("S", "I", "R")     # doctest: +SKIP
+...        .parameters(beta=0.3, gamma=0.1)
+...        .transition("S + I -> 2 I", rate="beta*S*I/N").transition("I -> R", rate="gamma*I")
+...        .initial(S=990, I=10).model())
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hyosan._version import __version__
-from hyosan.compartmental.io import library, load
+from hyosan.catalog import did_you_mean, load, models, scenarios
+from hyosan.compartmental.builder import ModelBuilder
+from hyosan.compartmental.io import library
 from hyosan.compartmental.model import Model
-from hyosan.errors import EngineError, ExpressionError, HyosanError, ModelError, ParameterError
+from hyosan.errors import (
+    EngineError,
+    ExpressionError,
+    HyosanError,
+    ModelError,
+    ParameterError,
+    ScenarioError,
+)
 from hyosan.interventions import Intervention
 
 if TYPE_CHECKING:
     import xarray as xr
+
+    from hyosan.agents.scenario import Scenario
+    from hyosan.analysis.report import Analysis
 
 __all__ = [
     "EngineError",
@@ -25,45 +46,61 @@ __all__ = [
     "HyosanError",
     "Intervention",
     "Model",
+    "ModelBuilder",
     "ModelError",
     "ParameterError",
+    "ScenarioError",
     "__version__",
     "analyze",
+    "did_you_mean",
     "library",
     "load",
+    "models",
     "open_result",
     "run",
     "save",
+    "scenarios",
 ]
 
 
-def run(model: Model | str, engine: str = "ode", **options: Any) -> xr.Dataset:
-    """Simulate a model (or library name / YAML path); see :func:`hyosan.simulate.simulate`."""
-    from hyosan.simulate import simulate
+def run(target: Model | Scenario | str | Path, engine: str | None = None, **options: Any) -> xr.Dataset:
+    """Run a model or a scenario (or a library name / YAML path); the result Dataset.
 
-    return simulate(load(model) if isinstance(model, str) else model, engine, **options)
-
-
-def save(result: xr.Dataset, model: Model | str | None = None, out: str | None = None) -> None:
-    """Write a result's CSVs, summary and plot into the folder ``out``.
-
-    Parameters and initial state are those the result was run with; ``model`` is optional
-    (``save(result, "folder")`` works) and, if given, must have the result's compartments.
+    Models: see :func:`hyosan.simulate.simulate` (``engine`` defaults to ode). Scenarios run on the
+    agent engine: see :func:`hyosan.agents.run.execute`.
     """
+    obj = load(target) if isinstance(target, (str, Path)) else target
+    return obj.run(**({"engine": engine} if engine is not None else {}), **options)
+
+
+def save(result: xr.Dataset, model: Model | Scenario | str | None = None, out: str | Path | None = None) -> None:
+    """Write a result's CSVs, summary, NetCDF and plot into the folder ``out``.
+
+    What was run is read from the result (``save(result, "folder")`` works); ``model``, if given,
+    must be a Model with the result's compartments, or the Scenario it came from.
+    """
+    from hyosan.agents.scenario import Scenario
     from hyosan.simulate import save as _save
 
-    _save(result, model, out)
+    _save(result, None if isinstance(model, Scenario) else model, out)
 
 
-def analyze(model: Model | str, **values: float) -> dict[str, Any]:
-    """R0 by next-generation matrix, equilibria and their stability; see :mod:`hyosan.analysis`."""
+def analyze(target: Model | Scenario | str | Path, **values: float) -> Analysis:
+    """R0 by next-generation matrix, equilibria and their stability (an :class:`~hyosan.analysis.Analysis`).
+
+    A scenario is analysed through the compartment model it declares (``model:`` in its YAML).
+    """
+    from hyosan.agents.scenario import Scenario
     from hyosan.analysis import analyze as _analyze
+    from hyosan.catalog import declared_model
 
-    model = load(model) if isinstance(model, str) else model
-    return _analyze(model.with_values(values) if values else model)
+    obj = load(target) if isinstance(target, (str, Path)) else target
+    if isinstance(obj, Scenario):
+        obj = declared_model(obj)
+    return _analyze(obj.with_values(values) if values else obj)
 
 
-def open_result(path: str) -> xr.Dataset:
+def open_result(path: str | Path) -> xr.Dataset:
     """A saved result (``result.nc``, or the folder holding it) as the Dataset the run returned."""
     from hyosan.results import open_result as _open
 

@@ -9,6 +9,8 @@ import glob
 import json
 import signal
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
@@ -21,6 +23,42 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     help="hyosan: outbreak simulation from the blackboard to the school corridor.",
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        from hyosan import __version__
+
+        typer.echo(f"hyosan {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+) -> None:
+    """hyosan: outbreak simulation from the blackboard to the school corridor."""
+
+
+@contextmanager
+def _setting(pairs: dict[str, str]) -> Iterator[None]:
+    """Errors about a NAME given by --set name the option, as the Python API names only NAME."""
+    try:
+        yield
+    except HyosanError as exc:
+        text = str(exc)
+        if any(text.startswith((f"{k}:", f"{k}=", f"{k} ")) for k in pairs):
+            raise type(exc)(f"--set {text}") from None
+        raise
+
+
+def _known(target: str) -> None:
+    """Refuse a name that is neither a library model nor a shipped scenario, with the closest names."""
+    from hyosan.catalog import models, scenarios, unknown
+    from hyosan.compartmental.io import is_path
+
+    if not is_path(target) and target not in models() and target not in scenarios():
+        raise unknown(target)
 
 
 def _values(pairs: list[str]) -> dict[str, str]:
@@ -59,17 +97,19 @@ def run(
     from hyosan.agents import run as scenarios
     from hyosan.outputs import claim
 
+    _known(target)
     limits = _limits(engine, scenarios.is_scenario(target), epsilon, max_events, time_limit)
     show = sys.stderr.isatty() if progress is None else progress
     name = Path(target).stem if target.endswith((".yaml", ".yml")) else target
     folder = out or Path("out") / name
-    with claim(folder):
+    values = _values(set_)
+    with claim(folder), _setting(values):
         if scenarios.is_scenario(target):
             summary = scenarios.run_scenario(
                 target,
                 out=folder,
                 seed=seed,
-                values=_values(set_),
+                values=values,
                 replicates=replicates,
                 workers=workers,
                 t_end=t_end,
@@ -82,7 +122,7 @@ def run(
             from hyosan.compartmental.io import load
             from hyosan.simulate import run_to_folder
 
-            model = load(target).with_values(_values(set_))
+            model = load(target).with_values(values)
             options = _cluster(scheduler, engine or "ode") | limits
             summary = run_to_folder(
                 model,
@@ -305,35 +345,59 @@ def sweep(
 
 @app.command()
 def models() -> None:
-    """List the built-in models."""
-    from hyosan.compartmental.io import library
+    """List the library models and the shipped agent scenarios."""
+    from hyosan.catalog import models as library
+    from hyosan.catalog import scenarios
 
+    typer.echo("Models (compartments; engines ode, ssa, tau):")
     for name, title in library().items():
-        typer.echo(f"{name:16s} {title}")
+        typer.echo(f"  {name:16s} {title}")
+    typer.echo("")
+    typer.echo("Scenarios (agents on a floor plan; engine abm):")
+    for name, title in scenarios().items():
+        typer.echo(f"  {name:16s} {title}")
 
 
 @app.command()
-def show(target: str = typer.Argument(..., help="Library model name or YAML file.")) -> None:
-    """Print a model: its description, parameters, transitions and equations."""
-    from hyosan.compartmental.describe import describe
-    from hyosan.compartmental.io import load
+def show(target: str = typer.Argument(..., help="A library model, a scenario, or a YAML file of either.")) -> None:
+    """Describe a model (parameters, transitions, equations) or a scenario (map, zones, population, interventions)."""
+    from hyosan.agents.scenario import Scenario
+    from hyosan.catalog import load
 
-    typer.echo(describe(load(target)))
+    _known(target)
+    obj = load(target)
+    if isinstance(obj, Scenario):
+        from hyosan.agents.describe import describe_scenario
+
+        typer.echo(describe_scenario(obj))
+    else:
+        from hyosan.compartmental.describe import describe
+
+        typer.echo(describe(obj))
 
 
 @app.command()
 def analyze(
-    target: str = typer.Argument(..., help="Library model name or YAML file."),
-    set_: list[str] = typer.Option([], "--set", help="NAME=VALUE; repeat."),
+    target: str = typer.Argument(..., help="A library model, a scenario (its declared model), or a YAML file."),
+    set_: list[str] = typer.Option([], "--set", help="NAME=VALUE of the model; repeat."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """R0 by the next-generation matrix, equilibria, and their stability."""
+    from hyosan.agents.scenario import Scenario
     from hyosan.analysis import analyze as _analyze
     from hyosan.analysis import format_report
-    from hyosan.compartmental.io import load
+    from hyosan.catalog import declared_model, load
 
-    report = _analyze(load(target).with_values(_values(set_)))
-    typer.echo(json.dumps(report, indent=2) if as_json else format_report(report))
+    _known(target)
+    obj = load(target)
+    model = declared_model(obj) if isinstance(obj, Scenario) else obj
+    values = _values(set_)
+    with _setting(values):
+        model = model.with_values(values)
+    report = _analyze(model)
+    if isinstance(obj, Scenario) and not as_json:
+        typer.echo(f"{obj.name} is an agent scenario; analysing the compartment model it declares, '{model.name}'\n")
+    typer.echo(json.dumps(report.to_dict(), indent=2) if as_json else format_report(report))
 
 
 def _usage_errors() -> tuple[type[BaseException], ...]:

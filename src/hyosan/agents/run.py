@@ -7,7 +7,7 @@ agent engine and writes every output at once (nothing half-written).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,71 @@ def is_scenario(target: str) -> bool:
     return target in shipped()
 
 
+def execute(
+    target: Any,
+    *,
+    seed: int = 0,
+    values: Mapping[str, Any] | None = None,
+    replicates: int = 1,
+    workers: int | None = None,
+    t_end: float | str | None = None,
+    every: float | str | None = None,
+    engine: str | None = None,
+    frames: bool = False,
+    flags: bool = False,
+) -> tuple[Any, Any, list]:
+    """Load scenario ``target`` (a name, a path or a loaded :class:`Scenario`) with ``values`` and run it
+    on the agent engine: (scenario, result Dataset, runs).
+
+    ``t_end`` and ``every`` are days when bare numbers, or durations with a unit (``"20min"``).
+    ``flags``: name the options as the command line spells them (``--t-end``), else as keywords.
+    """
+    from hyosan.agents.scenario import Scenario, load_scenario
+    from hyosan.engines.abm.engine import run_scenario as run_abm
+
+    def name(option: str) -> str:
+        return "--" + option.replace("_", "-") if flags else option
+
+    label = target.name if isinstance(target, Scenario) else target
+    if engine not in (None, "abm"):
+        raise EngineError(
+            f"{name('engine')} {engine}: scenario {label} runs on the agent engine; "
+            f"{'drop --engine' if flags else 'leave engine out'} or use abm"
+        )
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
+        raise HyosanError(f"{name('seed')} {seed}: a seed is a whole number >= 0")
+    if not isinstance(replicates, (int, np.integer)) or not 1 <= replicates <= 10_000:
+        raise HyosanError(f"{name('replicates')} {replicates}: give a whole number from 1 to 10,000")
+    if workers is not None and (not isinstance(workers, (int, np.integer)) or workers < 1):
+        raise HyosanError(f"{name('workers')} {workers}: give a whole number >= 1 (default: all cores)")
+    values = dict(values or {})
+    given = {}
+    for option, value, key in (("t_end", t_end, "time.horizon"), ("every", every, "time.report")):
+        if value is None:
+            continue
+        if isinstance(value, str):
+            values[key] = value
+        elif isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < float("inf"):
+            values[key] = f"{float(value)!r}d"
+        else:
+            raise HyosanError(
+                f"{name(option)} {value}: give a positive, finite number of days or a duration such as '20min'"
+            )
+        given[key] = f"{name(option)} {value}"
+    try:
+        if isinstance(target, Scenario):
+            sc = target.with_values(values) if values else target
+        else:
+            sc = load_scenario(target, values)
+    except ScenarioError as exc:
+        said = [flag for key, flag in given.items() if f"({key})" in str(exc) or "(time)" in str(exc)]
+        if said:
+            raise ScenarioError(f"{', '.join(said)} (days): {exc}") from None
+        raise
+    ds, runs = run_abm(sc, seed=seed, replicates=replicates, workers=workers, frames=frames)
+    return sc, ds, runs
+
+
 def run_scenario(
     target: str,
     out: Path,
@@ -52,34 +117,20 @@ def run_scenario(
     engine: str | None = None,
 ) -> dict[str, Any]:
     """Run scenario ``target`` on the agent engine and write its outputs into ``out``; the summary."""
-    from hyosan.agents.scenario import load_scenario
-    from hyosan.engines.abm.engine import run_scenario as run_abm
     from hyosan.results import final_frame, summary_json, timeseries_frame, write_outputs
 
-    if engine not in (None, "abm"):
-        raise EngineError(f"--engine {engine}: scenario {target} runs on the agent engine; drop --engine or use abm")
-    if not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise HyosanError(f"--seed {seed}: a seed is a whole number >= 0")
-    if not isinstance(replicates, (int, np.integer)) or not 1 <= replicates <= 10_000:
-        raise HyosanError(f"--replicates {replicates}: give a whole number from 1 to 10,000")
-    if workers is not None and (not isinstance(workers, (int, np.integer)) or workers < 1):
-        raise HyosanError(f"--workers {workers}: give a whole number >= 1 (default: all cores)")
-    values = dict(values or {})
-    given = {}
-    for option, value, key in (("--t-end", t_end, "time.horizon"), ("--every", every, "time.report")):
-        if value is not None:
-            if not (isinstance(value, (int, float)) and 0 < value < float("inf")):
-                raise HyosanError(f"{option} {value}: give a positive, finite number of days")
-            values[key] = f"{float(value)!r}d"
-            given[key] = f"{option} {value}"
-    try:
-        sc = load_scenario(target, values)
-    except ScenarioError as exc:
-        said = [flag for key, flag in given.items() if f"({key})" in str(exc) or "(time)" in str(exc)]
-        if said:
-            raise ScenarioError(f"{', '.join(said)} (days): {exc}") from None
-        raise
-    ds, runs = run_abm(sc, seed=seed, replicates=replicates, workers=workers, frames=plot)
+    sc, ds, runs = execute(
+        target,
+        seed=seed,
+        values=values,
+        replicates=replicates,
+        workers=workers,
+        t_end=t_end,
+        every=every,
+        engine=engine,
+        frames=plot,
+        flags=True,
+    )
     per = [outcomes(sc, r) for r in runs]
     table = outcome_table([flatten(o, [iv.name for iv in sc.interventions]) for o in per])
     summary = summarize(sc, ds, runs, per, table)

@@ -76,7 +76,10 @@ def scenario_text(target: str | Path) -> tuple[str, str, Path | None]:
         return read_file(path, ScenarioError), str(path), path.parent
     entry = resources.files("hyosan.data.scenarios") / f"{target}.yaml"
     if not entry.is_file():
-        raise ScenarioError(f"unknown scenario '{target}'; shipped: {', '.join(shipped())}")
+        from hyosan.catalog import did_you_mean
+
+        hint = did_you_mean(target, shipped())
+        raise ScenarioError(f"unknown scenario '{target}'{hint}; shipped: {', '.join(shipped())}")
     return entry.read_text(), f"{target}.yaml", None
 
 
@@ -91,7 +94,10 @@ def load_scenario(target: str | Path, values: dict[str, Any] | None = None) -> S
     data = copy.deepcopy(data)
     for key, value in (values or {}).items():
         _override(data, key, value, source)
-    return parse_scenario(data, source, lines, folder)
+    sc = parse_scenario(data, source, lines, folder)
+    sc.target = str(target)
+    sc.values = dict(values or {})
+    return sc
 
 
 def _override(data: dict, key: str, value: Any, source: str) -> None:
@@ -101,10 +107,18 @@ def _override(data: dict, key: str, value: Any, source: str) -> None:
     node = data
     for p in parts[:-1]:
         if not isinstance(node.get(p), dict):
+            from hyosan.catalog import did_you_mean
+
+            sections = [k for k, v in node.items() if isinstance(v, dict)]
             raise ScenarioError(
-                f"--set {key}: {source} has no section '{p}'; e.g. --set infection.bite_probability=0.3"
+                f"{key}: {source} has no section '{p}'{did_you_mean(p, sections)}; e.g. infection.bite_probability=0.3"
             )
         node = node[p]
     if parts[-1] not in node:
-        raise ScenarioError(f"--set {key}: {source} has no field '{key}'; keys here: {', '.join(map(str, node))}")
-    node[parts[-1]] = read_yaml(value, f"--set {key}")[0] if isinstance(value, str) else value
+        from hyosan.catalog import did_you_mean
+
+        raise ScenarioError(
+            f"{key}: {source} has no field '{key}'{did_you_mean(parts[-1], map(str, node))}; "
+            f"keys here: {', '.join(map(str, node))}"
+        )
+    node[parts[-1]] = read_yaml(value, key)[0] if isinstance(value, str) else value

@@ -40,7 +40,7 @@ from hyosan.agents.scenario_types import (
 from hyosan.errors import ScenarioError
 
 KNOWN = {
-    "name", "title", "description", "map", "time", "kinds", "zombie", "humbie", "population", "patient_zero",
+    "name", "title", "description", "model", "map", "time", "kinds", "zombie", "humbie", "population", "patient_zero",
     "behaviour", "infection", "safe_rooms", "hide_fraction", "barricade_fraction", "light", "noise", "doors",
     "animation", "interventions", "hideouts", "screening",
 }  # fmt: skip
@@ -68,7 +68,13 @@ def parse_scenario(data: dict[str, Any], source: str, lines: dict[tuple, int], f
 
     for key in data:
         if key not in KNOWN:
-            raise ScenarioError(f"{at(key)}: unknown field '{key}'; known: {', '.join(sorted(KNOWN))}")
+            from hyosan.catalog import did_you_mean
+
+            raise ScenarioError(
+                f"{at(key)}: unknown field '{key}'{did_you_mean(key, KNOWN)}; known: {', '.join(sorted(KNOWN))}"
+            )
+    if "model" in data:
+        text(data["model"], at("model"), "model (a library model name or a model YAML path)")
     world = load_map(need(data, "map"), folder)
     time = section("time")
     step = duration(need(time, "step", "time"), at("time", "step"))

@@ -149,6 +149,22 @@ class Scenario:
     routes: list[list[tuple[int, int]]] = field(default_factory=list)
     interventions: list[Any] = field(default_factory=list)
     screening: Any = None
+    target: str = ""
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def run(self, engine: str | None = None, **options: Any) -> Any:
+        """Run on the agent engine; the result Dataset (see :func:`hyosan.agents.run.execute` for options)."""
+        from hyosan.agents.run import execute
+
+        return execute(self, engine=engine, **options)[1]
+
+    def with_values(self, values: dict[str, Any] | None = None) -> Scenario:
+        """A copy with fields changed by dotted key (``{"infection.bite_probability": 0.3}``)."""
+        from hyosan.agents.scenario import load_scenario
+
+        if not self.target:
+            raise ScenarioError(f"{self.source}: this scenario was not loaded by name or path; it cannot be changed")
+        return load_scenario(self.target, {**self.values, **(values or {})})
 
     def with_interventions(self, items: Sequence[Any]) -> Scenario:
         """A copy with interventions added: :class:`hyosan.Intervention` objects or mappings as in a file."""

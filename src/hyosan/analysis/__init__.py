@@ -26,31 +26,21 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
 
 import sympy
 
 from hyosan.analysis.equilibria import Equilibrium, equilibria
 from hyosan.analysis.meanfield import SOLVE_SECONDS, call_with_budget, conservation_laws, mean_field, rational
 from hyosan.analysis.ngm import NextGeneration, next_generation
+from hyosan.analysis.report import AT_DFE, AT_INITIAL, Analysis, format_report, number
 from hyosan.compartmental.model import Model
 from hyosan.errors import ModelError
 
-__all__ = ["analyze", "call_with_budget", "equations", "format_report"]
+__all__ = ["Analysis", "analyze", "call_with_budget", "equations", "format_report"]
 
 
-def _num(x: float | None) -> float | None:
-    return None if x is None or not math.isfinite(x) else float(x)
-
-
-def _chop(x: float, among: Sequence[complex]) -> float:
-    """Round-off (relative to the largest eigenvalue) to exactly 0, and -0.0 to 0.0."""
-    scale = max((abs(z) for z in among), default=1.0)
-    return 0.0 if abs(x) <= 1e-12 * max(1.0, scale) else float(x)
-
-
-def equations(model: Model) -> dict[str, str]:
-    """The mean-field right-hand sides as text, with ``N`` kept as a name."""
+def equations(model: Model) -> dict[str, sympy.Expr]:
+    """The mean-field right-hand sides, with ``N`` kept as a symbol."""
     states = {c: sympy.Symbol(c) for c in model.compartments}
     names = states | {p.name: sympy.Symbol(p.name) for p in model.parameters}
     names |= {"N": sympy.Symbol("N"), "t": sympy.Symbol("t")}
@@ -58,7 +48,7 @@ def equations(model: Model) -> dict[str, str]:
     out = {}
     for i, c in enumerate(model.compartments):
         rhs = sum((int(row[i]) * r for row, r in zip(model.stoichiometry, rates, strict=True)), sympy.Integer(0))
-        out[c] = str(rhs)
+        out[c] = rhs
     return out
 
 
@@ -88,34 +78,27 @@ ANALYSIS_SECONDS = 30.0
 """Budget of a whole analysis: sympy can take without bound on hostile rates (e.g. ``(S/N + I/N)**300``)."""
 
 
-def analyze(model: Model, seconds: float = SOLVE_SECONDS, total: float = ANALYSIS_SECONDS) -> dict[str, Any]:
-    """Everything the analysis finds, as a JSON-ready dict (see the module docstring for conventions).
+def analyze(model: Model, seconds: float = SOLVE_SECONDS, total: float = ANALYSIS_SECONDS) -> Analysis:
+    """Everything the analysis finds, as an :class:`Analysis` (see the module docstring for conventions).
 
     Each sympy solve has ``seconds``; the whole analysis runs in a child process stopped after
     ``total`` seconds (a ``ModelError`` saying so), so that no model can hang the caller.
-
-    Keys: ``R0`` (float, or None when infinite or undefined, then ``R0_note`` says why),
-    ``R0_expression``, ``R0_initial`` and its expression (at the initial susceptible pool),
-    ``infected``, ``dfe``, ``dfe_expression``, ``next_generation`` (F, V), ``equations``, ``N``, ``passive``,
-    ``conservation_laws``, ``equilibria`` (each with ``state``, ``eigenvalues`` as [re, im] pairs,
-    ``stable``, ``stability``; families add ``free`` and ``family``; closed forms ``expression``),
-    ``notes``, ``parameters``.
     """
     try:
         return call_with_budget(_analyze, (model, seconds), total, nested=True)
     except TimeoutError:
         raise ModelError(
             f"{model.source}: the symbolic analysis did not finish within {total:g} s; its rate expressions are "
-            "too hard for sympy (simplify them), or simulate the model with 'hyosan run'"
+            "too hard for sympy (simplify them), or simulate the model instead"
         ) from None
     except RuntimeError:
         raise ModelError(
             f"{model.source}: sympy could not analyse these rate expressions; simplify them, "
-            "or simulate the model with 'hyosan run'"
+            "or simulate the model instead"
         ) from None
 
 
-def _analyze(model: Model, seconds: float) -> dict[str, Any]:
+def _analyze(model: Model, seconds: float) -> Analysis:
     mf = mean_field(model)
     ngm = next_generation(model, mf, seconds)
     eqs, notes = equilibria(model, mf, seconds)
@@ -136,75 +119,27 @@ def _analyze(model: Model, seconds: float) -> dict[str, Any]:
         ngm.note = f"{ngm.note}; {why}" if ngm.note else why
     start = next_generation(model, mf, seconds, at_start=True)
     notes += _threshold_check(ngm, eqs)
-    report: dict[str, Any] = {
-        "model": model.name,
-        "R0": _num(ngm.R0),
-        "R0_expression": None if ngm.R0_expression is None else str(ngm.R0_expression),
-        "infected": list(ngm.infected),
-        "dfe": ngm.dfe,
-        "dfe_expression": {k: str(v) for k, v in ngm.dfe_expression.items()},
-        "next_generation": {
-            "F": [[str(v) for v in row] for row in ngm.F.tolist()],
-            "V": [[str(v) for v in row] for row in ngm.V.tolist()],
-        },
-    }
-    if ngm.note:
-        report["R0_note"] = ngm.note
-    report["R0_initial"] = _num(start.R0)
-    report["R0_initial_expression"] = None if start.R0_expression is None else str(start.R0_expression)
-    if empty:
-        report["R0_dfe"] = report["R0"]
-        report["R0"], report["R0_expression"] = report["R0_initial"], report["R0_initial_expression"]
-    report["equations"] = equations(model)
-    report["N"] = " + ".join(model.compartments[i] for i in model.population_index)
-    report["passive"] = [c for c, p in zip(model.compartments, mf.passive, strict=True) if p]
-    report["conservation_laws"] = [_fmt_law(c, model) for c in conservation_laws(model, mf)]
-    report["equilibria"] = [
-        {
-            "state": e.state,
-            "eigenvalues": [[_chop(z.real, e.eigenvalues), _chop(z.imag, e.eigenvalues)] for z in e.eigenvalues],
-            "stable": e.stable,
-            "stability": e.stability,
-            **({"free": e.free, "family": e.family} if e.free else {}),
-            **({"expression": e.symbolic} if e.symbolic else {}),
-        }
-        for e in eqs
-    ]
-    report["notes"] = notes
-    report["parameters"] = model.parameter_values
-    return report
-
-
-def format_report(report: dict[str, Any]) -> str:
-    """A readable text version of :func:`analyze`'s report."""
-    out = [f"Analysis of {report.get('model', '')}", ""]
-    out.append(f"Infected compartments: {', '.join(report['infected'])}")
-    dfe = ", ".join(f"{k} = {report['dfe_expression'].get(k, v)}" for k, v in report["dfe"].items())
-    out.append(f"Disease-free equilibrium: {dfe or 'none'}")
-    r0 = report["R0"]
-    out.append(f"R0 = {r0:.6g}" if r0 is not None else "R0: no finite value")
-    if report.get("R0_expression"):
-        out.append(f"   = {report['R0_expression']}")
-    if report.get("R0_note"):
-        out.append(f"   ({report['R0_note']})")
-    if report.get("R0_initial") is not None and report.get("R0_initial") != r0:
-        expr = f" = {report['R0_initial_expression']}" if report.get("R0_initial_expression") else ""
-        out.append(f"R0 at the initial susceptible pool = {report['R0_initial']:.6g}{expr}")
-    out += ["", f"Equations (N = {report['N']}):"]
-    out += [f"  d{c}/dt = {e}" for c, e in report["equations"].items()]
-    if report.get("passive"):
-        out.append(f"Passive (read by no rate, left out of the equilibrium conditions): {', '.join(report['passive'])}")
-    if report["conservation_laws"]:
-        out += ["", "Conserved: " + "; ".join(report["conservation_laws"])]
-    out += ["", f"Equilibria ({len(report['equilibria'])}):"]
-    for e in report["equilibria"]:
-        state = ", ".join(f"{k} = {v:.6g}" for k, v in e["state"].items())
-        fam = f"  [family, free: {', '.join(e['free'])}]" if e.get("free") else ""
-        out.append(f"  {state}: {e['stability']}{fam}")
-        eigs = ", ".join(f"{re:.4g}" + (f"{im:+.4g}i" if abs(im) > 0 else "") for re, im in e["eigenvalues"])
-        out.append(f"      eigenvalues: {eigs}")
-        if e.get("expression"):
-            out.append("      closed form: " + ", ".join(f"{k} = {v}" for k, v in e["expression"].items()))
-    for note in report.get("notes", []):
-        out.append(f"Note: {note}")
-    return "\n".join(out)
+    chosen = start if empty else ngm
+    return Analysis(
+        model=model.name,
+        R0=number(chosen.R0),
+        R0_expression=chosen.R0_expression,
+        R0_at=AT_INITIAL if empty else AT_DFE,
+        R0_dfe=number(ngm.R0),
+        R0_dfe_expression=ngm.R0_expression,
+        R0_initial=number(start.R0),
+        R0_initial_expression=start.R0_expression,
+        R0_note=ngm.note,
+        infected=tuple(ngm.infected),
+        dfe=dict(ngm.dfe),
+        dfe_expression=dict(ngm.dfe_expression),
+        F=ngm.F,
+        V=ngm.V,
+        equations=equations(model),
+        N=" + ".join(model.compartments[i] for i in model.population_index),
+        passive=[c for c, p in zip(model.compartments, mf.passive, strict=True) if p],
+        conservation_laws=[_fmt_law(c, model) for c in conservation_laws(model, mf)],
+        equilibria=list(eqs),
+        notes=notes,
+        parameters=model.parameter_values,
+    )

@@ -193,7 +193,10 @@ def load(target: str | Path) -> Model:
             except OSError:
                 here = False
             hint = f"; for the file here write ./{target}" if here else ", or give a YAML path"
-            raise ModelError(f"unknown model '{target}'; library models: {', '.join(library())}{hint}")
+            from hyosan.catalog import did_you_mean
+
+            close = did_you_mean(target, library())
+            raise ModelError(f"unknown model '{target}'{close}; library models: {', '.join(library())}{hint}")
         text, source = entry.read_text(encoding="utf-8"), f"{target}.yaml"
     data, lines = read_yaml(text, source)
     return Model.from_dict(data, source=source, lines=lines)

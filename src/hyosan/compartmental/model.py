@@ -12,7 +12,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -29,6 +29,9 @@ from hyosan.compartmental.model_types import (
     _short,
 )
 from hyosan.errors import ModelError, ParameterError
+
+if TYPE_CHECKING:
+    from hyosan.compartmental.builder import ModelBuilder
 
 __all__ = [
     "MAX_COEFFICIENT", "MAX_NAME", "RESERVED", "Condition", "Event", "Model", "Parameter", "Transition",
@@ -64,6 +67,13 @@ class Model:
     ) -> Model:
         """Validate a parsed model description; errors name ``source``, the field and the line."""
         return _from_dict(cls, data, source, lines or {})
+
+    @staticmethod
+    def build(name: str) -> ModelBuilder:
+        """Start a model in Python: ``Model.build("sir").compartments("S", "I", "R")...model()``."""
+        from hyosan.compartmental.builder import ModelBuilder
+
+        return ModelBuilder(name)
 
     # ---- views ---------------------------------------------------------------------------
     @property
@@ -128,17 +138,20 @@ class Model:
         params = {p.name: p for p in self.parameters}
         initial = dict(self.initial_state)
         for key, raw in values.items():
-            value = _number(raw, f"--set {key}")
+            value = _number(raw, str(key))
             if key in params:
                 params[key] = replace(params[key], value=value)
             elif key in initial:
                 if value < 0:
-                    raise ParameterError(f"--set {key}={raw}: a compartment size cannot be negative")
+                    raise ParameterError(f"{key}={raw}: a compartment size cannot be negative")
                 initial[key] = value
             else:
+                from hyosan.catalog import did_you_mean
+
                 names = ", ".join([*params, *initial])
                 raise ParameterError(
-                    f"--set {key}: '{key}' is neither a parameter nor a compartment of {self.name}; use one of: {names}"
+                    f"{key}: '{key}' is neither a parameter nor a compartment of {self.name}"
+                    f"{did_you_mean(key, [*params, *initial])}; use one of: {names}"
                 )
         model = replace(
             self,

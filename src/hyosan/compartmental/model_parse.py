@@ -59,7 +59,8 @@ def parse_reaction(text: str, compartments: Sequence[str] | Mapping[str, int], w
                 name, digits = m.group(2), m.group(1)
                 if name not in known:
                     raise ModelError(
-                        f"{where}: unknown compartment '{name}' in '{_short(text)}'; declared: {_listing(compartments)}"
+                        f"{where}: unknown compartment '{name}' in '{_short(text)}'{_close(name, known)}; "
+                        f"declared: {_listing(compartments)}"
                     )
                 if digits and int(digits[:5]) == 0:
                     raise ModelError(f"{where}: coefficient 0 of {name} in '{_short(text)}'; drop the term or write 1")
@@ -168,7 +169,10 @@ def _from_dict(cls: type[Model], data: Mapping[str, Any], source: str, lines: Ma
     initial = dict.fromkeys(comps, 0.0)
     for c, v in init_raw.items():
         if c not in index:
-            raise ModelError(f"{at('initial', c)}: unknown compartment '{str(c)[:40]}'; declared: {_listing(comps)}")
+            raise ModelError(
+                f"{at('initial', c)}: unknown compartment '{str(c)[:40]}'{_close(c, index)}; "
+                f"declared: {_listing(comps)}"
+            )
         try:
             initial[c] = _number(v, at("initial", c))
         except ParameterError as e:
@@ -283,7 +287,7 @@ def _event(ev: Any, i: int, comps: Sequence[str], allowed: set[str], at) -> Even
     assign = []
     for c, e in ev["set"].items():
         if c not in comps:
-            raise ModelError(f"{where}.set: unknown compartment '{c}'; declared: {', '.join(comps)}")
+            raise ModelError(f"{where}.set: unknown compartment '{c}'{_close(c, comps)}; declared: {', '.join(comps)}")
         assign.append((c, _expr.parse(e, allowed, f"{where}.set.{c}")))
     name = str(ev.get("name") or f"event {i}")
     return Event(name, tuple(times), tuple(assign), changes_total=ev.get("changes_total", False), where=where)
@@ -322,3 +326,12 @@ def _check_vanishing(model: Model) -> None:
                         f"{model.source}: transition '{tr.name}' consumes {c} but its rate "
                         f"'{_short(str(tr.rate))}' is {value} when {c} = {k - 1}; make it proportional to {c}"
                     )
+
+
+def _close(name: object, known: Any) -> str:
+    """ " (did you mean 'X'?)" for a misspelled compartment; nothing for huge models (kept linear)."""
+    if len(known) > 2000:
+        return ""
+    from hyosan.catalog import did_you_mean
+
+    return did_you_mean(name, list(known))

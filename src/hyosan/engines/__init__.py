@@ -46,7 +46,10 @@ def actions_supported(name: str) -> frozenset[str]:
 
 def _module(name: str):
     if name not in ENGINES:
-        raise EngineError(f"--engine {name}: unknown engine; choose one of: {', '.join(ENGINES)}")
+        from hyosan.catalog import did_you_mean
+
+        hint = did_you_mean(name, ENGINES)
+        raise EngineError(f"unknown engine '{str(name)[:40]}'{hint}; choose one of: {', '.join(ENGINES)}")
     try:
         module = importlib.import_module(ENGINES[name])
     except ModuleNotFoundError as exc:
