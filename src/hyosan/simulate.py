@@ -46,17 +46,17 @@ def simulate(
     model: Model,
     engine: str = "ode",
     *,
-    t_end: float | None = None,
-    every: float | None = None,
+    t_end: float | str | None = None,
+    every: float | str | None = None,
     seed: int | None = 0,
     replicates: int = 1,
     workers: int | None = None,
     progress: bool = False,
     **options: Any,
 ) -> xr.Dataset:
-    """Run ``model`` on ``engine`` from t = 0 to ``t_end`` days, reporting every ``every`` days."""
-    t_end = float(t_end if t_end is not None else model.defaults.get("t_end", 100.0))
-    every = float(every if every is not None else max(model.defaults.get("every", t_end / 200), t_end / 500))
+    """Run ``model`` on ``engine`` from t = 0 to ``t_end`` days, reporting every ``every`` days
+    (bare numbers are days; ``"12h"``, ``"2w"`` carry their unit)."""
+    t_end, every = horizon(model, t_end, every)
     if seed is not None and (not isinstance(seed, (int, np.integer)) or seed < 0):
         raise HyosanError(f"--seed {seed}: a seed is a whole number >= 0")
     if not isinstance(replicates, (int, np.integer)) or not 1 <= replicates <= MAX_REPLICATES:
@@ -170,14 +170,25 @@ def _decoded(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
+def horizon(model: Model, t_end: float | str | None, every: float | str | None) -> tuple[float, float]:
+    """(t_end, every) in days: bare numbers are days, strings may carry a unit (``"2w"``, ``"6h"``);
+    the model's defaults when not given."""
+    from hyosan.units import days
+
+    t_end = days(t_end, "t_end", HyosanError) if t_end is not None else model.defaults.get("t_end", 100.0)
+    if every is not None:
+        return t_end, days(every, "every", HyosanError)
+    return t_end, max(model.defaults.get("every", t_end / 200), t_end / 500)
+
+
 def run_to_folder(
     model: Model,
     engine: str,
     out: str | Path,
     *,
     plot: bool = True,
-    t_end: float | None = None,
-    every: float | None = None,
+    t_end: float | str | None = None,
+    every: float | str | None = None,
     replicates: int = 1,
     **options: Any,
 ) -> dict[str, Any]:
@@ -190,8 +201,7 @@ def run_to_folder(
     per replicate. ``write_s`` in its summary is the time spent writing files, ``compress_s`` the
     workers' time spent packing and compressing the counts (in parallel with the run).
     """
-    t_end = float(t_end if t_end is not None else model.defaults.get("t_end", 100.0))
-    every = float(every if every is not None else max(model.defaults.get("every", t_end / 200), t_end / 500))
+    t_end, every = horizon(model, t_end, every)
     rows = replicates * len(time_grid(t_end, every))
     kwargs = {"t_end": t_end, "every": every, "replicates": replicates, **options}
     if rows <= LARGE_ROWS or engine not in STREAMED:
