@@ -17,6 +17,7 @@ from hyosan.compartmental.io import load
 from hyosan.compartmental.model import Model
 from hyosan.engines import ssa
 from hyosan.errors import EngineError
+from hyosan.outcomes import statistics
 from hyosan.results import time_grid
 
 Z_TOL = 4.5
@@ -94,7 +95,7 @@ def test_alemi_gamblers_ruin() -> None:
     s0, alpha, reps = 60, 0.3, 4000
     model = load("alemi-szr").with_values(S=s0, Z=1, R=0, alpha=alpha)
     ds = ssa.run(model, time_grid(10_000, 10_000), seed=3, replicates=reps, workers=1)
-    outcomes = __import__("json").loads(ds.attrs["outcomes"])
+    outcomes = statistics(ds)
     exact = alemi_humans_win(s0, 1, alpha)
     assert exact == pytest.approx(alpha, abs=0.02)
     se = math.sqrt(exact * (1 - exact) / reps)
