@@ -61,6 +61,14 @@ def _known(target: str) -> None:
         raise unknown(target)
 
 
+def _duration(value: str | None) -> float | str | None:
+    """--t-end / --every: a bare number is days; '12h', '20min' keep their unit."""
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return value
+
+
 def _values(pairs: list[str]) -> dict[str, str]:
     out = {}
     for pair in pairs:
@@ -79,8 +87,8 @@ def run(
         "any other TARGET is a library name, even if a file or folder of that name exists (write ./NAME).",
     ),
     engine: str = typer.Option(None, help="ode | ssa | tau (models); scenarios choose their own."),
-    t_end: float = typer.Option(None, "--t-end", help="Horizon in days (default: the model's)."),
-    every: float = typer.Option(None, help="Report interval in days."),
+    t_end: str = typer.Option(None, "--t-end", help="Horizon: days, or a duration such as 12h (default: the model's)."),
+    every: str = typer.Option(None, help="Report interval: days, or a duration such as 30min."),
     replicates: int = typer.Option(1, help="Independent stochastic replicates."),
     seed: int = typer.Option(0, help="Seed of the random streams (>= 0)."),
     set_: list[str] = typer.Option([], "--set", help="NAME=VALUE for a parameter or initial size; repeat."),
@@ -112,8 +120,8 @@ def run(
                 values=values,
                 replicates=replicates,
                 workers=workers,
-                t_end=t_end,
-                every=every,
+                t_end=_duration(t_end),
+                every=_duration(every),
                 plot=plot,
                 progress=show,
                 engine=engine,
@@ -129,8 +137,8 @@ def run(
                 engine or "ode",
                 folder,
                 plot=plot,
-                t_end=t_end,
-                every=every,
+                t_end=_duration(t_end),
+                every=_duration(every),
                 seed=seed,
                 replicates=replicates,
                 workers=workers,
