@@ -146,18 +146,19 @@ def test_a_timed_intervention_is_at_the_same_moment_on_a_model_and_a_scenario(tm
     np.testing.assert_allclose(np.array(model_times) * 86400, sc_times, rtol=1e-12)
 
 
-def test_cull_halves_in_expectation_on_ode_ssa_and_abm(tmp_path: Path) -> None:
-    """ode: Z <- Z/2 exactly. ssa and abm: each individual destroyed with probability 1/2 (binomial).
+def test_cull_halves_in_expectation_on_ode_ssa_tau_and_abm(tmp_path: Path) -> None:
+    """ode: Z <- Z/2 exactly. ssa, tau and abm: each individual destroyed with probability 1/2 (binomial).
 
-    ssa: 400 replicates of Binomial(100, 1/2), mean 50, SE 5/20 = 0.25; tolerance 4 SE.
+    ssa, tau: 400 replicates of Binomial(100, 1/2), mean 50, SE 5/20 = 0.25; tolerance 4 SE.
     abm: one run of Binomial(200, 1/2), mean 100, SD 7.07; tolerance 4 SD (seed fixed).
     """
     model = hyosan.Model.from_dict(MODEL).with_interventions(Intervention("halve", at="12h", cull={"Z": 0.5}))
     ode = model.run("ode", t_end=1, every=0.25)
     np.testing.assert_allclose(ode.Z.values.ravel(), [100, 100, 50, 50, 50])
-    ssa = model.run("ssa", t_end=1, every=0.25, replicates=400, seed=3, workers=1)
-    after = ssa.Z.sel(time=1.0).values
-    assert abs(after.mean() - 50) < 4 * 0.25 and after.std() > 0
+    for engine in ("ssa", "tau"):
+        ds = model.run(engine, t_end=1, every=0.25, replicates=400, seed=3, workers=1)
+        after = ds.Z.sel(time=1.0).values
+        assert abs(after.mean() - 50) < 4 * 0.25 and after.std() > 0, engine
     from hyosan.engines.abm.engine import simulate_once
 
     sc = scenario(tmp_path, [{"name": "halve", "at": "5s", "cull": {"Z": 0.5}}])
