@@ -278,7 +278,7 @@ def ode_half_time(folder: Path, beta: float, s0: int, z0: int) -> float:
     }
     (folder / "sz.yaml").write_text(yaml.safe_dump(model))
     ds = hyosan.run(str(folder / "sz.yaml"), engine="ode", t_end=2000.0, every=0.5)
-    return half_time(ds.time.values, ds.S.values, (s0 + z0) / 2)
+    return half_time(ds.time.values, ds.S.values[0], (s0 + z0) / 2)
 
 
 def test_well_mixed_limit_matches_mass_action(tmp_path: Path) -> None:
