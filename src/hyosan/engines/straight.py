@@ -69,7 +69,7 @@ def straight_size(model: Model) -> int:
     found in time linear in the model's size)."""
     readers, csr = _readers(model), changes(model)
     reads = sum(len(readers.get(n, ())) for j in range(len(model.transitions)) for n in _changed(model, j, csr))
-    return 4 * len(model.compartments) + 6 * len(model.transitions) + 3 * reads
+    return 4 * len(model.compartments) + 6 * len(model.transitions) + 3 * reads + 4 * len(triggers.triggered(model))
 
 
 def straight_line(model: Model) -> bool:
