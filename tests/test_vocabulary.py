@@ -146,6 +146,12 @@ def test_a_timed_intervention_is_at_the_same_moment_on_a_model_and_a_scenario(tm
     np.testing.assert_allclose(np.array(model_times) * 86400, sc_times, rtol=1e-12)
 
 
+def test_interventions_added_in_python_survive_with_values(tmp_path: Path) -> None:
+    sc = scenario(tmp_path, []).with_interventions([Intervention("halve", at="5s", cull={"Z": 0.5})])
+    again = sc.with_values({"infection.bite_probability": 0.1})
+    assert [iv.name for iv in again.interventions] == ["halve"] and again.bite_probability == pytest.approx(0.1)
+
+
 def test_cull_halves_in_expectation_on_ode_ssa_tau_and_abm(tmp_path: Path) -> None:
     """ode: Z <- Z/2 exactly. ssa, tau and abm: each individual destroyed with probability 1/2 (binomial).
 

@@ -105,6 +105,7 @@ def with_interventions(sc: Any, items: Iterable[Any]) -> Any:
 
     added = [_one(new, entry, len(sc.interventions) + i, at) for i, entry in enumerate(raw)]
     new.interventions = [*sc.interventions, *added]
+    new.added = [*sc.added, *raw]
     new.parameters = {**sc.parameters, "interventions": [*sc.parameters.get("interventions", []), *raw]}
     _check(new.interventions, at)
     return new

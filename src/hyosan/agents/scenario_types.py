@@ -29,6 +29,8 @@ STATE_NAMES = {
     "D": "dead",
     "X": "escaped",
 }
+
+
 def number(raw: Any, where: str, what: str, low: float, high: float) -> float:
     """A plain finite number (not yes/no, not text) in [low, high]."""
     if not isinstance(raw, (int, float)) or isinstance(raw, bool) or not low <= raw <= high:
@@ -151,6 +153,7 @@ class Scenario:
     screening: Any = None
     target: str = ""
     values: dict[str, Any] = field(default_factory=dict)
+    added: list[Any] = field(default_factory=list)
 
     def run(self, engine: str | None = None, **options: Any) -> Any:
         """Run on the agent engine; the result Dataset (see :func:`hyosan.agents.run.execute` for options)."""
@@ -164,7 +167,8 @@ class Scenario:
 
         if not self.target:
             raise ScenarioError(f"{self.source}: this scenario was not loaded by name or path; it cannot be changed")
-        return load_scenario(self.target, {**self.values, **(values or {})})
+        fresh = load_scenario(self.target, {**self.values, **(values or {})})
+        return fresh.with_interventions(self.added) if self.added else fresh
 
     def with_interventions(self, items: Sequence[Any]) -> Scenario:
         """A copy with interventions added: :class:`hyosan.Intervention` objects or mappings as in a file."""
