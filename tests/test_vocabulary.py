@@ -175,6 +175,15 @@ def test_cull_halves_in_expectation_on_ode_ssa_tau_and_abm(tmp_path: Path) -> No
     assert run.counts[-1, 4] == 200 - z[5] and run.counts[-1, 0] == 10
 
 
+def test_a_cull_in_a_zone_spares_those_outside(tmp_path: Path) -> None:
+    from hyosan.engines.abm.engine import simulate_once
+
+    sc = scenario(tmp_path, [{"name": "clear", "at": "2s", "cull": {"zombie": 1.0, "healthy": 0.0, "zone": "west"}}])
+    sc.groups[0].state = 2  # the east group are zombies too
+    run = simulate_once(sc, np.random.SeedSequence(1))
+    assert run.counts[1, 2] == 210 and run.counts[-1, 2] == 10 and run.counts[-1, 4] == 200
+
+
 def test_action_table_and_engines() -> None:
     assert supported("ode") == supported("ssa") == supported("tau") == {"set", "cull"}
     assert supported("abm") == {"cull", "seal", "open", "evacuate", "sweep", "noise"}
