@@ -66,6 +66,8 @@ def test_a_trigger_fires_once_and_one_already_true_fires_at_zero() -> None:
     once = death(trigger='{kind: set, when: "X < 500", set: {mu: 0, X: "X - 100"}, changes_total: true}')
     ds = once.run("ssa", t_end=3.0, every=1.0, replicates=20, seed=2, workers=1)
     assert (ds.X.values[:, -1] == 399).all()  # 499 - 100, and not again although X < 500 still holds
+    (summary,) = json.loads(ds.attrs["interventions"])
+    assert summary["replicates_fired"] == 20 and summary["time_mean"] == pytest.approx(ds["t_trigger_0"].mean())
     at_zero = death(trigger='{kind: set, when: "X > 10", set: {mu: 0}}')
     ds = at_zero.run("ssa", t_end=3.0, every=1.0, replicates=5, seed=2, workers=1)
     assert (ds["t_trigger_0"].values == 0.0).all() and (ds.X.values == 1000).all()

@@ -19,6 +19,7 @@ K-th trigger (NaN if it never fired).
 
 from __future__ import annotations
 
+import json
 import math
 import sys
 import time as _time
@@ -358,9 +359,15 @@ def run_engine(
     add_outcomes(ds, model, values[:, -1, :])
     ds["t_final"] = ("replicate", np.array([r.t_final for r in results]), {"units": "days"})
     ds["t_extinction"] = ("replicate", np.array([r.t_extinct for r in results]), {"units": "days"})
+    fired_summary = []
     for e, ev in enumerate(triggers.triggered(model)):
         fired_at = np.array([r.t_trigger[e] for r in results])
         ds[f"t_trigger_{e}"] = ("replicate", fired_at, {"units": "days", "long_name": f"time '{ev.name}' fired"})
+        hit = fired_at[~np.isnan(fired_at)]
+        mean = float(hit.mean()) if hit.size else None
+        fired_summary.append({"name": ev.name, "kind": ev.kind, "replicates_fired": int(hit.size), "time_mean": mean})
+    if fired_summary:
+        ds.attrs["interventions"] = json.dumps(fired_summary)
     if options.get("log_events"):
         width = max(1, max(len(r.log_t) for r in results))
         log_t = np.full((replicates, width), np.nan)
