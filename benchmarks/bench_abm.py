@@ -26,9 +26,12 @@ import numpy as np
 import yaml
 
 from hyosan.agents.scenario import load_scenario
-from hyosan.engines.abm import step as K
 from hyosan.engines.abm.agents import Agents
 from hyosan.engines.abm.engine import World, simulate_once
+
+sys.path.insert(0, str(Path(__file__).parent))
+from grid_epidemic import grid_epidemic  # the Mesa model, next to this script
+from grid_epidemic import seed as seed_kernel
 
 
 def open_map(folder: Path, side: int, scale: float) -> Path:
@@ -120,11 +123,11 @@ def kernel_rate(n: int, steps: int, side: int, p: float, seed: int = 0) -> tuple
         infected[: n // 100] = True
         return rng.integers(0, side, n).astype(np.int32), rng.integers(0, side, n).astype(np.int32), infected
 
-    K.seed(seed)
-    K.grid_epidemic(*fresh(), side, side, p, 1, counts)
+    seed_kernel(seed)
+    grid_epidemic(*fresh(), side, side, p, 1, counts)
     cx, cy, infected = fresh()
     t0 = time.perf_counter()
-    total = K.grid_epidemic(cx, cy, infected, side, side, p, steps, counts)
+    total = grid_epidemic(cx, cy, infected, side, side, p, steps, counts)
     return n * steps / (time.perf_counter() - t0), total
 
 

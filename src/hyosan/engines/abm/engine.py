@@ -1,6 +1,6 @@
 """Running a scenario on the agent engine and turning the run into the common result schema.
 
-The time loop is in Python and hands chunks of steps to :func:`kernels.advance`; it stops at
+The time loop is in Python and hands chunks of steps to :func:`step.advance`; it stops at
 report times, animation frames and the scenario's change points (alarm, noise start and end, timed
 interventions), where it counts states, records frames, applies interventions and recomputes distance
 fields. Triggered interventions are checked by the kernel at the start of every step (a count over the
@@ -35,6 +35,7 @@ from hyosan.engines.abm import step as K
 from hyosan.engines.abm.actions import apply, set_down
 from hyosan.engines.abm.agents import Agents, place
 from hyosan.engines.abm.estimate import check_run
+from hyosan.engines.abm.records import AgentArrays, EventLog, KindArrays, Scratch, Triggers, WorldArrays, record
 from hyosan.engines.abm.screening import Gate
 from hyosan.errors import ScenarioError
 from hyosan.results import make_dataset
@@ -304,6 +305,10 @@ def simulate_once(
         if iv.trigger == "enters":
             zbits[sc.world.zones[iv.zone]] |= np.uint32(1 << q)
     tcounts = np.zeros(7, dtype=np.int64)
+    kt = KindArrays(kwalk, krun, ksight, soldier, krange, khit, kdetect)
+    scratch = Scratch(head_prey, head_zomb, nxt, x0, y0, order, barricader, rs)
+    log = EventLog(buf["t"], buf["kind"], buf["agent"], buf["x"], buf["y"], buf["aux"])
+    tr = Triggers(trig_kind, trig_state, trig_value, trig_active, trig_fired, zbits, tcounts)
     fired_log: list[tuple[float, str, str]] = []
 
     def fire(ivs: list, at_step: int) -> None:
@@ -336,16 +341,8 @@ def simulate_once(
                 upto = gate.next_stop(step, stop, a)
             tick = _time.perf_counter()
             done, n_ev, doors_changed, fired = K.advance(
-                step * dt, dt, upto - step,
-                a.x, a.y, a.heading, a.state, a.kind, a.goal, a.alert, a.hidden, a.fate, a.turn_at,
-                w.grid, w.block, w.door_state, w.door_cell_ptr, w.door_cells, w.exit_id, w.room, w.light,
-                w.hnext, w.hdist, w.noise_next, w.noise_val, w.noise_on,
-                w.room_door_ptr, w.room_door_list, kwalk, krun, ksight, P,
-                head_prey, head_zomb, nxt, x0, y0, order, barricader,
-                buf["t"], buf["kind"], buf["agent"], buf["x"], buf["y"], buf["aux"], 0, rs,
-                soldier, krange, khit, kdetect, a.route, a.leg, w.route_ptr, w.route_wp, w.wnext, w.wdist,
-                trig_kind, trig_state, trig_value, trig_active, trig_fired, zbits, tcounts,
-            )  # fmt: skip
+                step * dt, dt, upto - step, record(AgentArrays, a), record(WorldArrays, w), kt, P, scratch, log, 0, tr
+            )
             kernel_s += _time.perf_counter() - tick
             if n_ev:
                 chunks.append({k: v[:n_ev].copy() for k, v in buf.items()})
