@@ -84,14 +84,14 @@ transitions:
   - {reaction: "S -> S + S", rate: "r*S*(1 - S/K)", name: growth}
 """
     )
-    ds = model.run(t_end=300, every=1)
+    ds = model.run(t_end=300, every=1).isel(replicate=0)
     t = ds.time.values
     exact = 1000 / (1 + 999 * np.exp(-0.5 * t))
     np.testing.assert_allclose(ds.S.values, exact, rtol=1e-7)
 
 
 def test_rate_that_is_legitimately_zero_throughout() -> None:
-    ds = hyosan.load("sir").with_values(I=0, R=0).run(t_end=50, every=5)
+    ds = hyosan.load("sir").with_values(I=0, R=0).run(t_end=50, every=5).isel(replicate=0)
     assert ds.S.values.tolist() == [990.0] * 11
 
 
