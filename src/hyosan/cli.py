@@ -93,7 +93,9 @@ def run(
     seed: int = typer.Option(0, help="Seed of the random streams (>= 0)."),
     set_: list[str] = typer.Option([], "--set", help="NAME=VALUE for a parameter or initial size; repeat."),
     workers: int = typer.Option(None, help="Worker processes for ensembles (default: all cores)."),
-    scheduler: str = typer.Option(None, help="Dask scheduler address (tcp://HOST:PORT) to spread replicates over."),
+    scheduler: str = typer.Option(
+        None, help="Dask scheduler address (tcp://HOST:PORT) to spread replicates over (ssa, tau, scenarios)."
+    ),
     out: Path = typer.Option(None, help="Output folder (default: out/TARGET)."),
     plot: bool = typer.Option(True, help="Write plot.png (and pictures, for scenarios)."),
     progress: bool = typer.Option(None, help="Show a progress bar (default: when on a terminal)."),
@@ -125,6 +127,7 @@ def run(
                 plot=plot,
                 progress=show,
                 engine=engine,
+                **_cluster(scheduler, "abm"),
             )
         else:
             from hyosan.compartmental.io import load
@@ -164,8 +167,10 @@ def _cluster(scheduler: str | None, engine: str) -> dict:
     """Engine options that send replicates to a Dask scheduler, if one is named."""
     if not scheduler:
         return {}
-    if engine not in ("ssa", "tau"):
-        raise HyosanError("--scheduler: only the stochastic engines spread replicates; use --engine ssa or tau")
+    if engine not in ("ssa", "tau", "abm"):
+        raise HyosanError(
+            "--scheduler: only the stochastic engines and agent scenarios spread replicates; use --engine ssa or tau"
+        )
     from hyosan.cluster import dask_executor
 
     return {"executor": dask_executor(scheduler)}

@@ -49,12 +49,15 @@ def execute(
     engine: str | None = None,
     frames: bool = False,
     flags: bool = False,
+    executor: Any = None,
+    progress: bool = False,
 ) -> tuple[Any, Any, list]:
     """Load scenario ``target`` (a name, a path or a loaded :class:`Scenario`) with ``values`` and run it
     on the agent engine: (scenario, result Dataset, runs).
 
     ``t_end`` and ``every`` are days when bare numbers, or durations with a unit (``"20min"``).
     ``flags``: name the options as the command line spells them (``--t-end``), else as keywords.
+    ``executor`` runs the replicates elsewhere (e.g. :func:`hyosan.cluster.dask_executor`), with the same results.
     """
     from hyosan.agents.scenario import Scenario, load_scenario
     from hyosan.engines.abm.engine import run_scenario as run_abm
@@ -98,7 +101,9 @@ def execute(
         if said:
             raise ScenarioError(f"{', '.join(said)} (days): {exc}") from None
         raise
-    ds, runs = run_abm(sc, seed=seed, replicates=replicates, workers=workers, frames=frames)
+    ds, runs = run_abm(
+        sc, seed=seed, replicates=replicates, workers=workers, frames=frames, executor=executor, progress=progress
+    )
     return sc, ds, runs
 
 
@@ -115,6 +120,7 @@ def run_scenario(
     plot: bool = True,
     progress: bool = False,
     engine: str | None = None,
+    executor: Any = None,
 ) -> dict[str, Any]:
     """Run scenario ``target`` on the agent engine and write its outputs into ``out``; the summary."""
     from hyosan.results import final_frame, summary_json, timeseries_frame, write_outputs
@@ -130,6 +136,8 @@ def run_scenario(
         engine=engine,
         frames=plot,
         flags=True,
+        executor=executor,
+        progress=progress,
     )
     per = [outcomes(sc, r) for r in runs]
     table = outcome_table([flatten(o, [iv.name for iv in sc.interventions]) for o in per])

@@ -17,6 +17,7 @@ depend on how the run is chunked (pictures on or off) either.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -38,6 +39,7 @@ from hyosan.engines.abm.estimate import check_run
 from hyosan.engines.abm.records import AgentArrays, EventLog, KindArrays, Scratch, Triggers, WorldArrays, record
 from hyosan.engines.abm.screening import Gate
 from hyosan.errors import ScenarioError
+from hyosan.parallel import Chunk, Executor, map_replicates
 from hyosan.results import make_dataset
 
 
@@ -421,9 +423,9 @@ def _check_agents(sc: Scenario, a: Agents, w: World) -> None:
         )
 
 
-def _replicate(args: tuple[Scenario, np.random.SeedSequence, bool]) -> Run:
-    sc, ss, frames = args
-    return simulate_once(sc, ss, frames)
+def _replicates(sc: Scenario, frames: bool, chunk: Chunk) -> list[Run]:
+    """One chunk of replicates (a picklable task for any executor); frames for replicate 0 only."""
+    return [simulate_once(sc, ss, frames and r == 0) for r, ss in chunk]
 
 
 def run_scenario(
@@ -433,21 +435,21 @@ def run_scenario(
     replicates: int = 1,
     workers: int | None = None,
     frames: bool = True,
+    executor: Executor | None = None,
+    progress: bool = False,
 ) -> tuple[xr.Dataset, list[Run]]:
-    """Run ``replicates`` independent replicates on ``workers`` processes (default: all cores); frames are kept
-    for replicate 0 only. Results do not depend on ``workers``."""
+    """Run ``replicates`` independent replicates on ``workers`` processes (default: all cores), or on
+    ``executor`` (e.g. :func:`hyosan.cluster.dask_executor`); frames are kept for replicate 0 only.
+    Results do not depend on ``workers``, chunking or executor: replicate r always draws from child r of
+    ``SeedSequence(seed)``."""
     start = _time.perf_counter()
     check_run(sc, replicates, workers, frames)
     workers = max(1, min(workers or os.cpu_count() or 1, replicates))
     children = np.random.SeedSequence(seed).spawn(replicates)
-    jobs = [(sc, ss, frames and r == 0) for r, ss in enumerate(children)]
-    if workers > 1:
-        from hyosan.parallel import worker_pool
-
-        with worker_pool(workers) as pool:
-            runs = list(pool.map(_replicate, jobs))
-    else:
-        runs = [_replicate(j) for j in jobs]
+    task = functools.partial(_replicates, sc, frames)
+    runs = map_replicates(
+        task, children, workers=workers, executor=executor, progress=progress, label="agent replicates"
+    )
     minutes = runs[0].times / 60.0
     states = (*STATES, "M") if sc.has_soldiers else STATES
     values = np.stack([r.counts[:, : len(states)] for r in runs]).astype(float)
