@@ -81,3 +81,29 @@ def test_csv_columns_are_kept(tmp_path, result: xr.Dataset) -> None:
     hyosan.save(result, str(tmp_path / "o"))
     assert list(pd.read_csv(tmp_path / "o" / "timeseries.csv").columns) == expected
     assert list(pd.read_csv(tmp_path / "o" / "final.csv").columns) == ["replicate", "time", "S", "I", "R"]
+
+
+def test_extra_formats_hold_the_same_result(tmp_path, result: xr.Dataset) -> None:
+    pytest.importorskip("zarr")
+    pytest.importorskip("pyarrow")
+    from hyosan.simulate import save
+
+    save(result, out=tmp_path / "f", formats=("zarr", "parquet"), plot=False)
+    xr.testing.assert_equal(xr.open_zarr(tmp_path / "f" / "result.zarr").load(), result)
+    table = pd.read_parquet(tmp_path / "f" / "timeseries.parquet")
+    pd.testing.assert_frame_equal(table, timeseries_frame(result), check_dtype=False)
+
+
+def test_a_format_without_its_package_is_refused_in_one_line(tmp_path, monkeypatch, result: xr.Dataset) -> None:
+    import importlib.util
+
+    from hyosan.simulate import save
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "zarr" else real(name, *a))
+    with pytest.raises(HyosanError, match=r"pip install 'hyosan\[formats\]'") as err:
+        save(result, out=tmp_path / "z", formats=("zarr",))
+    assert "\n" not in str(err.value) and "--" not in str(err.value)
+    assert not (tmp_path / "z").exists()
+    with pytest.raises(HyosanError, match="choose from zarr, parquet"):
+        save(result, out=tmp_path / "z", formats=("csv",))

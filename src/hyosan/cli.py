@@ -102,8 +102,11 @@ def run(
     epsilon: float = typer.Option(None, help="tau: leap control (default 0.002); smaller is more accurate, slower."),
     max_events: int = typer.Option(None, "--max-events", help="ssa/tau: most transitions per replicate."),
     time_limit: float = typer.Option(None, "--time-limit", help="ssa/tau: wall-clock budget, seconds."),
+    formats: list[str] = typer.Option(
+        [], "--format", help="Models: also write zarr (result.zarr) or parquet (timeseries.parquet); repeat."
+    ),
 ) -> None:
-    """Simulate TARGET and write timeseries.csv, final.csv, summary.json and plot.png."""
+    """Simulate TARGET and write timeseries.csv, final.csv, summary.json, result.nc and plot.png."""
     from hyosan.agents import run as scenarios
     from hyosan.outputs import claim
 
@@ -115,6 +118,8 @@ def run(
     values = _values(set_)
     with claim(folder), _setting(values):
         if scenarios.is_scenario(target):
+            if formats:
+                raise HyosanError("--format: scenarios write result.nc and their CSVs only; drop --format")
             summary = scenarios.run_scenario(
                 target,
                 out=folder,
@@ -146,6 +151,7 @@ def run(
                 replicates=replicates,
                 workers=workers,
                 progress=show,
+                formats=formats,
                 **options,
             )
     _report(summary, folder)

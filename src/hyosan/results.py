@@ -148,6 +148,28 @@ def write_netcdf(ds: xr.Dataset, path: str | Path) -> None:
     ds.to_netcdf(path, engine="h5netcdf", encoding=encoding, invalid_netcdf=False)
 
 
+FORMATS = {"zarr": ("result.zarr", "zarr"), "parquet": ("timeseries.parquet", "pyarrow")}
+
+
+def format_writers(ds: xr.Dataset, formats: tuple[str, ...] | list[str] = ()) -> dict[str, Callable[[Path], None]]:
+    """Writers of the extra formats asked for: ``zarr`` (the whole Dataset) and ``parquet`` (the
+    tidy table of :func:`timeseries_frame`); both need ``pip install 'hyosan[formats]'``."""
+    import importlib.util
+
+    writers: dict[str, Callable[[Path], None]] = {}
+    for name in formats:
+        if name not in FORMATS:
+            raise HyosanError(f"format {name!r}: choose from {', '.join(FORMATS)} (result.nc is always written)")
+        file, package = FORMATS[name]
+        if importlib.util.find_spec(package) is None:
+            raise HyosanError(f"format {name}: needs the {package} package; pip install 'hyosan[formats]'")
+        if name == "zarr":
+            writers[file] = lambda p: ds.to_zarr(p, mode="w-", consolidated=True, zarr_format=2)
+        else:
+            writers[file] = lambda p: timeseries_frame(ds).to_parquet(p, index=False)
+    return writers
+
+
 def open_result(path: str | Path) -> xr.Dataset:
     """A result written as ``result.nc``, loaded into memory, in the schema the run returned."""
     path = Path(path)

@@ -25,6 +25,7 @@ from hyosan.results import (
     attr_dict,
     compartments_of,
     final_frame,
+    format_writers,
     summary_json,
     time_grid,
     wide_frame,
@@ -140,10 +141,12 @@ def save(
     out: str | Path | None = None,
     plot: bool = True,
     extra: Mapping[str, Callable[[Path], None]] | None = None,
+    formats: tuple[str, ...] | list[str] = (),
 ) -> Path:
     """Write timeseries.csv, final.csv, summary.json, result.nc and plot.png into ``out`` all at once.
 
     ``save(result, out)`` works too: the model is optional, as the result describes itself.
+    ``formats`` adds ``zarr`` (result.zarr) and/or ``parquet`` (timeseries.parquet, the tidy table).
     """
     from hyosan.viz.plot import plot as draw
 
@@ -154,6 +157,7 @@ def save(
     if isinstance(model, (str, Path)):
         raise HyosanError(f"save: model {str(model)!r} is not a Model; pass the Model object, or none")
     summary = summarize(ds, model)
+    more = format_writers(ds, formats)
     writers: dict[str, Callable[[Path], None]] = {
         "timeseries.csv": lambda p: wide_frame(ds).to_csv(p, index=False),
         "final.csv": lambda p: final_frame(ds).to_csv(p, index=False),
@@ -162,6 +166,7 @@ def save(
     }
     if plot:
         writers["plot.png"] = lambda p: draw(ds, p)
+    writers.update(more)
     writers.update(extra or {})
     return write_outputs(out, writers)
 
@@ -190,9 +195,11 @@ def run_to_folder(
     t_end: float | str | None = None,
     every: float | str | None = None,
     replicates: int = 1,
+    formats: tuple[str, ...] | list[str] = (),
     **options: Any,
 ) -> dict[str, Any]:
-    """Run ``model`` and write its outputs into ``out``; the summary.
+    """Run ``model`` and write its outputs into ``out`` (and the extra ``formats``, see :func:`save`);
+    the summary.
 
     A small run is simulated in memory and saved (:func:`save`). A large ensemble
     (replicates × report times above ``LARGE_ROWS``) streams its replicates into ``result.nc`` as
@@ -206,8 +213,13 @@ def run_to_folder(
     kwargs = {"t_end": t_end, "every": every, "replicates": replicates, **options}
     if rows <= LARGE_ROWS or engine not in STREAMED:
         ds = simulate(model, engine, **kwargs)
-        save(ds, model, out, plot=plot)
+        save(ds, model, out, plot=plot, formats=formats)
         return summarize(ds, model)
+    if formats:
+        raise HyosanError(
+            f"format {', '.join(formats)}: an ensemble of {rows:,} rows is streamed into result.nc only; "
+            "open it with hyosan.open_result and convert, or run fewer replicates"
+        )
     from hyosan.streaming import NetcdfSink, bands_frame
     from hyosan.viz.plot import plot as draw
 
