@@ -123,7 +123,7 @@ def run_scenario(
     executor: Any = None,
 ) -> dict[str, Any]:
     """Run scenario ``target`` on the agent engine and write its outputs into ``out``; the summary."""
-    from hyosan.results import final_frame, summary_json, timeseries_frame, write_outputs
+    from hyosan.results import final_frame, summary_json, wide_frame, write_netcdf, write_outputs
 
     sc, ds, runs = execute(
         target,
@@ -143,9 +143,10 @@ def run_scenario(
     table = outcome_table([flatten(o, [iv.name for iv in sc.interventions]) for o in per])
     summary = summarize(sc, ds, runs, per, table)
     writers: dict[str, Callable[[Path], None]] = {
-        "timeseries.csv": lambda p: timeseries_frame(ds).to_csv(p, index=False),
+        "timeseries.csv": lambda p: wide_frame(ds).to_csv(p, index=False),
         "final.csv": lambda p: final_frame(ds).to_csv(p, index=False),
         "summary.json": lambda p: summary_json(p, summary),
+        "result.nc": lambda p: write_netcdf(ds, p),
         "outcomes.csv": lambda p: table.to_csv(p, index=False),
         "events.csv": lambda p: events_frame(sc, runs).to_csv(p, index=False),
         "escapes.csv": lambda p: escapes_frame(sc, runs).to_csv(p, index=False),
@@ -153,7 +154,7 @@ def run_scenario(
     if plot:
         from hyosan.viz.plot import plot as draw
 
-        writers["plot.png"] = lambda p: draw(focus(ds, runs), p, title=f"{sc.name}: agents by state", xlabel="minutes")
+        writers["plot.png"] = lambda p: draw(focus(ds, runs), p, title=f"{sc.name}: agents by state")
         writers["animation.gif"] = lambda p: pictures(sc, runs[0], p, None)
         writers["snapshot.png"] = lambda p: pictures(sc, runs[0], None, p)
         if any(o.get("humbies_side") for o in per):
@@ -300,8 +301,8 @@ def summarize(sc: Any, ds: Any, runs: list, per: list | None = None, table: Any 
         "states": STATE_NAMES,
         "parameters": sc.parameters,
         "t_end": float(ds.time[-1]),
-        "t_end_minutes": float(ds.time[-1]) * 1440.0,
-        "time_unit": "days",
+        "t_end_minutes": float(ds.time[-1]),
+        "time_unit": "minutes",
         "step_s": sc.step,
         "elapsed_s": attrs["elapsed_s"],
         "run_s": [round(r.elapsed_s, 3) for r in runs],
@@ -309,23 +310,22 @@ def summarize(sc: Any, ds: Any, runs: list, per: list | None = None, table: Any 
         "outcomes": per[0] if len(runs) == 1 else summarise(table),
     }
     final = ds.isel(time=-1)
-    if "replicate" in ds.dims:
+    if ds.sizes["replicate"] > 1:
         n = ds.sizes["replicate"]
         summary["replicates"] = n
         summary["outcomes_per_replicate"] = "outcomes.csv"
         summary["final_mean"] = {c: float(final[c].mean()) for c in final.data_vars}
         summary["final_se"] = {c: float(final[c].std(ddof=1)) / n**0.5 for c in final.data_vars}
     else:
-        summary["final"] = {c: float(final[c]) for c in final.data_vars}
+        summary["final"] = {c: float(final[c].item()) for c in final.data_vars}
     return summary
 
 
 def focus(ds: Any, runs: list) -> Any:
-    """The result in minutes, cut where nothing changes any more (the last event plus 20%)."""
+    """The result (in minutes) cut where nothing changes any more (the last event plus 20%)."""
     last = max((float(r.events["t"].max()) for r in runs if r.events["t"].size), default=0.0) / 60.0
-    minutes = ds.assign_coords(time=ds.time * 1440.0)
-    end = float(minutes.time[-1])
-    return minutes.sel(time=slice(0, min(end, max(1.2 * last, 1.0))))
+    end = float(ds.time[-1])
+    return ds.sel(time=slice(0, min(end, max(1.2 * last, 1.0))))
 
 
 def pictures(sc: Any, run: Any, gif: Path | None, png: Path | None) -> None:
