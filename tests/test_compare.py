@@ -39,3 +39,42 @@ def test_cli_compare_json(cli) -> None:
     assert report["b"] == {"beta": 0.35} and report["outcomes"]["final R"]["difference"] > 0
     res = cli("compare", "sir", "--engine", "ode")
     assert res.returncode == 2 and "--vs" in res.stderr
+
+
+def test_the_horizon_is_honoured_for_models_and_scenarios() -> None:
+    from hyosan.experiments.compare import compare_scenario
+
+    report = compare(hyosan.load("sis"), {}, {"beta": 0.4}, engine="ode", t_end="12h")
+    assert (report["t_end"], report["time_unit"]) == (0.5, "days")
+    report = compare_scenario("off-limits", {}, {"infection.bite_probability": 0.2}, replicates=2, t_end="7min")
+    assert (report["t_end"], report["time_unit"]) == (7.0, "minutes") and report["replicates"] == 2
+
+
+def test_options_that_would_be_ignored_are_refused() -> None:
+    import pytest
+
+    from hyosan.errors import HyosanError
+    from hyosan.experiments.compare import compare_scenario
+
+    with pytest.raises(HyosanError, match=r"^replicates=50: the ode engine is deterministic") as error:
+        compare(hyosan.load("sis"), {}, {"beta": 0.4}, engine="ode", replicates=50)
+    assert "--" not in str(error.value)
+    with pytest.raises(HyosanError, match=r"^engine ssa: scenario off-limits runs on the agent engine"):
+        compare_scenario("off-limits", {}, {"infection.bite_probability": 0.2}, replicates=2, engine="ssa")
+
+
+def test_cli_refuses_what_it_would_ignore_in_one_line(cli, tmp_path) -> None:
+    cases = [
+        (["compare", "sir", "--vs", "beta=0.35", "--engine", "ode", "--replicates", "50"], "--replicates: the ode"),
+        (["compare", "sir", "--vs", "beta=0.35", "--engine", "ode", "--seed", "3"], "--seed: the ode"),
+        (["compare", "off-limits", "--vs", "infection.bite_probability=0.2", "--engine", "ssa"], "--engine ssa"),
+        (["compare", "off-limits", "--vs", "infection.bite_probability=0.2", "--t-end", "0.1s"], "--t-end"),
+        (["run", "sir", "--seed", "3", "--out", str(tmp_path / "o")], "--seed: the ode"),
+        (["run", "sir", "--workers", "2", "--out", str(tmp_path / "o")], "--workers: the ode"),
+        (["sweep", "off-limits", "--vary", "x=1,2", "--outcome", "Z > 0", "--out", str(tmp_path / "o")], "compare"),
+    ]
+    for args, needle in cases:
+        res = cli(*args)
+        lines = res.stderr.strip().splitlines()
+        assert res.returncode == 2 and len(lines) == 1 and needle in lines[0], (args, res.stderr)
+    assert not (tmp_path / "o").exists()

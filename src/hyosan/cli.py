@@ -90,7 +90,7 @@ def run(
     t_end: str = typer.Option(None, "--t-end", help="Horizon: days, or a duration such as 12h (default: the model's)."),
     every: str = typer.Option(None, help="Report interval: days, or a duration such as 30min."),
     replicates: int = typer.Option(1, help="Independent stochastic replicates."),
-    seed: int = typer.Option(0, help="Seed of the random streams (>= 0)."),
+    seed: int = typer.Option(None, help="Seed of the random streams (>= 0; default 0)."),
     set_: list[str] = typer.Option([], "--set", help="NAME=VALUE for a parameter or initial size; repeat."),
     workers: int = typer.Option(None, help="Worker processes for ensembles (default: all cores)."),
     scheduler: str = typer.Option(
@@ -123,7 +123,7 @@ def run(
             summary = scenarios.run_scenario(
                 target,
                 out=folder,
-                seed=seed,
+                seed=0 if seed is None else seed,
                 values=values,
                 replicates=replicates,
                 workers=workers,
@@ -139,6 +139,7 @@ def run(
             from hyosan.simulate import run_to_folder
 
             model = load(target).with_values(values)
+            _stochastic_only(engine or "ode", seed=seed, workers=workers)
             options = _cluster(scheduler, engine or "ode") | limits
             summary = run_to_folder(
                 model,
@@ -147,7 +148,7 @@ def run(
                 plot=plot,
                 t_end=_duration(t_end),
                 every=_duration(every),
-                seed=seed,
+                seed=0 if seed is None else seed,
                 replicates=replicates,
                 workers=workers,
                 progress=show,
@@ -167,6 +168,18 @@ def _limits(engine: str | None, scenario: bool, epsilon, max_events, time_limit)
         if scenario or engine not in wanted:
             raise HyosanError(f"{flag}: only for models on --engine {' or '.join(wanted)}; drop it or add --engine tau")
     return given
+
+
+def _stochastic_only(engine: str, **given: object) -> None:
+    """Refuse options that mean nothing on the deterministic ode engine, rather than ignore them."""
+    if engine != "ode":
+        return
+    for key, value in given.items():
+        if value is not None and value is not False:
+            flag = "--" + key.replace("_", "-")
+            raise HyosanError(
+                f"{flag}: the ode engine is deterministic: {flag} changes nothing; drop it or use --engine ssa or tau"
+            )
 
 
 def _cluster(scheduler: str | None, engine: str) -> dict:
@@ -218,11 +231,11 @@ def compare(
     target: str = typer.Argument(..., help="A library model, scenario, or YAML file."),
     set_: list[str] = typer.Option([], "--set", help="NAME=VALUE of arm A (and B, unless --vs changes it)."),
     vs: list[str] = typer.Option([], "--vs", help="NAME=VALUE that make arm B differ from arm A; repeat."),
-    engine: str = typer.Option("ssa", help="ssa | tau | ode (models; scenarios run on abm)."),
-    replicates: int = typer.Option(200, help="Replicates per arm (scenarios: 20 is a start)."),
-    seed: int = typer.Option(0, help="Seed of the random streams (>= 0)."),
+    engine: str = typer.Option(None, help="ssa (default) | tau | ode (models; scenarios run on abm)."),
+    replicates: int = typer.Option(None, help="Replicates per arm (default 200; scenarios: 20 is a start)."),
+    seed: int = typer.Option(None, help="Seed of the random streams (>= 0; default 0)."),
     independent: bool = typer.Option(False, help="Independent streams for arm B instead of common random numbers."),
-    t_end: float = typer.Option(None, "--t-end", help="Horizon in days."),
+    t_end: str = typer.Option(None, "--t-end", help="Horizon: days, or a duration such as 12h or 20min."),
     workers: int = typer.Option(None, help="Worker processes."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
@@ -241,22 +254,27 @@ def compare(
             target,
             _values(set_),
             _values(vs),
-            replicates=replicates,
-            seed=seed,
+            replicates=20 if replicates is None else replicates,
+            seed=0 if seed is None else seed,
             common=not independent,
             workers=workers,
+            t_end=_duration(t_end),
+            engine=engine,
+            flags=True,
         )
         engine = "abm"
     else:
+        engine = engine or "ssa"
+        _stochastic_only(engine, replicates=replicates, seed=seed, independent=independent, workers=workers)
         report = _compare(
             load(target),
             _values(set_),
             _values(vs),
             engine=engine,
             replicates=replicates,
-            seed=seed,
+            seed=0 if seed is None else seed,
             common=not independent,
-            t_end=t_end,
+            t_end=_duration(t_end),
             workers=workers,
         )
     if as_json:
@@ -289,7 +307,7 @@ def sweep(
     engine: str = typer.Option("ssa", help="ssa | tau."),
     replicates: int = typer.Option(1000, help="Replicates per value."),
     seed: int = typer.Option(0, help="Seed; every value reuses it (common random numbers)."),
-    t_end: float = typer.Option(None, "--t-end", help="Horizon in days."),
+    t_end: str = typer.Option(None, "--t-end", help="Horizon: days, or a duration such as 12h."),
     workers: int = typer.Option(None, help="Worker processes."),
     out: Path = typer.Option(None, help="Output folder (default: out/TARGET-sweep)."),
 ) -> None:
@@ -300,15 +318,19 @@ def sweep(
     """
     import pandas as pd
 
+    from hyosan.agents import run as scenarios
     from hyosan.compartmental.io import load
     from hyosan.experiments.sweep import Journal, parse_values, plot_sweep, sweep_key
     from hyosan.experiments.sweep import sweep as _sweep
     from hyosan.outputs import claim, sibling
     from hyosan.results import summary_json, write_outputs
 
+    if scenarios.is_scenario(target):
+        raise HyosanError(f"sweep {target}: sweeps run compartment models; for a scenario use compare --set/--vs")
     model = load(target)
     name, values = parse_values(vary)
     base = _values(set_)
+    t_end = _duration(t_end)
     folder = out or Path("out") / f"{Path(target).stem}-sweep"
     inputs = {"engine": engine, "replicates": replicates, "seed": seed, "base": base, "t_end": t_end}
     with claim(folder):

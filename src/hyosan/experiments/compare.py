@@ -16,6 +16,7 @@ import xarray as xr
 from scipy import stats
 
 from hyosan.compartmental.model import Model
+from hyosan.errors import EngineError
 from hyosan.simulate import simulate
 
 
@@ -88,6 +89,8 @@ def _report(
         "replicates": n,
         "seed": seed,
         "common_random_numbers": common,
+        "t_end": float(ds_a.time[-1]),
+        "time_unit": ds_a.time.attrs.get("units") or ds_a.attrs.get("time_unit", "days"),
         "outcomes": {k: paired(out_a[k], out_b[k]) for k in out_a if k in out_b},
     }
 
@@ -102,21 +105,28 @@ def compare(
     b: Mapping[str, Any],
     *,
     engine: str = "ssa",
-    replicates: int = 200,
+    replicates: int | None = None,
     seed: int = 0,
     common: bool = True,
     **options: Any,
 ) -> dict[str, Any]:
-    """Run arm A (``a`` values) and arm B (``a`` overridden by ``b``) and pair their outcomes."""
+    """Run arm A (``a`` values) and arm B (``a`` overridden by ``b``) and pair their outcomes.
+
+    ``replicates`` defaults to 200 on the stochastic engines; the deterministic ode engine runs once and
+    refuses more replicates rather than ignore them."""
+    if engine == "ode" and replicates not in (None, 1):
+        raise EngineError(
+            f"replicates={replicates}: the ode engine is deterministic; leave replicates out or use engine ssa or tau"
+        )
     arm_a, arm_b = model.with_values(a), model.with_values({**a, **b})
-    n = replicates if engine != "ode" else 1
+    n = 1 if engine == "ode" else 200 if replicates is None else replicates
     ds_a = simulate(arm_a, engine, replicates=n, seed=seed, **options)
     ds_b = simulate(arm_b, engine, replicates=n, seed=_seed_b(seed, common), **options)
     return _report(model.name, engine, a, b, n, seed, common, ds_a, ds_b)
 
 
 def compare_scenario(
-    target: str,
+    target: Any,
     a: Mapping[str, Any],
     b: Mapping[str, Any],
     *,
@@ -124,16 +134,19 @@ def compare_scenario(
     seed: int = 0,
     common: bool = True,
     workers: int | None = None,
+    t_end: float | str | None = None,
+    engine: str | None = None,
+    executor: Any = None,
+    flags: bool = False,
 ) -> dict[str, Any]:
-    """The same pairing for an agent scenario: replicate i of both arms starts from the same stream."""
-    from hyosan.agents.scenario import load_scenario
-    from hyosan.engines.abm.engine import run_scenario
+    """The same pairing for an agent scenario (a name, a path or a loaded scenario): replicate i of both
+    arms starts from the same stream. ``t_end``, ``engine``, ``flags`` and the checks are those of
+    :func:`hyosan.agents.run.execute`, so every option is honoured or refused as in a single run."""
+    from hyosan.agents.run import execute, outcomes
 
-    sc_a, sc_b = load_scenario(target, dict(a)), load_scenario(target, {**a, **b})
-    from hyosan.agents.run import outcomes
-
-    ds_a, runs_a = run_scenario(sc_a, seed=seed, replicates=replicates, workers=workers, frames=False)
-    ds_b, runs_b = run_scenario(sc_b, seed=_seed_b(seed, common), replicates=replicates, workers=workers, frames=False)
+    options = {"replicates": replicates, "workers": workers, "t_end": t_end, "engine": engine, "flags": flags}
+    sc_a, ds_a, runs_a = execute(target, values=dict(a), seed=seed, executor=executor, **options)
+    sc_b, ds_b, runs_b = execute(target, values={**a, **b}, seed=_seed_b(seed, common), executor=executor, **options)
     extra_a = scalar_outcomes([outcomes(sc_a, r) for r in runs_a])
     extra_b = scalar_outcomes([outcomes(sc_b, r) for r in runs_b])
     return _report(sc_a.name, "abm", a, b, replicates, seed, common, ds_a, ds_b, extra_a, extra_b)
