@@ -67,3 +67,20 @@ def test_a_scheduler_without_workers_fails_within_the_wait() -> None:
         assert "\n" not in str(error.value)
     finally:
         empty.close()
+
+
+def test_a_streamed_ensemble_on_the_cluster_equals_the_local_one(scheduler: str, tmp_path: Path, monkeypatch) -> None:
+    from hyosan import simulate as sim
+    from hyosan import streaming
+    from hyosan.cluster import dask_executor
+    from hyosan.results import open_result
+
+    monkeypatch.setattr(sim, "LARGE_ROWS", 100)
+    monkeypatch.setattr(streaming, "CHUNK_VALUES", 5_000)
+    model = hyosan.load("sir").with_values(S=60, I=3)
+    sim.run_to_folder(model, "ssa", tmp_path / "o", t_end=30, every=1, replicates=96, seed=4,
+                      executor=dask_executor(scheduler), plot=False)  # fmt: skip
+    local = model.run(engine="ssa", t_end=30, every=1, replicates=96, seed=4, workers=1)
+    back = open_result(tmp_path / "o")
+    for c in ("S", "I", "R"):
+        np.testing.assert_array_equal(back[c].values, local[c].values)
