@@ -22,7 +22,9 @@ from hyosan.errors import HyosanError
 
 #: Attribute mappings stored as typed ``PREFIX:NAME`` attributes.
 PREFIXES = {"parameters": "parameter", "initial": "initial"}
-#: Variables over ``replicate`` only that are outcomes, not compartments.
+#: The quantiles of the bands of an ensemble (plots, and timeseries.csv of a large one).
+QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+#: Attribute values netCDF holds as they are.
 SCALAR_KINDS = (bool, int, float, str, np.integer, np.floating, np.bool_)
 
 

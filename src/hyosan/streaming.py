@@ -20,7 +20,7 @@ import numpy as np
 import xarray as xr
 
 from hyosan.errors import EngineError
-from hyosan.results import netcdf_attrs
+from hyosan.results import QUANTILES, netcdf_attrs
 
 #: Replicates kept for the quantile bands. Replicates are independent and identically distributed,
 #: so the first SAMPLE are a random sample; a quantile's rank is then off by about
@@ -30,7 +30,6 @@ SAMPLE = 10_000
 CHUNK_VALUES = 2_000_000
 #: Values per compartment in one compressed NetCDF chunk (256 KB of int64).
 STORE_VALUES = 1 << 15
-QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
 
 @dataclass

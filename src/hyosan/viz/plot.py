@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from hyosan.results import compartments_of
+from hyosan.results import QUANTILES, compartments_of
 
 COLORS = {
     "S": "#2b7bba",
@@ -19,9 +19,6 @@ COLORS = {
     "Q": "#e07b39",
     "D": "#222222",
 }
-
-
-QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
 
 def bands(ds: xr.Dataset) -> xr.Dataset:
