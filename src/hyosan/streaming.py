@@ -65,7 +65,9 @@ class PackedTask:
         info = np.iinfo(self.dtype)
         if block.max(initial=0) > info.max or block.min(initial=0) < info.min:
             raise EngineError(f"{self.name}: a count left the range of the conserved population; this is a bug")
-        narrow = np.ascontiguousarray(block.transpose(2, 0, 1), dtype=self.dtype)
+        narrow = np.empty((block.shape[2], *block.shape[:2]), dtype=self.dtype)
+        for i in range(block.shape[2]):
+            narrow[i] = block[:, :, i]
         stored = [[deflate(narrow[i, lo : lo + self.rows], self.rows) for lo in range(0, len(reps), self.rows)]
                   for i in range(len(narrow))]  # fmt: skip
         rest = [r._replace(values=r.values[-1:].copy()) for r in reps]
