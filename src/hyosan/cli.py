@@ -111,6 +111,8 @@ def run(
     from hyosan.outputs import claim
 
     _known(target)
+    if engine is not None and not engine.strip():
+        raise HyosanError("--engine: the name is empty; give ode, ssa or tau (scenarios: abm, or leave it out)")
     limits = _limits(engine, scenarios.is_scenario(target), epsilon, max_events, time_limit)
     show = sys.stderr.isatty() if progress is None else progress
     name = Path(target).stem if target.endswith((".yaml", ".yml")) else target
