@@ -128,12 +128,12 @@ def sweep(
     """
     allowed = {*model.compartments, *(p.name for p in model.parameters), "N", "t"}
     conditions = [parse_condition(text, allowed, f"--outcome {text}") for text in outcomes]
+    arms = [model.with_values({**(base or {}), name: value}) for value in values]  # every value checked first
     rows = []
-    for index, value in enumerate(values):
+    for index, (value, arm) in enumerate(zip(values, arms, strict=True)):
         if journal is not None and index in journal.done:
             rows.append(journal.done[index])
             continue
-        arm = model.with_values({**(base or {}), name: value})
         ds = simulate(arm, engine, replicates=replicates, seed=seed, **options)
         row: dict[str, Any] = {name: value, "replicates": int(ds.sizes.get("replicate", 1))}
         for text, cond in zip(outcomes, conditions, strict=True):
