@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -33,13 +34,18 @@ def parse_values(text: str) -> tuple[str, list[float]]:
     try:
         if ":" in rest:
             start, stop, count = rest.split(":")
-            values = np.linspace(float(start), float(stop), int(count)).tolist()
+            n = int(count)
+            if not 1 <= n <= 1000:
+                raise HyosanError(f"--vary {text}: COUNT must be from 1 to 1000")
+            values = np.linspace(float(start), float(stop), n).tolist()
         else:
             values = [float(v) for v in rest.split(",")]
     except ValueError:
         raise HyosanError(f"--vary {text}: values must be numbers, e.g. {name.strip()}=0.5,0.9") from None
     if not values or len(values) > 1000:
         raise HyosanError(f"--vary {text}: give between 1 and 1000 values")
+    if not all(math.isfinite(v) for v in values):
+        raise HyosanError(f"--vary {text}: every value must be a finite number")
     return name.strip(), values
 
 
