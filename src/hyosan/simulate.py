@@ -41,6 +41,18 @@ STREAMED = ("ssa", "tau")
 #: Peak bytes per reported value (replicate × time × compartment) of a run and the saving of it:
 #: 26 measured (sir, ssa, 2,000 × 3,201 × 3, max RSS after save), rounded up for pool transfers.
 BYTES_PER_VALUE = 32
+#: Bytes per value of the replicates a streaming sink keeps for the quantile bands (int64 at most,
+#: and the float copy the quantiles are computed from).
+SAMPLE_BYTES = 16
+
+
+def _sampled(sink: Any, replicates: int) -> int:
+    """Replicates whose whole trajectories a streaming sink keeps in memory (none without a sink)."""
+    if sink is None:
+        return 0
+    from hyosan.streaming import SAMPLE
+
+    return min(SAMPLE, replicates)
 
 
 def simulate(
@@ -72,16 +84,17 @@ def simulate(
     times = time_grid(t_end, every)
     sink = options.get("sink")
     kept = len(times) if sink is None else 1
-    if sink is not None:
-        if engine not in STREAMED:
-            raise EngineError(f"{engine}: only the {' and '.join(STREAMED)} engines stream their replicates to disk")
-        bound = int(sum(model.initial)) if model.conserves_population else None
-        sink.open(times, model.compartments, replicates, bound)
+    if sink is not None and engine not in STREAMED:
+        raise EngineError(f"{engine}: only the {' and '.join(STREAMED)} engines stream their replicates to disk")
     require_memory(
-        replicates * kept * len(model.compartments) * BYTES_PER_VALUE,
+        (replicates * kept * BYTES_PER_VALUE + _sampled(sink, replicates) * len(times) * SAMPLE_BYTES)
+        * len(model.compartments),
         f"--replicates {replicates} × {len(times):,} report times × {len(model.compartments)} compartments",
         "use a larger --every, a shorter --t-end or fewer --replicates",
     )
+    if sink is not None:
+        bound = int(sum(model.initial)) if model.conserves_population else None
+        sink.open(times, model.compartments, replicates, bound)
     ds = run(model, times, seed=seed, replicates=replicates, workers=workers, progress=progress, **options)
     for c, meaning in zip(model.compartments, model.compartment_meaning, strict=False):
         if meaning and c in ds:
