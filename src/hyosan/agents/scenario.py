@@ -22,7 +22,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from hyosan.agents.scenario_parse import KNOWN, parse_scenario, patrol_route, steps_of, zone_centre
+from hyosan.agents.scenario_parse import KNOWN, parse_scenario, steps_of
+from hyosan.agents.scenario_places import cells_of, patrol_route, zone_centre, zone_names
 from hyosan.agents.scenario_types import (
     HUMAN_BEHAVIOURS,
     HUMBIE_BEHAVIOURS,
@@ -53,10 +54,41 @@ from hyosan.agents.scenario_types import (
 from hyosan.errors import ScenarioError
 
 __all__ = [
-    "HUMAN_BEHAVIOURS", "HUMBIE_BEHAVIOURS", "INCUBATION", "KNOWN", "MAX_AGENTS", "MAX_COUNT", "MAX_KINDS",
-    "MAX_SAFE_ROOMS", "METRES", "SECONDS", "STATES", "STATE_NAMES", "ZOMBIE_BEHAVIOURS", "Group", "Kind", "Noise",
-    "Scenario", "duration", "fraction", "length", "load_scenario", "names", "number", "parse_scenario",
-    "patrol_route", "probability", "scenario_text", "shipped", "speed", "steps_of", "text", "whole", "zone_centre",
+    "HUMAN_BEHAVIOURS",
+    "HUMBIE_BEHAVIOURS",
+    "INCUBATION",
+    "KNOWN",
+    "MAX_AGENTS",
+    "MAX_COUNT",
+    "MAX_KINDS",
+    "MAX_SAFE_ROOMS",
+    "METRES",
+    "SECONDS",
+    "STATES",
+    "STATE_NAMES",
+    "ZOMBIE_BEHAVIOURS",
+    "Group",
+    "Kind",
+    "Noise",
+    "Scenario",
+    "cells_of",
+    "duration",
+    "fraction",
+    "length",
+    "load_scenario",
+    "names",
+    "number",
+    "parse_scenario",
+    "patrol_route",
+    "probability",
+    "scenario_text",
+    "shipped",
+    "speed",
+    "steps_of",
+    "text",
+    "whole",
+    "zone_centre",
+    "zone_names",
 ]  # fmt: skip
 
 
