@@ -175,6 +175,6 @@ def ssa_kernel(model: Model, table: bool | None = None):
     kernel, tabs, marg = ssa_table, tables(model, changes(model)), margin_tables(model)
 
     def segment(rng, x, p, t, t_stop, times, k, out, log_t, log_j, nlog, max_fired, act):
-        return kernel(rng, x, p, t, t_stop, times, k, out, log_t, log_j, nlog, max_fired, *tabs, *marg, act)
+        return kernel(rng, x, p, t, t_stop, times, k, out, log_t, log_j, nlog, max_fired, tabs, marg, act)
 
     return segment

@@ -246,14 +246,13 @@ def _ok(v):
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
-def ssa_table(
-    rng, xi, p, t, t_stop, times, k, out, log_t, log_j, nlog, max_fired,
-    prog_ptr, op, arg, val, stack, pop, indptr, indices, delta, dn, dep_ptr, dep_idx, drains, infected,
-    m_ptr, m_op, m_arg, m_val, m_stack, act,
-):  # fmt: skip
+def ssa_table(rng, xi, p, t, t_stop, times, k, out, log_t, log_j, nlog, max_fired, tabs, margins, act):
     """The direct method as in the straight-line kernel; after a transition only the rates that
     read a changed compartment (or N) are recomputed, or all of them when ``dep_ptr[0] < 0``, and
-    the pending (``act``) trigger margins ``m_*`` are evaluated (status 6 at a positive one)."""
+    the pending (``act``) trigger margins (``margins``) are evaluated (status 6 at a positive one).
+    ``tabs`` is a :class:`Tables`, ``margins`` a :class:`Margins`."""
+    prog_ptr, op, arg, val, stack, pop, indptr, indices, delta, dn, dep_ptr, dep_idx, drains, infected = tabs
+    m_ptr, m_op, m_arg, m_val, m_stack = margins
     m = prog_ptr.shape[0] - 1
     x = xi.astype(np.float64)
     a = np.empty(m)
