@@ -107,7 +107,7 @@ def statistics(ds: xr.Dataset) -> dict[str, Any]:
     if "humans_win" in ds:
         result["humans_win_fraction"], result["humans_win_se"] = _fraction(ds["humans_win"].values.astype(bool))
     comps = compartments_of(ds)
-    final = np.stack([ds[c].isel(time=-1).values for c in comps], axis=1).astype(float)
+    final = np.stack([ds.variables[c].isel(time=-1).values for c in comps], axis=1).astype(float)
     q = np.quantile(final, [0.05, 0.5, 0.95], axis=0)
     result["final_mean"] = {c: float(final[:, i].mean()) for i, c in enumerate(comps)}
     result["final_q05"] = {c: float(q[0, i]) for i, c in enumerate(comps)}

@@ -105,12 +105,12 @@ def attr_dict(ds: xr.Dataset, key: str) -> dict[str, Any] | None:
 
 def compartments_of(ds: xr.Dataset) -> list[str]:
     """The compartment (or agent state) variables: those over ``replicate`` and ``time``."""
-    return [str(v) for v in ds.data_vars if ds[v].dims == ("replicate", "time")]
+    return [str(v) for v in ds.data_vars if ds.variables[v].dims == ("replicate", "time")]
 
 
 def outcome_vars(ds: xr.Dataset) -> list[str]:
     """Per-replicate variables (over ``replicate`` only): outcomes, absorption and extinction times."""
-    return [str(v) for v in ds.data_vars if ds[v].dims == ("replicate",)]
+    return [str(v) for v in ds.data_vars if ds.variables[v].dims == ("replicate",)]
 
 
 def timeseries_frame(ds: xr.Dataset):
@@ -140,13 +140,14 @@ def final_frame(ds: xr.Dataset):
     else:
         tf = np.full(ds.sizes["replicate"], float(last.time))
     frame = {"replicate": ds.replicate.values, "time": tf}
-    frame |= {c: last[c].values for c in comps}
+    frame |= {c: last.variables[c].values for c in comps}
     return pd.DataFrame(frame)
 
 
 def write_netcdf(ds: xr.Dataset, path: str | Path) -> None:
     """The whole result as NetCDF-4 (h5netcdf), compressed: counts repeat a lot."""
-    encoding = {v: {"zlib": True, "complevel": 1, "shuffle": True} for v in ds.data_vars if ds[v].ndim >= 1}
+    encoding = {v: {"zlib": True, "complevel": 1, "shuffle": True} for v in ds.data_vars if ds.variables[v].ndim >= 1}
+    ds = ds[[*ds.coords, *ds.data_vars]]  # coordinates first: HDF5 then attaches each variable's scales once
     ds.to_netcdf(path, engine="h5netcdf", encoding=encoding, invalid_netcdf=False)
 
 

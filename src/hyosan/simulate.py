@@ -132,9 +132,9 @@ def summarize(ds: xr.Dataset, model: Model | None = None) -> dict[str, Any]:
     final = ds.isel(time=-1)
     comps = compartments_of(ds)
     if "replicates" in attrs:
-        summary["final_mean"] = {c: float(final[c].mean()) for c in comps}
+        summary["final_mean"] = {c: float(final.variables[c].values.mean()) for c in comps}
     else:
-        summary["final"] = {c: float(final[c].mean()) for c in comps}
+        summary["final"] = {c: float(final.variables[c].values.mean()) for c in comps}
     return summary
 
 

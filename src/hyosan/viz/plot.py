@@ -19,15 +19,17 @@ COLORS = {
     "Q": "#e07b39",
     "D": "#222222",
 }
+#: More lines than this get no legend: it would cover the plot, and placing it costs lines × entries.
+LEGEND_MAX = 20
 
 
 def bands(ds: xr.Dataset) -> xr.Dataset:
     """Each compartment's quantiles over replicates at every time: dimensions (quantile, time)."""
     comps = compartments_of(ds)
-    q = {c: (("quantile", "time"), np.nanquantile(ds[c].values, QUANTILES, axis=0)) for c in comps}
+    q = {c: (("quantile", "time"), np.nanquantile(ds.variables[c].values, QUANTILES, axis=0)) for c in comps}
     out = xr.Dataset(q, coords={"quantile": list(QUANTILES), "time": ds.time}, attrs=ds.attrs)
     for c in comps:
-        out[c].attrs = dict(ds[c].attrs)
+        out.variables[c].attrs = dict(ds.variables[c].attrs)
     return out
 
 
@@ -71,19 +73,20 @@ def plot(
     names = (
         compartments_of(ds)
         if quantiles is None
-        else [v for v in quantiles.data_vars if "quantile" in quantiles[v].dims]
+        else [v for v in quantiles.data_vars if "quantile" in quantiles.variables[v].dims]
     )
     for i, c in enumerate(names):
         color = COLORS.get(c, cycle[i % len(cycle)])
-        label = f"{c}: {shown[c].attrs['long_name']}" if shown[c].attrs.get("long_name") else c
+        meaning = shown.variables[c].attrs.get("long_name")
+        label = f"{c}: {meaning}" if meaning else c
         if quantiles is not None:
-            q = quantiles[c].values
+            q = quantiles.variables[c].values
             ax.fill_between(t, q[0], q[4], color=color, alpha=0.15, lw=0)
             ax.fill_between(t, q[1], q[3], color=color, alpha=0.3, lw=0)
             ax.plot(t, q[2], color=color, lw=1.8, label=label)
             series.append(q)
         else:
-            v = ds[c].values.reshape(-1, len(t))[0]
+            v = ds.variables[c].values.reshape(-1, len(t))[0]
             ax.plot(t, v, color=color, lw=1.8, label=label)
             series.append(v)
     ax.set_xlim(float(t[0]), active_end(t, series))
@@ -91,7 +94,8 @@ def plot(
     ax.set_ylabel("count")
     ens = f", {n:,} replicates (median, 50% and 90% bands)" if quantiles is not None else ""
     ax.set_title(title or f"{ds.attrs.get('model', '')} — {ds.attrs.get('engine', '')}{ens}")
-    ax.legend(loc="best", frameon=False)
+    if len(names) <= LEGEND_MAX:
+        ax.legend(loc="best", frameon=False)
     ax.grid(alpha=0.25)
     fig.tight_layout()
     fig.savefig(path)
