@@ -191,7 +191,11 @@ def generate(corpus: Path) -> list[tuple[str, str, str, str]]:
     big += [f"  - 'C{i} -> C{i + 1} @ k*C{i}'" for i in range(n - 1)]
     p = put(ms, "compartments-5000.yaml", "\n".join(big) + "\n")
     rows.append((ms, "compartments-5000-show", f"show {p}", "0,2"))
-    run(ms, "compartments-5000-ssa", p, "--engine ssa --t-end 1", "0,2")
+    names = ", ".join(f"C{i}" for i in range(1000))
+    chain = [f"name: chain\ncompartments: [{names}]\nparameters: {{k: 0.1}}\ninitial: {{C0: 100}}\ntransitions:"]
+    chain += [f"  - 'C{i} -> C{i + 1} @ k*C{i}'" for i in range(999)]
+    p = put(ms, "compartments-1000.yaml", "\n".join(chain) + "\n")
+    run(ms, "compartments-1000-ssa", p, "--engine ssa --t-end 1", "0,2")
     many = ["name: many", "compartments: [S, I, R]", "parameters: {k: 0.001}", "initial: {S: 1000, I: 10}",
             "transitions:"]  # fmt: skip
     many += [f"  - 'S + I -> I + I @ k*S*I*{i + 1}'" for i in range(2000)]
