@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from hyosan.compartmental.model import Model
 
 
 def equations(model: Model) -> list[str]:
-    """The mean-field equations ``X' = ...`` built from the transitions."""
-    lines = []
-    for i, c in enumerate(model.compartments):
-        terms = []
-        for tr, row in zip(model.transitions, model.stoichiometry, strict=True):
+    """The mean-field equations ``X' = ...`` built from the transitions (one pass over the changes)."""
+    terms: list[list[str]] = [[] for _ in model.compartments]
+    for tr, row in zip(model.transitions, model.stoichiometry, strict=True):
+        for i in np.flatnonzero(row):
             k = int(row[i])
-            if k:
-                coef = "" if abs(k) == 1 else f"{abs(k)}*"
-                terms.append(("+ " if k > 0 else "- ") + coef + f"({tr.rate})")
-        rhs = " ".join(terms).removeprefix("+ ") if terms else "0"
-        lines.append(f"  d{c}/dt = {rhs}")
-    return lines
+            coef = "" if abs(k) == 1 else f"{abs(k)}*"
+            terms[i].append(("+ " if k > 0 else "- ") + coef + f"({tr.rate})")
+    return [
+        f"  d{c}/dt = {' '.join(t).removeprefix('+ ') if t else '0'}"
+        for c, t in zip(model.compartments, terms, strict=True)
+    ]
 
 
 def describe(model: Model) -> str:
