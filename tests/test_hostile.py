@@ -95,3 +95,13 @@ def test_in_process_answers_match_the_real_cli(corpus_run: tuple[list[runner.Res
             env={**os.environ, "COLUMNS": "120"},
         )
         assert (real.returncode, real.stderr) == (r.rc, r.stderr), r.case.id
+
+
+def test_a_count_beyond_exact_integers_is_not_called_fractional() -> None:
+    """1e20 people is a whole number; the refusal must say it is too many, not suggest the same value."""
+    from hyosan.compartmental.io import load
+    from hyosan.engines.stochastic import check_model
+    from hyosan.errors import EngineError
+
+    with pytest.raises(EngineError, match=r"initial\.S\): 1e\+20 individuals are more than the ssa engine counts"):
+        check_model(load("sir").with_values(S=1e20), "ssa")

@@ -59,7 +59,12 @@ class Replicate(NamedTuple):
 def check_model(model: Model, engine: str) -> None:
     """Stochastic engines count individuals: every initial size must be a whole number."""
     for c, v in model.initial_state.items():
-        if not float(v).is_integer() or abs(v) > MAX_COUNT:
+        if abs(v) > MAX_COUNT:
+            raise EngineError(
+                f"{model.source} (initial.{c}): {v:g} individuals are more than the {engine} engine counts exactly "
+                f"(at most 2^53 = {MAX_COUNT:.4g}); use the ode engine, or a smaller --set {c}"
+            )
+        if not float(v).is_integer():
             raise EngineError(
                 f"{model.source} (initial.{c}): {v:g} is not a whole number of individuals; the {engine} "
                 f"engine counts individuals, so give e.g. --set {c}={round(v)}"
