@@ -33,6 +33,8 @@ def parse_values(text: str) -> tuple[str, list[float]]:
         raise HyosanError(f"--vary {text}: write NAME=V1,V2,... or NAME=START:STOP:COUNT")
     try:
         if ":" in rest:
+            if rest.count(":") != 2:
+                raise HyosanError(f"--vary {text}: a range is START:STOP:COUNT, e.g. {name.strip()}=0.1:0.5:5")
             start, stop, count = rest.split(":")
             n = int(count)
             if not 1 <= n <= 1000:
