@@ -40,15 +40,22 @@ def _main(
     """hyosan: outbreak simulation from the blackboard to the school corridor."""
 
 
+KEYWORDS = {"t_end": "--t-end", "every": "--every", "seed": "--seed", "replicates": "--replicates"}
+
+
 @contextmanager
 def _setting(pairs: dict[str, str]) -> Iterator[None]:
-    """Errors about a NAME given by --set name the option, as the Python API names only NAME."""
+    """Errors about a NAME given by --set, or a keyword such as t_end, name the option (the Python API
+    names only NAME or the keyword)."""
     try:
         yield
     except HyosanError as exc:
         text = str(exc)
         if any(text.startswith((f"{k}:", f"{k}=", f"{k} ")) for k in pairs):
             raise type(exc)(f"--set {text}") from None
+        for key, flag in KEYWORDS.items():
+            if text.startswith((f"{key}:", f"{key} ")):
+                raise type(exc)(flag + text[len(key) :]) from None
         raise
 
 
