@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -82,14 +82,7 @@ def parse_reaction(text: str, compartments: Sequence[str] | Mapping[str, int], w
 
 
 def _from_dict(cls: type[Model], data: Mapping[str, Any], source: str, lines: Mapping[tuple, int]) -> Model:
-    def at(*path: Any) -> str:
-        line = None
-        for k in range(len(path), -1, -1):
-            line = lines.get(tuple(path[:k]))
-            if line is not None:
-                break
-        dotted = ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in path).replace(".[", "[")
-        return f"{source}:{line} ({dotted})" if line else f"{source} ({dotted})"
+    at = _locator(source, lines)
 
     if not isinstance(data, Mapping):
         raise ModelError(f"{source}: a model is a mapping with 'compartments', 'parameters', 'transitions'")
@@ -117,92 +110,13 @@ def _from_dict(cls: type[Model], data: Mapping[str, Any], source: str, lines: Ma
         if key not in data:
             raise ModelError(f"{source}: missing field '{key}'")
 
-    comp_raw = data["compartments"]
-    if isinstance(comp_raw, Mapping):
-        comps, meanings = list(comp_raw), [str(v or "") for v in comp_raw.values()]
-    elif isinstance(comp_raw, list):
-        comps, meanings = list(comp_raw), ["" for _ in comp_raw]
-    else:
-        raise ModelError(f"{at('compartments')}: list the compartments, e.g. [S, I, R]")
-    if not comps:
-        raise ModelError(f"{at('compartments')}: a model needs at least one compartment")
-    index: dict[str, int] = {}
-    for c in comps:
-        if not isinstance(c, str) or not _NAME.match(c) or c in RESERVED or len(c) > MAX_NAME:
-            raise ModelError(
-                f"{at('compartments')}: '{str(c)[:40]}' is not a usable name (a letter, then up to {MAX_NAME - 1} "
-                "letters, digits or _; "
-                f"not {', '.join(sorted(RESERVED))}; quote names YAML reads as numbers, yes/no or null)"
-            )
-        if c in index:
-            raise ModelError(f"{at('compartments')}: '{c}' is listed twice; list each compartment once")
-        index[c] = len(index)
+    comps, meanings, index = _compartments(data, at)
 
-    params: list[Parameter] = []
-    p_raw = data.get("parameters") or {}
-    if not isinstance(p_raw, Mapping):
-        raise ModelError(f"{at('parameters')}: parameters are a mapping name -> value or {{value, unit, meaning}}")
-    for name, spec in p_raw.items():
-        usable = isinstance(name, str) and _NAME.match(name) and len(name) <= MAX_NAME
-        if not usable or name in RESERVED or name in index:
-            raise ModelError(
-                f"{at('parameters', name)}: '{str(name)[:40]}' is reserved or not a name or clashes with a compartment"
-            )
-        if isinstance(spec, Mapping):
-            extra = set(spec) - {"value", "unit", "meaning"}
-            if extra or "value" not in spec:
-                raise ModelError(f"{at('parameters', name)}: write {{value: 0.1, unit: 1/day, meaning: ...}}")
-            try:
-                value = _number(spec["value"], at("parameters", name, "value"))
-            except ParameterError as e:
-                raise ModelError(str(e)) from None
-            params.append(Parameter(name, value, str(spec.get("unit", "")), str(spec.get("meaning", ""))))
-        else:
-            try:
-                params.append(Parameter(name, _number(spec, at("parameters", name))))
-            except ParameterError as e:
-                raise ModelError(str(e)) from None
-
-    init_raw = data.get("initial") or {}
-    if not isinstance(init_raw, Mapping):
-        raise ModelError(f"{at('initial')}: initial state is a mapping compartment -> size")
-    initial = dict.fromkeys(comps, 0.0)
-    for c, v in init_raw.items():
-        if c not in index:
-            raise ModelError(
-                f"{at('initial', c)}: unknown compartment '{str(c)[:40]}'{_close(c, index)}; "
-                f"declared: {_listing(comps)}"
-            )
-        try:
-            initial[c] = _number(v, at("initial", c))
-        except ParameterError as e:
-            raise ModelError(str(e)) from None
-        if initial[c] < 0:
-            raise ModelError(f"{at('initial', c)}: a compartment size cannot be negative")
+    params = _parameters(data, at, index)
+    initial = _initial(data, at, comps, index)
 
     rate_names = {*comps, *(p.name for p in params), "N", "t"}
-    transitions: list[Transition] = []
-    tr_raw = data["transitions"]
-    if not isinstance(tr_raw, list) or not tr_raw:
-        raise ModelError(f"{at('transitions')}: give a list like ['S + I -> I + I @ beta*S*I/N']")
-    for i, item in enumerate(tr_raw):
-        where = at("transitions", i)
-        if isinstance(item, str):
-            if "@" not in item:
-                raise ModelError(f"{where}: '{item}' has no rate; write 'REACTION @ RATE'")
-            reaction, rate = item.split("@", 1)
-            name = None
-        elif isinstance(item, Mapping) and {"reaction", "rate"} <= set(item):
-            reaction, rate, name = item["reaction"], item["rate"], item.get("name")
-            if not isinstance(reaction, str) or not isinstance(name, (str, type(None))):
-                raise ModelError(
-                    f"{where}: 'reaction' and 'name' are text, e.g. {{reaction: 'I -> R', name: recovery}}"
-                )
-        else:
-            raise ModelError(f"{where}: write 'S + I -> I + I @ beta*S*I/N' or {{reaction, rate, name}}")
-        reactants, products = parse_reaction(reaction, index, where)
-        expr = _expr.parse(rate, rate_names, where)
-        transitions.append(Transition(str(name or reaction.strip()), reactants, products, expr))
+    transitions = _transitions(data, at, index, rate_names)
 
     events: list[Event] = []
     if not isinstance(data.get("events") or [], list):
@@ -223,13 +137,7 @@ def _from_dict(cls: type[Model], data: Mapping[str, Any], source: str, lines: Ma
             raise ModelError(f"{at(key)}: '{key}' lists compartments from: {_listing(comps)}")
         return tuple(raw)
 
-    defaults = data.get("defaults") or {}
-    if not isinstance(defaults, Mapping) or set(defaults) - {"t_end", "every"}:
-        raise ModelError(f"{at('defaults')}: defaults take t_end and every (days)")
-    defaults = {k: days(defaults[k], at("defaults", k)) for k in defaults}
-    for k, v in defaults.items():
-        if v <= 0:
-            raise ModelError(f"{at('defaults', k)}: {k} must be a positive number of days")
+    defaults = _defaults(data, at)
     for key in ("name", "title", "description", "reference", "notes"):
         if isinstance(data.get(key), (Mapping, list)):
             raise ModelError(f"{at(key)}: '{key}' is text, e.g. {key}: my model")
@@ -260,6 +168,139 @@ def _from_dict(cls: type[Model], data: Mapping[str, Any], source: str, lines: Ma
 
     check_events(model)
     return model
+
+
+def _locator(source: str, lines: Mapping[tuple, int]) -> Callable[..., str]:
+    """``at(*path)``: ``source:LINE (path)`` of the deepest part of ``path`` that has a line."""
+
+    def at(*path: Any) -> str:
+        line = None
+        for k in range(len(path), -1, -1):
+            line = lines.get(tuple(path[:k]))
+            if line is not None:
+                break
+        dotted = ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in path).replace(".[", "[")
+        return f"{source}:{line} ({dotted})" if line else f"{source} ({dotted})"
+
+    return at
+
+
+def _compartments(data: Mapping[str, Any], at: Callable[..., str]) -> tuple[list, list[str], dict[str, int]]:
+    """Compartment names (a list, or a mapping name -> meaning), their meanings and their index."""
+    comp_raw = data["compartments"]
+    if isinstance(comp_raw, Mapping):
+        comps, meanings = list(comp_raw), [str(v or "") for v in comp_raw.values()]
+    elif isinstance(comp_raw, list):
+        comps, meanings = list(comp_raw), ["" for _ in comp_raw]
+    else:
+        raise ModelError(f"{at('compartments')}: list the compartments, e.g. [S, I, R]")
+    if not comps:
+        raise ModelError(f"{at('compartments')}: a model needs at least one compartment")
+    index: dict[str, int] = {}
+    for c in comps:
+        if not isinstance(c, str) or not _NAME.match(c) or c in RESERVED or len(c) > MAX_NAME:
+            raise ModelError(
+                f"{at('compartments')}: '{str(c)[:40]}' is not a usable name (a letter, then up to {MAX_NAME - 1} "
+                "letters, digits or _; "
+                f"not {', '.join(sorted(RESERVED))}; quote names YAML reads as numbers, yes/no or null)"
+            )
+        if c in index:
+            raise ModelError(f"{at('compartments')}: '{c}' is listed twice; list each compartment once")
+        index[c] = len(index)
+    return comps, meanings, index
+
+
+def _parameters(data: Mapping[str, Any], at: Callable[..., str], index: Mapping[str, int]) -> list[Parameter]:
+    """Parameters: name -> value, or name -> {value, unit, meaning}."""
+    params: list[Parameter] = []
+    p_raw = data.get("parameters") or {}
+    if not isinstance(p_raw, Mapping):
+        raise ModelError(f"{at('parameters')}: parameters are a mapping name -> value or {{value, unit, meaning}}")
+    for name, spec in p_raw.items():
+        usable = isinstance(name, str) and _NAME.match(name) and len(name) <= MAX_NAME
+        if not usable or name in RESERVED or name in index:
+            raise ModelError(
+                f"{at('parameters', name)}: '{str(name)[:40]}' is reserved or not a name or clashes with a compartment"
+            )
+        if isinstance(spec, Mapping):
+            extra = set(spec) - {"value", "unit", "meaning"}
+            if extra or "value" not in spec:
+                raise ModelError(f"{at('parameters', name)}: write {{value: 0.1, unit: 1/day, meaning: ...}}")
+            try:
+                value = _number(spec["value"], at("parameters", name, "value"))
+            except ParameterError as e:
+                raise ModelError(str(e)) from None
+            params.append(Parameter(name, value, str(spec.get("unit", "")), str(spec.get("meaning", ""))))
+        else:
+            try:
+                params.append(Parameter(name, _number(spec, at("parameters", name))))
+            except ParameterError as e:
+                raise ModelError(str(e)) from None
+    return params
+
+
+def _initial(
+    data: Mapping[str, Any], at: Callable[..., str], comps: list, index: Mapping[str, int]
+) -> dict[str, float]:
+    """Initial compartment sizes (0 unless given)."""
+    init_raw = data.get("initial") or {}
+    if not isinstance(init_raw, Mapping):
+        raise ModelError(f"{at('initial')}: initial state is a mapping compartment -> size")
+    initial = dict.fromkeys(comps, 0.0)
+    for c, v in init_raw.items():
+        if c not in index:
+            raise ModelError(
+                f"{at('initial', c)}: unknown compartment '{str(c)[:40]}'{_close(c, index)}; "
+                f"declared: {_listing(comps)}"
+            )
+        try:
+            initial[c] = _number(v, at("initial", c))
+        except ParameterError as e:
+            raise ModelError(str(e)) from None
+        if initial[c] < 0:
+            raise ModelError(f"{at('initial', c)}: a compartment size cannot be negative")
+    return initial
+
+
+def _transitions(
+    data: Mapping[str, Any], at: Callable[..., str], index: Mapping[str, int], rate_names: set[str]
+) -> list[Transition]:
+    """Transitions: 'REACTION @ RATE' or {reaction, rate, name}."""
+    transitions: list[Transition] = []
+    tr_raw = data["transitions"]
+    if not isinstance(tr_raw, list) or not tr_raw:
+        raise ModelError(f"{at('transitions')}: give a list like ['S + I -> I + I @ beta*S*I/N']")
+    for i, item in enumerate(tr_raw):
+        where = at("transitions", i)
+        if isinstance(item, str):
+            if "@" not in item:
+                raise ModelError(f"{where}: '{item}' has no rate; write 'REACTION @ RATE'")
+            reaction, rate = item.split("@", 1)
+            name = None
+        elif isinstance(item, Mapping) and {"reaction", "rate"} <= set(item):
+            reaction, rate, name = item["reaction"], item["rate"], item.get("name")
+            if not isinstance(reaction, str) or not isinstance(name, (str, type(None))):
+                raise ModelError(
+                    f"{where}: 'reaction' and 'name' are text, e.g. {{reaction: 'I -> R', name: recovery}}"
+                )
+        else:
+            raise ModelError(f"{where}: write 'S + I -> I + I @ beta*S*I/N' or {{reaction, rate, name}}")
+        reactants, products = parse_reaction(reaction, index, where)
+        expr = _expr.parse(rate, rate_names, where)
+        transitions.append(Transition(str(name or reaction.strip()), reactants, products, expr))
+    return transitions
+
+
+def _defaults(data: Mapping[str, Any], at: Callable[..., str]) -> dict[str, float]:
+    """Default horizon and report interval (days)."""
+    defaults = data.get("defaults") or {}
+    if not isinstance(defaults, Mapping) or set(defaults) - {"t_end", "every"}:
+        raise ModelError(f"{at('defaults')}: defaults take t_end and every (days)")
+    defaults = {k: days(defaults[k], at("defaults", k)) for k in defaults}
+    for k, v in defaults.items():
+        if v <= 0:
+            raise ModelError(f"{at('defaults', k)}: {k} must be a positive number of days")
+    return defaults
 
 
 def event_times(ev: Mapping[str, Any], where: str) -> tuple[float, ...]:
