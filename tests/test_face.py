@@ -22,6 +22,7 @@ def test_load_returns_a_model_or_a_scenario() -> None:
     assert isinstance(hyosan.load("sir"), hyosan.Model)
     sc = hyosan.load("hyosan-high")
     assert isinstance(sc, Scenario) and sc.name == "hyosan-high" and sc.n_agents > 1000
+    assert hyosan.Scenario is Scenario and hyosan.Analysis is Analysis
     assert set(hyosan.models()) >= {"sir", "hyosan"} and set(hyosan.scenarios()) >= {"hyosan-high", "off-limits"}
     assert not set(hyosan.models()) & set(hyosan.scenarios())
 

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from hyosan.analysis.report import Analysis
 
 __all__ = [
+    "Analysis",
     "EngineError",
     "ExpressionError",
     "HyosanError",
@@ -49,6 +50,7 @@ __all__ = [
     "ModelBuilder",
     "ModelError",
     "ParameterError",
+    "Scenario",
     "ScenarioError",
     "__version__",
     "analyze",
@@ -105,3 +107,16 @@ def open_result(path: str | Path) -> xr.Dataset:
     from hyosan.results import open_result as _open
 
     return _open(path)
+
+
+def __getattr__(name: str) -> Any:
+    """``hyosan.Scenario`` and ``hyosan.Analysis``, imported on first use (they pull in scipy and sympy)."""
+    if name == "Scenario":
+        from hyosan.agents.scenario import Scenario
+
+        return Scenario
+    if name == "Analysis":
+        from hyosan.analysis.report import Analysis
+
+        return Analysis
+    raise AttributeError(f"module 'hyosan' has no attribute {name!r}")
