@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -38,15 +37,9 @@ def models() -> dict[str, str]:
 
 def scenarios() -> dict[str, str]:
     """Shipped scenario names -> one-line titles."""
-    from hyosan.compartmental.io import read_yaml
+    from hyosan.compartmental.io import titles
 
-    out = {}
-    for entry in sorted(resources.files("hyosan.data.scenarios").iterdir(), key=lambda e: e.name):
-        if entry.name.endswith(".yaml"):
-            data, _ = read_yaml(entry.read_text(encoding="utf-8"), entry.name)
-            title = data.get("title") or data.get("description", "") if isinstance(data, dict) else ""
-            out[entry.name[:-5]] = str(title).strip().split("\n")[0]
-    return out
+    return titles("hyosan.data.scenarios")
 
 
 def is_scenario(target: str | Path) -> bool:

@@ -41,11 +41,17 @@ def is_path(target: str | Path) -> bool:
 
 def library() -> dict[str, str]:
     """Built-in model names -> one-line descriptions."""
+    return titles("hyosan.data.models")
+
+
+def titles(package: str) -> dict[str, str]:
+    """Names of the YAML files shipped in ``package`` -> their one-line titles (or descriptions)."""
     out = {}
-    for entry in sorted(resources.files("hyosan.data.models").iterdir(), key=lambda e: e.name):
+    for entry in sorted(resources.files(package).iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".yaml"):
             data, _ = read_yaml(entry.read_text(encoding="utf-8"), entry.name)
-            out[entry.name[:-5]] = str(data.get("title") or data.get("description", "")).strip().split("\n")[0]
+            title = (data.get("title") or data.get("description", "")) if isinstance(data, dict) else ""
+            out[entry.name[:-5]] = str(title).strip().split("\n")[0]
     return out
 
 
