@@ -107,3 +107,17 @@ def test_a_format_without_its_package_is_refused_in_one_line(tmp_path, monkeypat
     assert not (tmp_path / "z").exists()
     with pytest.raises(HyosanError, match="choose from zarr, parquet"):
         save(result, out=tmp_path / "z", formats=("csv",))
+
+
+def test_many_compartments_are_stored_stacked_and_read_back_split(tmp_path, monkeypatch, result: xr.Dataset) -> None:
+    from hyosan import results
+
+    monkeypatch.setattr(results, "STACK_ABOVE", 2)
+    result = result.copy()
+    result["S"].attrs["long_name"] = "susceptible"
+    results.write_netcdf(result, tmp_path / "r.nc")
+    with xr.open_dataset(tmp_path / "r.nc", engine="h5netcdf") as raw:
+        assert raw["count"].dims == ("replicate", "time", "compartment") and raw.attrs["layout"] == "stacked"
+    back = open_result(tmp_path / "r.nc")
+    assert list(back.data_vars) == list(result.data_vars) and back.attrs.keys() == result.attrs.keys()
+    xr.testing.assert_identical(back.drop_attrs(), result.drop_attrs())

@@ -144,9 +144,45 @@ def final_frame(ds: xr.Dataset):
     return pd.DataFrame(frame)
 
 
+#: Above this many compartments result.nc holds them as one variable ``count`` over (replicate, time,
+#: compartment): netCDF-4 attaches every variable to its dimensions at a cost that grows with the
+#: number of variables (25 s for 5,000 one-row compartments). :func:`open_result` splits it again.
+STACK_ABOVE = 64
+
+
+def stacked(ds: xr.Dataset) -> xr.Dataset:
+    """``ds`` as written to disk: many compartments as one ``count`` variable, else as it is."""
+    comps = compartments_of(ds)
+    if len(comps) <= STACK_ABOVE:
+        return ds
+    count = np.stack([ds.variables[c].values for c in comps], axis=-1)
+    meaning = [str(ds.variables[c].attrs.get("long_name", "")) for c in comps]
+    rest = {str(v): ds.variables[v] for v in ds.data_vars if v not in set(comps)}
+    data = {"count": (("replicate", "time", "compartment"), count), "compartment_meaning": ("compartment", meaning)}
+    coords = {**{str(k): ds.variables[k] for k in ds.coords}, "compartment": comps}
+    return xr.Dataset(data | rest, coords=coords, attrs=dict(ds.attrs) | {"layout": "stacked"})
+
+
+def unstacked(ds: xr.Dataset) -> xr.Dataset:
+    """A result read from disk in the schema the run returned (see :func:`stacked`)."""
+    if ds.attrs.get("layout") != "stacked":
+        return ds
+    comps = [str(c) for c in ds.compartment.values]
+    count, meaning = ds["count"].values, ds["compartment_meaning"].values
+    data = {
+        c: xr.Variable(("replicate", "time"), count[..., i], {"long_name": str(m)} if m else {})
+        for i, (c, m) in enumerate(zip(comps, meaning, strict=True))
+    }
+    data |= {str(v): ds.variables[v] for v in ds.data_vars if v not in ("count", "compartment_meaning")}
+    coords = {str(k): ds.variables[k] for k in ds.coords if k != "compartment"}
+    return xr.Dataset(data, coords=coords, attrs={k: v for k, v in ds.attrs.items() if k != "layout"})
+
+
 def write_netcdf(ds: xr.Dataset, path: str | Path) -> None:
     """The whole result as NetCDF-4 (h5netcdf), compressed: counts repeat a lot."""
+    ds = stacked(ds)
     encoding = {v: {"zlib": True, "complevel": 1, "shuffle": True} for v in ds.data_vars if ds.variables[v].ndim >= 1}
+    encoding.pop("compartment_meaning", None)
     ds = ds[[*ds.coords, *ds.data_vars]]  # coordinates first: HDF5 then attaches each variable's scales once
     ds.to_netcdf(path, engine="h5netcdf", encoding=encoding, invalid_netcdf=False)
 
@@ -182,7 +218,7 @@ def open_result(path: str | Path) -> xr.Dataset:
         raise HyosanError(f"open_result: {path} is not a file; give a result.nc or the folder holding one")
     try:
         with xr.open_dataset(path, engine="h5netcdf") as ds:
-            return ds.load()
+            return unstacked(ds.load())
     except (OSError, ValueError) as exc:
         raise HyosanError(f"open_result: {path} is not a readable result ({exc}); give a hyosan result.nc") from None
 
