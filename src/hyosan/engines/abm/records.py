@@ -8,26 +8,15 @@ the event log buffer and the pending triggers.
 
 from __future__ import annotations
 
+from dataclasses import fields
 from typing import Any, NamedTuple
 
 import numpy as np
 
+from hyosan.engines.abm.agents import Agents
 
-class AgentArrays(NamedTuple):
-    """Per agent (see :class:`hyosan.engines.abm.agents.Agents`)."""
-
-    x: np.ndarray
-    y: np.ndarray
-    heading: np.ndarray
-    state: np.ndarray
-    kind: np.ndarray
-    goal: np.ndarray
-    alert: np.ndarray
-    hidden: np.ndarray
-    fate: np.ndarray
-    turn_at: np.ndarray
-    route: np.ndarray
-    leg: np.ndarray
+AgentArrays = NamedTuple("AgentArrays", [(f.name, np.ndarray) for f in fields(Agents)])
+"""Per agent: the arrays of :class:`hyosan.engines.abm.agents.Agents`, same names, same order."""
 
 
 class WorldArrays(NamedTuple):
