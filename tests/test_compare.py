@@ -72,6 +72,7 @@ def test_cli_refuses_what_it_would_ignore_in_one_line(cli, tmp_path) -> None:
         (["run", "sir", "--seed", "3", "--out", str(tmp_path / "o")], "--seed: the ode"),
         (["run", "sir", "--workers", "2", "--out", str(tmp_path / "o")], "--workers: the ode"),
         (["sweep", "off-limits", "--vary", "x=1,2", "--outcome", "Z > 0", "--out", str(tmp_path / "o")], "compare"),
+        (["sweep", "sir", "--vary", "beta=0.2,0.3", "--outcome", "I > 0", "--engine", "ode"], "--engine ode: a sweep"),
     ]
     for args, needle in cases:
         res = cli(*args)

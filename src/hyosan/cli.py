@@ -336,6 +336,8 @@ def sweep(
 
     if scenarios.is_scenario(target):
         raise HyosanError(f"sweep {target}: sweeps run compartment models; for a scenario use compare --set/--vs")
+    if engine == "ode":
+        raise HyosanError("--engine ode: a sweep estimates probabilities over replicates; use --engine ssa or tau")
     model = load(target)
     name, values = parse_values(vary)
     base = _values(set_)
