@@ -1,4 +1,5 @@
 """Run hostile cases fast: a few long-lived workers (``driver.py``), each importing hyosan once.
+``python tests/hostile/runner.py`` runs the whole corpus and prints the table of clean cases per class.
 
 A case that overruns its time or kills its worker counts as not clean; the worker is replaced, and
 so is a worker after any case that was not clean, so one bad case cannot spoil the next.
@@ -174,3 +175,14 @@ def table(results: list[Result]) -> str:
             said = (r.stderr.strip().splitlines() or [""])[-1][:300]
             rows.append(f"NOT CLEAN {r.case.cls}/{r.case.id}: {r.problem}; stderr ends: {said}")
     return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    import tempfile
+
+    from corpus import build
+
+    with tempfile.TemporaryDirectory() as tmp:
+        began = time.monotonic()
+        print(table(run_all(build(Path(tmp)))))
+        print(f"in {time.monotonic() - began:.1f} s")
