@@ -232,6 +232,10 @@ def _stat(value: object) -> object:
             return "undefined in every replicate"
         se = "" if value["se"] is None else f" ± {value['se']:.3g}"
         return f"{value['mean']:.4g}{se} (5-95%: {value['q05']:.4g} to {value['q95']:.4g}, n = {value.get('n')})"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={_stat(v)}" for k, v in value.items())
     return value
 
 
