@@ -234,6 +234,8 @@ def _stat(value: object) -> object:
         return f"{value['mean']:.4g}{se} (5-95%: {value['q05']:.4g} to {value['q95']:.4g}, n = {value.get('n')})"
     if isinstance(value, float):
         return f"{value:.4g}"
+    if isinstance(value, dict) and any(isinstance(v, dict) for v in value.values()):
+        return "; ".join(f"{k} ({_stat(v)})" for k, v in value.items())
     if isinstance(value, dict):
         return ", ".join(f"{k}={_stat(v)}" for k, v in value.items())
     return value
