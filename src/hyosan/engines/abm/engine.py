@@ -469,4 +469,7 @@ def run_scenario(
     }
     if replicates > 1:
         attrs |= {"replicates": replicates, "workers": workers}
-    return make_dataset(minutes, values, states, attrs, time_units="minutes"), runs
+    ds = make_dataset(minutes, values, states, attrs, time_units="minutes")
+    for c, meaning in attrs["states"].items():
+        ds.variables[c].attrs["long_name"] = meaning
+    return ds, runs
