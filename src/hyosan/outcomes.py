@@ -18,6 +18,7 @@ per-replicate events as boolean variables over ``replicate`` (:func:`per_replica
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -57,12 +58,18 @@ def outcomes(model: Model, final: np.ndarray, extinction: np.ndarray) -> dict[st
         if threat:
             win = _all_zero(final, model, threat) & ~wiped
             result["humans_win_fraction"], result["humans_win_se"] = _fraction(win)
+    return result | final_summary(final, comps)
+
+
+def final_summary(final: np.ndarray, comps: Sequence[str]) -> dict[str, dict[str, float]]:
+    """Mean, 5%, 50% and 95% quantiles over replicates of each compartment's final value."""
     q = np.quantile(final, [0.05, 0.5, 0.95], axis=0)
-    result["final_mean"] = {c: float(final[:, i].mean()) for i, c in enumerate(comps)}
-    result["final_q05"] = {c: float(q[0, i]) for i, c in enumerate(comps)}
-    result["final_median"] = {c: float(q[1, i]) for i, c in enumerate(comps)}
-    result["final_q95"] = {c: float(q[2, i]) for i, c in enumerate(comps)}
-    return result
+    return {
+        "final_mean": {c: float(final[:, i].mean()) for i, c in enumerate(comps)},
+        "final_q05": {c: float(q[0, i]) for i, c in enumerate(comps)},
+        "final_median": {c: float(q[1, i]) for i, c in enumerate(comps)},
+        "final_q95": {c: float(q[2, i]) for i, c in enumerate(comps)},
+    }
 
 
 def per_replicate(model: Model, final: np.ndarray) -> dict[str, tuple[np.ndarray, str]]:
@@ -108,12 +115,7 @@ def statistics(ds: xr.Dataset) -> dict[str, Any]:
         result["humans_win_fraction"], result["humans_win_se"] = _fraction(ds["humans_win"].values.astype(bool))
     comps = compartments_of(ds)
     final = np.stack([ds.variables[c].isel(time=-1).values for c in comps], axis=1).astype(float)
-    q = np.quantile(final, [0.05, 0.5, 0.95], axis=0)
-    result["final_mean"] = {c: float(final[:, i].mean()) for i, c in enumerate(comps)}
-    result["final_q05"] = {c: float(q[0, i]) for i, c in enumerate(comps)}
-    result["final_median"] = {c: float(q[1, i]) for i, c in enumerate(comps)}
-    result["final_q95"] = {c: float(q[2, i]) for i, c in enumerate(comps)}
-    return result
+    return result | final_summary(final, comps)
 
 
 def add_outcomes(ds: xr.Dataset, model: Model, final: np.ndarray) -> xr.Dataset:
