@@ -15,17 +15,6 @@ distributed = pytest.importorskip("distributed")
 SHORT = {"time.horizon": "20min"}
 
 
-@pytest.fixture(scope="module")
-def scheduler():
-    cluster = distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address="127.0.0.1:0"
-    )
-    try:
-        yield cluster.scheduler_address
-    finally:
-        cluster.close()
-
-
 def test_scenario_replicates_on_the_cluster_equal_local_ones(scheduler: str) -> None:
     from hyosan.cluster import dask_executor
 
