@@ -165,3 +165,13 @@ def test_cli_did_you_mean_and_set_names_the_flag(cli, tmp_path: Path) -> None:
     res = cli("run", "sir", "--set", "betta=1", "--out", str(tmp_path / "o"))
     assert res.returncode == 2 and res.stderr.startswith("hyosan: error: --set betta:") and "'beta'" in res.stderr
     assert not (tmp_path / "o").exists()
+
+
+def test_one_registry_holds_every_engine_and_says_what_it_runs() -> None:
+    from hyosan import engines
+    from hyosan.errors import EngineError
+
+    assert set(engines.ENGINES) == {"ode", "ssa", "tau", "abm"}
+    assert engines.for_kind("scenario") == ["abm"]
+    with pytest.raises(EngineError, match="runs agent scenarios"):
+        hyosan.run("sir", engine="abm")

@@ -76,6 +76,7 @@ def simulate(
         raise HyosanError(f"--replicates {replicates}: give a whole number from 1 to {MAX_REPLICATES:,}")
     if workers is not None and workers < 1:
         raise HyosanError(f"--workers {workers}: give at least 1 worker")
+    engines.check_runs(engine, "model", model.name)
     run = engines.get(engine)
     missing = needed_support(model) - engines.interventions_supported(engine)
     if missing:

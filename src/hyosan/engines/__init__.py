@@ -1,6 +1,8 @@
-"""The engines: one ``run(model, times, ...)`` each, all returning the common result schema.
+"""The engines behind one registry, each returning the common result schema.
 
-Engines are imported on first use so that ``import hyosan`` stays fast.
+``ode``, ``ssa`` and ``tau`` run compartment models (``run(model, times, ...)``); ``abm`` runs agent
+scenarios (``run(scenario, ...)``). :data:`RUNS` says which; the network and patch engines will take
+their places here. Engines are imported on first use so that ``import hyosan`` stays fast.
 """
 
 from __future__ import annotations
@@ -18,7 +20,26 @@ ENGINES = {
     "ode": "hyosan.engines.ode",
     "ssa": "hyosan.engines.ssa",
     "tau": "hyosan.engines.tau",
+    "abm": "hyosan.engines.abm",
 }
+#: What each engine runs: compartment models or agent scenarios.
+RUNS = {"ode": "model", "ssa": "model", "tau": "model", "abm": "scenario"}
+
+
+def for_kind(kind: str) -> list[str]:
+    """The engines that run a ``"model"`` or a ``"scenario"``."""
+    return [name for name, runs in RUNS.items() if runs == kind]
+
+
+def check_runs(name: str, kind: str, target: str) -> None:
+    """Refuse, in one line, an engine that does not run this kind of target."""
+    _module_name(name)
+    if RUNS[name] != kind:
+        what = "compartment models" if RUNS[name] == "model" else "agent scenarios"
+        raise EngineError(
+            f"engine {name} runs {what}, and {target} is a {'model' if kind == 'model' else 'scenario'}; "
+            f"choose one of: {', '.join(for_kind(kind))}"
+        )
 
 
 class Engine(Protocol):
@@ -44,12 +65,17 @@ def actions_supported(name: str) -> frozenset[str]:
     return supported(name)
 
 
-def _module(name: str):
+def _module_name(name: str) -> str:
     if name not in ENGINES:
         from hyosan.catalog import did_you_mean
 
         hint = did_you_mean(name, ENGINES)
         raise EngineError(f"unknown engine '{str(name)[:40]}'{hint}; choose one of: {', '.join(ENGINES)}")
+    return ENGINES[name]
+
+
+def _module(name: str):
+    _module_name(name)
     try:
         module = importlib.import_module(ENGINES[name])
     except ModuleNotFoundError as exc:
