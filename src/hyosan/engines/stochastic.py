@@ -334,7 +334,12 @@ def run_engine(
     stream = {} if sink is None else {"most": sink.chunk, "on_part": sink.take}
     results: list[Replicate] = map_replicates(
         task if sink is None else sink.wrap(task),
-        seeds, workers=used, progress=progress, executor=executor, label=f"{engine} replicates", **stream
+        seeds,
+        workers=used,
+        progress=progress,
+        executor=executor,
+        label=f"{engine} replicates",
+        **stream,
     )
     values = np.stack([r.values for r in results])
     if sink is not None:
