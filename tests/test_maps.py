@@ -119,3 +119,9 @@ def test_png_import_and_wrong_palette(tmp_path: Path) -> None:
     Image.fromarray(rgb).save(tmp_path / "bad.png")
     with pytest.raises(ScenarioError, match=r"bad.png: pixel at x=2, y=4 has colour \(10, 20, 30\)"):
         load_map(tmp_path / "bad.png")
+
+
+def test_a_folder_named_like_a_shipped_map_does_not_shadow_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "hyosan-high").mkdir()
+    monkeypatch.chdir(tmp_path)
+    assert load_map("hyosan-high").kind.shape == (120, 191)

@@ -89,14 +89,17 @@ class FloorPlan:
 
 
 def load_map(target: str | Path, relative_to: Path | None = None) -> FloorPlan:
-    """A shipped map by name (``"hyosan-high"``) or a map file (.txt grid or .png painting)."""
+    """A shipped map by name (``"hyosan-high"``) or a map file (.txt grid or .png painting).
+
+    As for models, a target is a path only when it has a suffix or a ``/``, so a file or folder in the
+    working directory never shadows a shipped map."""
     target = str(target)
     path = Path(target)
     if relative_to is not None and not path.is_absolute() and (relative_to / path).exists():
         path = relative_to / path
     if path.suffix.lower() == ".png":
         return load_png(path)
-    if path.suffix in (".txt", ".map") or path.exists():
+    if path.suffix in (".txt", ".map") or "/" in target:
         if not path.is_file():
             raise ScenarioError(f"{target}: no such map file; give a .txt/.png path or one of: {', '.join(shipped())}")
         from hyosan.compartmental.io import read_file

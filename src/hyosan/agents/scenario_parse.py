@@ -91,7 +91,10 @@ def parse_scenario(data: dict[str, Any], source: str, lines: dict[tuple, int], f
             )
     if "model" in data:
         text(data["model"], at("model"), "model (a library model name or a model YAML path)")
-    world = load_map(need(data, "map"), folder)
+    raw_map = need(data, "map")
+    if not isinstance(raw_map, str) or not raw_map.strip():
+        raise ScenarioError(f"{at('map')}: map is the name of a shipped map or a map file path, e.g. map: hyosan-high")
+    world = load_map(raw_map, folder)
     f.world = world
     step, horizon, report, alarm, time = _time(f)
     kinds, zombie, humbie = _kinds(f, step)
