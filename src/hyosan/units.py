@@ -30,11 +30,17 @@ def quantity(
     m = re.fullmatch(NUM + r"\s*([a-z]+)", str(raw).strip())
     if not m or m.group(2) not in units or isinstance(raw, (int, float)):
         raise error(f"{where}: {raw!r} is not a {what}; write a number and a unit: {examples}")
-    value = float(m.group(1)) * units[m.group(2)]
+    return _in_range(
+        float(m.group(1)) * units[m.group(2)], raw, where, what, f"a finite number, e.g. {examples}", error
+    )
+
+
+def _in_range(value: float, raw: Any, where: str, what: str, write: str, error: type[HyosanError]) -> float:
+    """``value`` if it is >= 0 and finite; else one line naming ``raw`` and what to ``write`` instead."""
     if value < 0:
         raise error(f"{where}: {raw!r} is negative; a {what} is >= 0")
     if not math.isfinite(value):
-        raise error(f"{where}: {raw!r} is too large to be a {what}; write a finite number, e.g. {examples}")
+        raise error(f"{where}: {raw!r} is too large to be a {what}; write {write}")
     return value
 
 
@@ -74,11 +80,7 @@ def speed(raw: Any, where: str, error: type[HyosanError] = ScenarioError) -> flo
     if not m or m.group(2) not in METRES or m.group(3) not in SECONDS or isinstance(raw, (int, float)):
         raise error(f"{where}: {raw!r} is not a speed; write e.g. '1.4 m/s' or '5 km/h'")
     value = float(m.group(1)) * METRES[m.group(2)] / SECONDS[m.group(3)]
-    if value < 0:
-        raise error(f"{where}: {raw!r} is negative; a speed is >= 0")
-    if not math.isfinite(value):
-        raise error(f"{where}: {raw!r} is too large to be a speed; write e.g. '1.4 m/s' or '5 km/h'")
-    return value
+    return _in_range(value, raw, where, "speed", "e.g. '1.4 m/s' or '5 km/h'", error)
 
 
 def probability(raw: Any, where: str, error: type[HyosanError] = ScenarioError) -> float:
