@@ -443,8 +443,8 @@ def run_scenario(
     Results do not depend on ``workers``, chunking or executor: replicate r always draws from child r of
     ``SeedSequence(seed)``."""
     start = _time.perf_counter()
-    check_run(sc, replicates, workers, frames)
     workers = max(1, min(workers or os.cpu_count() or 1, replicates))
+    check_run(sc, replicates, workers, frames)
     children = np.random.SeedSequence(seed).spawn(replicates)
     task = functools.partial(_replicates, sc, frames)
     runs = map_replicates(

@@ -8,7 +8,6 @@ largest term, and refuses runs too long to finish (more than ``MAX_AGENT_STEPS``
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from hyosan.budget import human_bytes, require_memory
@@ -77,9 +76,9 @@ FIXES = {
 }
 
 
-def check_run(sc: Any, replicates: int, workers: int | None, frames: bool) -> None:
-    """Refuse, before anything is allocated, a run that would not fit in memory or not finish."""
-    workers = max(1, min(workers or os.cpu_count() or 1, replicates))
+def check_run(sc: Any, replicates: int, workers: int, frames: bool) -> None:
+    """Refuse, before anything is allocated, a run of ``replicates`` on ``workers`` processes (as resolved by
+    the caller) that would not fit in memory or not finish."""
     steps = round(sc.horizon / sc.step)
     agent_steps = max(sc.n_agents, 1) * steps * -(-replicates // workers)
     if agent_steps > MAX_AGENT_STEPS:
