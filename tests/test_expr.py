@@ -44,12 +44,17 @@ def test_source_renames_names_for_kernels() -> None:
     ],
 )
 def test_hostile_or_unknown_expressions_are_refused(text: str, fragment: str) -> None:
+    _refused_in_one_line(text, fragment)
+
+
+def _refused_in_one_line(text: str, fragment: str) -> str:
     with pytest.raises(ExpressionError) as info:
         parse(text, NAMES, "model.yaml:7 (transitions[0])")
     message = str(info.value)
     assert fragment in message
     assert message.startswith("model.yaml:7 (transitions[0])")
     assert "\n" not in message
+    return message
 
 
 def test_sympy_form_matches_numeric_value() -> None:
@@ -87,12 +92,7 @@ def test_sympy_form_matches_numeric_value() -> None:
     ],
 )
 def test_expressions_that_pass_the_whitelist_but_cannot_be_honoured_are_refused(text: str, fragment: str) -> None:
-    with pytest.raises(ExpressionError) as info:
-        parse(text, NAMES, "model.yaml:7 (transitions[0])")
-    message = str(info.value)
-    assert fragment in message
-    assert message.startswith("model.yaml:7 (transitions[0])")
-    assert "\n" not in message and len(message) < 400
+    assert len(_refused_in_one_line(text, fragment)) < 400
 
 
 @pytest.mark.parametrize("value", [math.inf, -math.inf, math.nan, 10**400, True, None, [1]])
