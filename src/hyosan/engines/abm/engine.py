@@ -23,7 +23,7 @@ import json
 import os
 import time as _time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 import xarray as xr
@@ -395,8 +395,9 @@ def simulate_once(
 
 def _check_agents(sc: Scenario, a: Agents, w: World) -> None:
     """Refuse given agents (tests, experiments) that stand off the map, in a wall or in a closed door."""
-    for name in ("x", "y", "heading", "state", "kind", "goal", "alert", "hidden", "fate", "turn_at", "route", "leg"):
-        want = getattr(Agents.empty(0), name).dtype
+    template = Agents.empty(0)
+    for name in (f.name for f in fields(Agents)):
+        want = getattr(template, name).dtype
         if getattr(a, name).dtype != want or len(getattr(a, name)) != len(a):
             raise ScenarioError(f"agents.{name}: expected {len(a)} values of {want}; build them with Agents.empty(n)")
     bad = a.off_floor(w.walk())
