@@ -40,25 +40,21 @@ def _all_zero(final: np.ndarray, model: Model, names: tuple[str, ...]) -> np.nda
 
 def outcomes(model: Model, final: np.ndarray, extinction: np.ndarray) -> dict[str, Any]:
     """Statistics over the final states (replicate, compartment) and extinction times (NaN: none)."""
-    comps = model.compartments
+    found = per_replicate(model, final)
     result: dict[str, Any] = {}
-    if model.infected:
-        dies = _all_zero(final, model, model.infected)
+    if "infection_dies_out" in found:
+        dies = found["infection_dies_out"][0]
         result["infection_dies_out_fraction"], result["infection_dies_out_se"] = _fraction(dies)
         ext = np.asarray(extinction, dtype=float)[dies]
         if ext.size:
             result["extinction_time_mean"] = float(ext.mean())
             result["extinction_time_median"] = float(np.median(ext))
-    humans = model.roles.get("humans", ())
-    if humans:
-        wiped = _all_zero(final, model, humans)
-        result["humans_compartments"] = list(humans)
-        result["humans_wiped_out_fraction"], result["humans_wiped_out_se"] = _fraction(wiped)
-        threat = tuple(dict.fromkeys((*model.infected, *model.roles.get("zombies", ()))))
-        if threat:
-            win = _all_zero(final, model, threat) & ~wiped
-            result["humans_win_fraction"], result["humans_win_se"] = _fraction(win)
-    return result | final_summary(final, comps)
+    if "humans_wiped_out" in found:
+        result["humans_compartments"] = list(model.roles["humans"])
+        result["humans_wiped_out_fraction"], result["humans_wiped_out_se"] = _fraction(found["humans_wiped_out"][0])
+    if "humans_win" in found:
+        result["humans_win_fraction"], result["humans_win_se"] = _fraction(found["humans_win"][0])
+    return result | final_summary(final, model.compartments)
 
 
 def final_summary(final: np.ndarray, comps: Sequence[str]) -> dict[str, dict[str, float]]:
