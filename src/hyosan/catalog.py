@@ -66,15 +66,15 @@ def unknown(target: str) -> ModelError:
 
 def load(target: str | Path) -> Model | Scenario:
     """A library model, a shipped scenario, or a YAML file of either, by name or path."""
-    from hyosan.compartmental.io import is_path
+    from hyosan.compartmental.io import is_path, shipped_names
     from hyosan.compartmental.io import load as load_model
 
     if isinstance(target, str) and not is_path(target) and "\x00" not in target:
-        if target in scenarios():
+        if target in shipped_names("hyosan.data.scenarios"):
             from hyosan.agents.scenario import load_scenario
 
             return load_scenario(target)
-        if target not in models():
+        if target not in shipped_names("hyosan.data.models"):
             raise unknown(target)
     elif is_scenario(target):
         from hyosan.agents.scenario import load_scenario

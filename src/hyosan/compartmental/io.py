@@ -44,14 +44,18 @@ def library() -> dict[str, str]:
     return titles("hyosan.data.models")
 
 
+def shipped_names(package: str) -> list[str]:
+    """Names of the YAML files shipped in ``package``, sorted, without reading them."""
+    return sorted(e.name[:-5] for e in resources.files(package).iterdir() if e.name.endswith(".yaml"))
+
+
 def titles(package: str) -> dict[str, str]:
     """Names of the YAML files shipped in ``package`` -> their one-line titles (or descriptions)."""
     out = {}
-    for entry in sorted(resources.files(package).iterdir(), key=lambda e: e.name):
-        if entry.name.endswith(".yaml"):
-            data, _ = read_yaml(entry.read_text(encoding="utf-8"), entry.name)
-            title = (data.get("title") or data.get("description", "")) if isinstance(data, dict) else ""
-            out[entry.name[:-5]] = str(title).strip().split("\n")[0]
+    for name in shipped_names(package):
+        data, _ = read_yaml((resources.files(package) / f"{name}.yaml").read_text(encoding="utf-8"), f"{name}.yaml")
+        title = (data.get("title") or data.get("description", "")) if isinstance(data, dict) else ""
+        out[name] = str(title).strip().split("\n")[0]
     return out
 
 
