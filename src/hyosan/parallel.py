@@ -14,7 +14,7 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 from typing import Any, Protocol
 
@@ -43,9 +43,7 @@ def chunked(seeds: Sequence[np.random.SeedSequence], workers: int, most: int | N
     """Split replicates into about 8 chunks per worker (fewer for small ensembles), or into chunks of
     exactly ``most`` replicates (the last one smaller) if given."""
     n = len(seeds)
-    size = max(1, -(-n // (8 * workers)))
-    if most is not None:
-        size = most
+    size = most if most is not None else max(1, -(-n // (8 * workers)))
     return [[(i, seeds[i]) for i in range(lo, min(n, lo + size))] for lo in range(0, n, size)]
 
 
@@ -115,21 +113,13 @@ def processes(workers: int) -> Executor:
     """A process-pool executor; Ctrl-C or SIGTERM cancels pending chunks, kills the workers and re-raises."""
 
     def run(task: Task, chunks: Sequence[Chunk]) -> Iterator[tuple[int, list[Any]]]:
-        pool = process_pool(workers)
-        futures: dict[Future, int] = {}
-        try:
+        with worker_pool(workers) as pool:
             futures = {pool.submit(task, chunk): number for number, chunk in enumerate(chunks)}
             pending = set(futures)
             while pending:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
                     yield futures[future], future.result()
-        except BaseException:
-            for future in futures:
-                future.cancel()
-            stop_pool(pool)
-            raise
-        pool.shutdown(wait=True)
 
     return run
 
