@@ -32,8 +32,6 @@ from hyosan.agents.scenario_types import (
     MAX_COUNT,
     MAX_KINDS,
     MAX_SAFE_ROOMS,
-    METRES,
-    SECONDS,
     STATE_NAMES,
     STATES,
     ZOMBIE_BEHAVIOURS,
@@ -41,17 +39,13 @@ from hyosan.agents.scenario_types import (
     Kind,
     Noise,
     Scenario,
-    duration,
-    fraction,
-    length,
     names,
     number,
-    probability,
-    speed,
     text,
     whole,
 )
 from hyosan.errors import ScenarioError
+from hyosan.units import METRES, SECONDS, duration, fraction, length, probability, speed
 
 __all__ = [
     "HUMAN_BEHAVIOURS",

@@ -29,17 +29,13 @@ from hyosan.agents.scenario_types import (
     Kind,
     Noise,
     Scenario,
-    duration,
-    fraction,
-    length,
     names,
     number,
-    probability,
-    speed,
     text,
     whole,
 )
 from hyosan.errors import ScenarioError
+from hyosan.units import duration, fraction, length, probability, speed
 
 KNOWN = {
     "name", "title", "description", "model", "map", "time", "kinds", "zombie", "humbie", "population", "patient_zero",

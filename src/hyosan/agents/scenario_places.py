@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 
 from hyosan.agents.floorplan import FloorPlan
-from hyosan.agents.scenario_types import length
 from hyosan.errors import ScenarioError
+from hyosan.units import length
 
 
 def cells_of(world: FloorPlan, at: Callable[..., str], entry: dict, where: tuple) -> tuple[np.ndarray, str]:

@@ -14,7 +14,6 @@ import numpy as np
 
 from hyosan.agents.floorplan import FloorPlan
 from hyosan.errors import ScenarioError
-from hyosan.units import METRES, SECONDS, duration, fraction, length, probability, speed  # noqa: F401 (re-exported)
 
 HUMAN_BEHAVIOURS = {"escape": 0, "wander": 1, "still": 2}
 HUMBIE_BEHAVIOURS = {"escape": 0, "hide": 1}

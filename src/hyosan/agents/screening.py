@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from hyosan.errors import ScenarioError
+from hyosan.units import duration, fraction
 
 FIELDS = ("zone", "delay", "sensitivity", "isolation", "admit")
 
@@ -50,8 +51,6 @@ class Screening:
 
 def parse_screening(sc: Any, raw: Any, at: Callable[..., str]) -> Screening | None:
     """Validate the ``screening`` section of scenario ``sc``; errors name the file, line and fix."""
-    from hyosan.agents.scenario import duration, fraction
-
     if raw is None:
         return None
     if not isinstance(raw, dict):
