@@ -30,6 +30,7 @@ MAX_YAML_DEPTH = 64
 """Deepest nesting of YAML collections; hyosan's own files use fewer than 6 levels."""
 
 SUFFIXES = (".yaml", ".yml")
+MODELS = "hyosan.data.models"
 
 
 def is_path(target: str | Path) -> bool:
@@ -190,9 +191,11 @@ def load(target: str | Path) -> Model:
         except OSError as exc:
             raise ModelError(f"{target}: cannot read the file ({exc.strerror or exc})") from None
         if not exists:
-            raise ModelError(f"{target}: no such file; give a model file or one of: {', '.join(library())}")
+            raise ModelError(f"{target}: no such file; give a model file or one of: {', '.join(shipped_names(MODELS))}")
         if not path.is_file():
-            raise ModelError(f"{target}: not a file; give a model YAML file or one of: {', '.join(library())}")
+            raise ModelError(
+                f"{target}: not a file; give a model YAML file or one of: {', '.join(shipped_names(MODELS))}"
+            )
         text, source = read_file(path), str(path)
     else:
         target = str(target)
@@ -205,8 +208,9 @@ def load(target: str | Path) -> Model:
             hint = f"; for the file here write ./{target}" if here else ", or give a YAML path"
             from hyosan.catalog import did_you_mean
 
-            close = did_you_mean(target, library())
-            raise ModelError(f"unknown model '{target}'{close}; library models: {', '.join(library())}{hint}")
+            names = shipped_names(MODELS)
+            close = did_you_mean(target, names)
+            raise ModelError(f"unknown model '{target}'{close}; library models: {', '.join(names)}{hint}")
         text, source = entry.read_text(encoding="utf-8"), f"{target}.yaml"
     data, lines = read_yaml(text, source)
     return Model.from_dict(data, source=source, lines=lines)
