@@ -28,6 +28,7 @@ import yaml
 from hyosan.agents.scenario import load_scenario
 from hyosan.engines.abm.agents import Agents
 from hyosan.engines.abm.engine import World, simulate_once
+from hyosan.engines.abm.estimate import BUFFER_EVENT_BYTES
 
 sys.path.insert(0, str(Path(__file__).parent))
 from grid_epidemic import grid_epidemic  # the Mesa model, next to this script
@@ -143,7 +144,8 @@ def main() -> None:
         rate, per_agent, world = engine_rate(args.agents, 1500, 1.0, args.steps, zombies, sight)
         print(f"   zombies {zombies:6s} (sight {sight:>3s}): {rate / 1e6:8.1f} M agent-steps/s")
     print(f"   memory: agent arrays {per_agent} bytes per agent (with cell-list link and step snapshot),")
-    print("           event-log scratch 21 bytes x (2 + 1/8) = 45 bytes per agent;")
+    slot = BUFFER_EVENT_BYTES
+    print(f"           event-log scratch {slot} bytes x (2 + 1/8) = {slot * 17 / 8:.0f} bytes per agent;")
     print(f"           world arrays (grids, fields, cell lists) {world:.0f} bytes per agent at this density")
     print(f"           peak RSS of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 
