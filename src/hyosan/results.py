@@ -82,9 +82,7 @@ def netcdf_attrs(attrs: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _scalar(v: Any) -> Any:
-    if isinstance(v, (bool, np.bool_)):
-        return int(v)
-    if isinstance(v, (int, np.integer)):
+    if isinstance(v, (bool, np.bool_, int, np.integer)):
         return int(v)
     if isinstance(v, (float, np.floating)):
         return float(v)

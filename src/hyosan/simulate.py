@@ -132,10 +132,8 @@ def summarize(ds: xr.Dataset, model: Model | None = None) -> dict[str, Any]:
         summary["interventions"] = _decoded(attrs["interventions"])
     final = ds.isel(time=-1)
     comps = compartments_of(ds)
-    if "replicates" in attrs:
-        summary["final_mean"] = {c: float(final.variables[c].values.mean()) for c in comps}
-    else:
-        summary["final"] = {c: float(final.variables[c].values.mean()) for c in comps}
+    key = "final_mean" if "replicates" in attrs else "final"
+    summary[key] = {c: float(final.variables[c].values.mean()) for c in comps}
     return summary
 
 
