@@ -17,7 +17,7 @@ from hyosan.compartmental.model import Model
 from hyosan.engines import triggers
 from hyosan.engines.codegen import kernel_module, rename_map
 from hyosan.engines.kernel_source import HEADER, JIT
-from hyosan.engines.table import margin_tables, ssa_table, tables
+from hyosan.engines.table import changed, margin_tables, readers, ssa_table, tables
 
 STRAIGHT_LIMIT = 600
 """Largest :func:`straight_size` run on straight-line code. Numba's compile time grows faster than
@@ -36,30 +36,17 @@ def changes(model: Model) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarra
     return indptr, cols.astype(np.int64), stoich[rows, cols].astype(np.float64), dn
 
 
-def _readers(model: Model) -> dict[str, list[int]]:
-    readers: dict[str, list[int]] = {}
-    for m, tr in enumerate(model.transitions):
-        for name in tr.rate.names:
-            readers.setdefault(name, []).append(m)
-    return readers
-
-
-def _changed(model: Model, j: int, csr: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]) -> list[str]:
-    indptr, indices, _, dn = csr
-    return [model.compartments[i] for i in indices[indptr[j] : indptr[j + 1]]] + (["N"] if dn[j] else [])
-
-
 def dependency_graph(model: Model) -> list[list[int]]:
     """For each transition j, the transitions whose rate must be recomputed after j fires (ascending).
 
     Built from an index name -> transitions reading it, so its cost is the size of its answer.
     """
-    readers, csr = _readers(model), changes(model)
+    read, csr = readers(model), changes(model)
     deps = []
     for j in range(len(model.transitions)):
         found: set[int] = set()
-        for name in _changed(model, j, csr):
-            found.update(readers.get(name, ()))
+        for name in changed(model, j, csr):
+            found.update(read.get(name, ()))
         deps.append(sorted(found))
     return deps
 
@@ -67,8 +54,8 @@ def dependency_graph(model: Model) -> list[list[int]]:
 def straight_size(model: Model) -> int:
     """About how many lines the straight-line SSA kernel of ``model`` would have (an upper bound,
     found in time linear in the model's size)."""
-    readers, csr = _readers(model), changes(model)
-    reads = sum(len(readers.get(n, ())) for j in range(len(model.transitions)) for n in _changed(model, j, csr))
+    read, csr = readers(model), changes(model)
+    reads = sum(len(read.get(n, ())) for j in range(len(model.transitions)) for n in changed(model, j, csr))
     return 4 * len(model.compartments) + 6 * len(model.transitions) + 3 * reads + 4 * len(triggers.triggered(model))
 
 

@@ -130,26 +130,38 @@ def compile_programs(
     )
 
 
+def readers(model: Model) -> dict[str, list[int]]:
+    """Each name a rate reads -> the transitions whose rate reads it (ascending)."""
+    found: dict[str, list[int]] = {}
+    for j, tr in enumerate(model.transitions):
+        for name in tr.rate.names:
+            found.setdefault(name, []).append(j)
+    return found
+
+
+def changed(model: Model, j: int, csr: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]) -> list[str]:
+    """The names transition j changes: its compartments, and N if it changes the population."""
+    indptr, indices, _, dn = csr
+    return [model.compartments[i] for i in indices[indptr[j] : indptr[j + 1]]] + (["N"] if dn[j] else [])
+
+
 def tables(model: Model, changes: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]) -> Tables:
     """The tables of ``model``; ``changes`` is the stoichiometry as CSR ``(indptr, indices, delta)``
     with each transition's change of N (:func:`hyosan.engines.straight.changes`)."""
     prog_ptr, op, arg, val, depth = programs(model)
     indptr, indices, delta, dn = changes
     m = len(model.transitions)
-    readers: dict[str, list[int]] = {}
-    for j, tr in enumerate(model.transitions):
-        for name in tr.rate.names:
-            readers.setdefault(name, []).append(j)
+    read = readers(model)
     comps = model.compartments
-    changed = [[comps[i] for i in indices[indptr[j] : indptr[j + 1]]] + (["N"] if dn[j] else []) for j in range(m)]
+    names_of = [changed(model, j, changes) for j in range(m)]
     dep_ptr = np.zeros(m + 1, dtype=np.int64)
     dep_idx = np.zeros(0, dtype=np.int64)
-    if sum(len(readers.get(n, ())) for names in changed for n in names) <= DEPS_CAP:
+    if sum(len(read.get(n, ())) for names in names_of for n in names) <= DEPS_CAP:
         parts = []
-        for j, names in enumerate(changed):
+        for j, names in enumerate(names_of):
             found: set[int] = set()
             for n in names:
-                found.update(readers.get(n, ()))
+                found.update(read.get(n, ()))
             parts.append(np.array(sorted(found), dtype=np.int64))
             dep_ptr[j + 1] = dep_ptr[j] + len(found)
         dep_idx = np.concatenate(parts) if parts else dep_idx
@@ -241,6 +253,15 @@ def rate(j, prog_ptr, op, arg, val, stack, t, x, p, N):
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
+def _hold(times, k, out, x, until):
+    """Report state x at every report time before ``until``; returns the next index still to fill."""
+    while k < times.shape[0] and times[k] < until:
+        out[k, :] = x
+        k += 1
+    return k
+
+
+@njit(cache=True, error_model="numpy", nogil=True)
 def _ok(v):
     return v >= 0.0 and v < INF
 
@@ -256,7 +277,6 @@ def ssa_table(rng, xi, p, t, t_stop, times, k, out, log_t, log_j, nlog, max_fire
     m = prog_ptr.shape[0] - 1
     x = xi.astype(np.float64)
     a = np.empty(m)
-    nt = times.shape[0]
     cap = log_t.shape[0]
     fired = 0
     status = 0
@@ -276,17 +296,13 @@ def ssa_table(rng, xi, p, t, t_stop, times, k, out, log_t, log_j, nlog, max_fire
             a0 += a[i]
         if not (a0 > 0.0):
             status = 1
-            while k < nt and times[k] < t_stop:
-                out[k, :] = x
-                k += 1
+            k = _hold(times, k, out, x, t_stop)
             break
         if fired >= max_fired:
             status = 3
             break
         t_next = t + rng.standard_exponential() / a0
-        while k < nt and times[k] < t_next and times[k] < t_stop:
-            out[k, :] = x
-            k += 1
+        k = _hold(times, k, out, x, min(t_next, t_stop))
         if t_next >= t_stop:
             t = t_stop
             break

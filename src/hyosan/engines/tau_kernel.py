@@ -74,9 +74,7 @@ def tau_segment(rng, bridge, xi, p, t, t_stop, times, k, out, act, V, hor, horc,
         if not (a0 > 0.0):
             if not has_timed:
                 status = 1
-                while k < nt and times[k] < t_stop:
-                    out[k, :] = x
-                    k += 1
+                k = _hold(times, k, out, x, t_stop)
                 break
             exact = True
         if not exact:

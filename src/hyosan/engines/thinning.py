@@ -41,6 +41,15 @@ def _cleared(x, infected):
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
+def _hold(times, k, out, x, until):
+    """Report state x at every report time before ``until``; returns the next index still to fill."""
+    while k < times.shape[0] and times[k] < until:
+        out[k, :] = x
+        k += 1
+    return k
+
+
+@njit(cache=True, error_model="numpy", nogil=True)
 def _window(t, h, x, p, a, lo, hi, timed, free):
     """Certified bound of the total rate over [t, t + h]; the index of a rate without one, else -2."""
     if timed.shape[0] == 0:
@@ -62,7 +71,6 @@ def exact_steps(rng, x, p, t, t_stop, times, k, out, V, timed, is_timed, infecte
     against a certified bound of the total rate over a look-ahead window [t, t + h]. Stops after
     the firing that makes a pending (act) trigger's margin positive."""
     m, c = V.shape
-    nt = times.shape[0]
     cap = log_t.shape[0]
     a = np.empty(m)
     lo = np.empty(m)
@@ -108,13 +116,9 @@ def exact_steps(rng, x, p, t, t_stop, times, k, out, V, timed, is_timed, infecte
                 rest = 0.0
             if rest == 0.0:
                 status = 1
-                while k < nt and times[k] < t_stop:
-                    out[k, :] = x
-                    k += 1
+                k = _hold(times, k, out, x, t_stop)
                 break
-            while k < nt and times[k] < t + h:
-                out[k, :] = x
-                k += 1
+            k = _hold(times, k, out, x, t + h)
             t = t + h
             hwin = 2.0 * h
             rates(t, x, p, a)
@@ -130,9 +134,7 @@ def exact_steps(rng, x, p, t, t_stop, times, k, out, V, timed, is_timed, infecte
             t_next = t + rng.standard_exponential() / total
             if t_next >= end:
                 break
-            while k < nt and times[k] < t_next:
-                out[k, :] = x
-                k += 1
+            k = _hold(times, k, out, x, t_next)
             t = t_next
             if timed.shape[0] > 0:
                 rates(t, x, p, a)
@@ -153,9 +155,7 @@ def exact_steps(rng, x, p, t, t_stop, times, k, out, V, timed, is_timed, infecte
         if status == 5:
             break
         if not accepted:
-            while k < nt and times[k] < end:
-                out[k, :] = x
-                k += 1
+            k = _hold(times, k, out, x, end)
             t = end
             hwin = 2.0 * h
             if t >= t_stop:
