@@ -35,14 +35,10 @@ def rename_map(model: Model) -> dict[str, str]:
     return names | {"N": "N", "t": "t"}
 
 
-def rates_body(model: Model, indent: str = "    ", as_float: bool = False) -> list[str]:
-    """Lines that read compartments ``x`` and parameters ``p`` into locals and compute ``N``.
-
-    ``as_float`` converts integer counts, so that kernels over int64 states do float arithmetic.
-    """
+def rates_body(model: Model, indent: str = "    ") -> list[str]:
+    """Lines that read compartments ``x`` and parameters ``p`` into locals and compute ``N``."""
     names = rename_map(model)
-    read = "float(x[{}])" if as_float else "x[{}]"
-    lines = [f"{indent}{names[c]} = {read.format(i)}" for i, c in enumerate(model.compartments)]
+    lines = [f"{indent}{names[c]} = x[{i}]" for i, c in enumerate(model.compartments)]
     lines += [f"{indent}{names[q.name]} = p[{j}]" for j, q in enumerate(model.parameters)]
     pop = " + ".join(names[model.compartments[i]] for i in model.population_index)
     lines.append(f"{indent}N = {pop}")
