@@ -17,16 +17,14 @@ from scipy import stats
 
 from hyosan.compartmental.model import Model
 from hyosan.errors import EngineError
+from hyosan.results import compartments_of
 from hyosan.simulate import simulate
 
 
 def replicate_outcomes(ds: xr.Dataset) -> dict[str, np.ndarray]:
     """Per-replicate outcomes: each compartment's final value, and the stopping time if recorded."""
     final = ds.isel(time=-1)
-    out = {}
-    for name in ds.data_vars:
-        if "time" in ds[name].dims:
-            out[f"final {name}"] = np.atleast_1d(final[name].values).astype(float)
+    out = {f"final {c}": np.atleast_1d(final[c].values).astype(float) for c in compartments_of(ds)}
     if "t_final" in ds:
         out["stopping time"] = np.atleast_1d(ds["t_final"].values).astype(float)
     return out
