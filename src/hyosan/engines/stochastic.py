@@ -96,13 +96,14 @@ def _compiled(engine: str, model: Model) -> tuple[Any, Any]:
         if len(_COMPILED) > 64:
             _COMPILED.clear()
         timed = np.array(kernels.timed_transitions(model), dtype=np.int64)
+        if engine == "ssa" and not len(timed):
+            _COMPILED[key] = (model, kernels.ssa_kernel(model), None)
+            return _COMPILED[key][1:]
         is_timed = np.zeros(len(model.transitions), dtype=np.bool_)
         is_timed[timed] = True
         infected = np.array([model.compartments.index(c) for c in model.infected], dtype=np.int64)
         V, hor, horc, watch = kernels.tau_tables(model)
-        if engine == "ssa" and not len(timed):
-            _COMPILED[key] = (model, kernels.ssa_kernel(model), None)
-        elif engine == "ssa":
+        if engine == "ssa":
             _COMPILED[key] = (model, kernels.thinned_kernel(model), (V, timed, is_timed, infected))
         else:
             _COMPILED[key] = (model, kernels.tau_kernel(model), (V, hor, horc, watch, infected, timed, is_timed))
