@@ -120,13 +120,14 @@ def run(
     _known(target)
     if engine is not None and not engine.strip():
         raise HyosanError("--engine: the name is empty; give ode, ssa or tau (scenarios: abm, or leave it out)")
-    limits = _limits(engine, scenarios.is_scenario(target), epsilon, max_events, time_limit)
+    scenario = scenarios.is_scenario(target)
+    limits = _limits(engine, scenario, epsilon, max_events, time_limit)
     show = sys.stderr.isatty() if progress is None else progress
     name = Path(target).stem if target.endswith((".yaml", ".yml")) else target
     folder = out or Path("out") / name
     values = _values(set_)
     with claim(folder), _setting(values):
-        if scenarios.is_scenario(target):
+        if scenario:
             if formats:
                 raise HyosanError("--format: scenarios write result.nc and their CSVs only; drop --format")
             summary = scenarios.run_scenario(
