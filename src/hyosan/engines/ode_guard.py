@@ -19,6 +19,7 @@ import numpy as np
 from scipy.optimize import brentq
 
 from hyosan.compartmental.model import Model
+from hyosan.engines.events import _values
 from hyosan.errors import EngineError
 
 RATE_RTOL = 1e-7
@@ -53,11 +54,7 @@ class RateWatch:
         try:
             return self.rates(t, x, params, self.buf).copy()
         except ARITHMETIC:
-            names = [p.name for p in self.model.parameters]
-            values = dict(zip(names, params.tolist(), strict=True))
-            values |= dict(zip(self.model.compartments, np.asarray(x, dtype=float).tolist(), strict=True))
-            values["t"] = t
-            values["N"] = float(np.sum(np.asarray(x)[self.model.population_index]))
+            values = _values(self.model, 0, t, np.asarray(x, dtype=float), params)
             out = np.empty(len(self.model.transitions))
             for j, tr in enumerate(self.model.transitions):
                 try:
