@@ -35,9 +35,12 @@ from hyosan.agents.scenario import STATE_NAMES, STATES, Scenario
 from hyosan.engines.abm import step as K
 from hyosan.engines.abm.actions import apply, set_down
 from hyosan.engines.abm.agents import Agents, place
+from hyosan.engines.abm.crowd import crowd_record
 from hyosan.engines.abm.estimate import check_run
+from hyosan.engines.abm.groups import group_record
 from hyosan.engines.abm.records import AgentArrays, EventLog, KindArrays, Scratch, Triggers, WorldArrays, record
 from hyosan.engines.abm.screening import Gate
+from hyosan.engines.abm.siege import siege_record
 from hyosan.errors import ScenarioError
 from hyosan.parallel import Chunk, Executor, map_replicates
 from hyosan.results import make_dataset
@@ -312,6 +315,7 @@ def simulate_once(
     log = EventLog(buf["t"], buf["kind"], buf["agent"], buf["x"], buf["y"], buf["aux"])
     tr = Triggers(trig_kind, trig_state, trig_value, trig_active, trig_fired, zbits, tcounts)
     fired_log: list[tuple[float, str, str]] = []
+    cr, gr, sg = crowd_record(sc, a, w), group_record(sc, a, w), siege_record(sc, a, w)
 
     def fire(ivs: list, at_step: int) -> None:
         t = at_step * dt
@@ -343,7 +347,20 @@ def simulate_once(
                 upto = gate.next_stop(step, stop, a)
             tick = _time.perf_counter()
             done, n_ev, doors_changed, fired = K.advance(
-                step * dt, dt, upto - step, record(AgentArrays, a), record(WorldArrays, w), kt, P, scratch, log, 0, tr
+                step * dt,
+                dt,
+                upto - step,
+                record(AgentArrays, a),
+                record(WorldArrays, w),
+                kt,
+                P,
+                scratch,
+                log,
+                0,
+                tr,
+                cr,
+                gr,
+                sg,
             )
             kernel_s += _time.perf_counter() - tick
             if n_ev:

@@ -94,6 +94,24 @@ class Triggers(NamedTuple):
     counts: np.ndarray
 
 
+class CrowdArrays(NamedTuple):
+    """Crowding (:mod:`hyosan.engines.abm.crowd`): agents standing on each cell."""
+
+    occ: np.ndarray
+
+
+class GroupArrays(NamedTuple):
+    """Groups of friends (:mod:`hyosan.engines.abm.groups`): each agent's group, -1 for none."""
+
+    group: np.ndarray
+
+
+class SiegeArrays(NamedTuple):
+    """The siege (:mod:`hyosan.engines.abm.siege`): per door, the zombies pushing on it this step."""
+
+    pushing: np.ndarray
+
+
 def record(cls: type, source: Any) -> Any:
     """``cls`` filled from the same-named attributes of ``source`` (an :class:`Agents`, a ``World``...)."""
     return cls(*(getattr(source, name) for name in cls._fields))

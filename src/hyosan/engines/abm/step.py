@@ -77,11 +77,12 @@ __all__ = ["advance", "cell", "incubation", "move", "passable", "seed", "sees", 
 
 
 @njit(cache=True, error_model="numpy")
-def advance(t0, dt, nsteps, A, W, KT, P, SC, L, n_ev, T):
+def advance(t0, dt, nsteps, A, W, KT, P, SC, L, n_ev, T, CR, GR, SG):
     """Advance ``nsteps`` steps of ``dt`` seconds from ``t0``; returns (steps done, events, doors changed, fired).
 
     ``A`` agents, ``W`` world, ``KT`` kinds, ``P`` parameters, ``SC`` scratch, ``L`` the event buffer holding
-    ``n_ev`` events, ``T`` the triggers (records of :mod:`hyosan.engines.abm.records`). Stops early when the
+    ``n_ev`` events, ``T`` the triggers, ``CR`` crowding, ``GR`` groups, ``SG`` the siege (records of
+    :mod:`hyosan.engines.abm.records`). Stops early when the
     event buffer could overflow in the next step (an agent logs at most two events a step, a soldier one per
     target in range, plus one per barricaded door), right after a step in which doors changed (so the caller
     recomputes distance fields before the next step, whatever the chunking), and before a step at whose
