@@ -13,12 +13,13 @@ from typing import Any
 
 import numpy as np
 
+from hyosan.agents import story
 from hyosan.agents.ensemble import flatten, outcome_table, summarise
 from hyosan.errors import EngineError, HyosanError, ScenarioError
 
 OUTPUTS = (
     "timeseries.csv", "final.csv", "summary.json", "outcomes.csv", "events.csv", "escapes.csv", "plot.png",
-    "animation.gif", "snapshot.png", "humbies.png",
+    "animation.gif", "snapshot.png", "humbies.png", "story.md", "rooms.csv", "barricades.csv",
 )  # fmt: skip
 
 
@@ -139,9 +140,12 @@ def run_scenario(
         executor=executor,
         progress=progress,
     )
-    per = [outcomes(sc, r) for r in runs]
+    stories = [story.story(sc, r) for r in runs] if sc.safe_rooms else []
+    per = [outcomes(sc, r, stories[i] if stories else None) for i, r in enumerate(runs)]
     table = outcome_table([flatten(o, [iv.name for iv in sc.interventions]) for o in per])
     summary = summarize(sc, ds, runs, per, table)
+    if stories:
+        summary["story"] = stories[0]
     writers: dict[str, Callable[[Path], None]] = {
         "timeseries.csv": lambda p: wide_frame(ds).to_csv(p, index=False),
         "final.csv": lambda p: final_frame(ds).to_csv(p, index=False),
@@ -151,6 +155,13 @@ def run_scenario(
         "events.csv": lambda p: events_frame(sc, runs).to_csv(p, index=False),
         "escapes.csv": lambda p: escapes_frame(sc, runs).to_csv(p, index=False),
     }
+    if stories:
+        import pandas as pd
+
+        writers["story.md"] = lambda p: p.write_text(story.markdown(sc, stories, summary["outcomes"]))
+        writers["rooms.csv"] = lambda p: pd.DataFrame(story.rows(stories, "rooms")).to_csv(p, index=False)
+        bars = pd.DataFrame(story.rows(stories, "barricades"), columns=story.BARRICADE_COLUMNS)
+        writers["barricades.csv"] = lambda p: bars.to_csv(p, index=False)
     if plot:
         from hyosan.viz.plot import plot as draw
 
@@ -226,8 +237,9 @@ def escapes_frame(sc: Any, runs: list) -> Any:
     return pd.DataFrame(rows, columns=cols)
 
 
-def outcomes(sc: Any, run: Any) -> dict[str, Any]:
-    """Outcomes of one run: escapes by exit and when, bites, turnings, humbies, zombies destroyed, hiding."""
+def outcomes(sc: Any, run: Any, st: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Outcomes of one run: escapes by exit and when, bites, turnings, humbies, zombies destroyed, hiding;
+    with safe rooms, the ``story`` (:mod:`hyosan.agents.story`; ``st``: that story, if already told)."""
     from hyosan.engines.abm import step as K
 
     ev = run.events
@@ -256,6 +268,8 @@ def outcomes(sc: Any, run: Any) -> dict[str, Any]:
         "rooms_barricaded": int((kinds == K.BARRICADE).sum()),
         "escaped_while_bitten": int(np.isin(ev["agent"][kinds == K.ESCAPE], ev["agent"][kinds == K.BITE]).sum()),
     }
+    if sc.safe_rooms:
+        out["story"] = story.numbers(st if st is not None else story.story(sc, run))
     if sc.interventions:
         out["interventions"] = [
             {"name": name, "action": action, "time_s": t, "time_min": round(t / 60.0, 3)}
