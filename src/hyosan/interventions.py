@@ -34,6 +34,7 @@ open       the reverse of seal                                                  
 evacuate   healthy and bitten civilians route to an exit or zone                         abm
 sweep      soldiers walk a zone in serpentine order, in a loop                           abm
 noise      a sound drawing zombies, from the firing time                                abm
+rescue     soldiers take everyone alive (healthy or bitten civilians) out of zones         abm
 =========  ==========================================================================  =============
 
 "sweep" meant a fractional kill in compartment models before; that is ``cull`` now, and the old
@@ -75,6 +76,7 @@ ACTIONS: dict[str, Action] = {
         Action("evacuate", "healthy and bitten civilians route to an exit or zone", AGENT_ENGINES),
         Action("sweep", "soldiers walk a zone in serpentine order", AGENT_ENGINES),
         Action("noise", "a sound drawing zombies", AGENT_ENGINES),
+        Action("rescue", "soldiers take everyone alive out of zones", AGENT_ENGINES),
     )
 }
 KINDS = {

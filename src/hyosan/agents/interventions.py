@@ -22,8 +22,10 @@ stop what they do and route to that target. ``sweep`` {zone, kind, spacing}: sol
 (every soldier kind when omitted) walk through every ``spacing``-th cell of the zone in serpentine
 order, in a loop. ``noise`` {zone or at, length, radius}: a sound drawing zombies, from the firing time.
 ``cull`` {STATE: fraction, zone: ZONE}: each agent in that state (in the zone, if given) is destroyed
-with that probability (dead), as ``cull`` thins a compartment on the stochastic engines. ``set`` acts
-on compartment models only and is refused here.
+with that probability (dead), as ``cull`` thins a compartment on the stochastic engines. ``rescue``
+{zones: [ZONE, ...]}: soldiers take every healthy or bitten civilian standing in the zones off the map
+(escaped), each logged ``rescued`` (aux 0 healthy, 1 hiding a bite, 2 bitten openly). ``set`` acts on
+compartment models only and is refused here.
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ from hyosan.interventions import (
 )
 from hyosan.units import duration, fraction, length
 
-ACTIONS = ("seal", "open", "evacuate", "sweep", "noise", "cull")
+ACTIONS = ("seal", "open", "evacuate", "sweep", "noise", "cull", "rescue")
 STATE_CODES = {
     "healthy": 0, "S": 0, "bitten": 1, "E": 1, "zombie": 2, "Z": 2, "humbie": 3, "H": 3, "dead": 4, "D": 4,
     "escaped": 5, "X": 5, "soldier": 6, "M": 6,
@@ -173,6 +175,13 @@ def _one(sc: Any, entry: Any, i: int, at: Callable[..., str]) -> Intervention:
         _sweep(sc, iv, spec, aw)
     elif action == "cull":
         _cull(sc, iv, spec, aw)
+    elif action == "rescue":
+        zones = _names(spec.get("zones", spec.get("zone"))) if isinstance(spec, dict) else []
+        if not zones or not set(spec) <= {"zones", "zone"}:
+            raise ScenarioError(f"{aw}: write rescue: {{zones: [ZONE, ...]}}")
+        iv.target = np.zeros(world.shape, bool)
+        for z in zones:
+            iv.target |= world.zone(z, aw)
     else:
         _noise(sc, iv, spec, aw)
     return iv

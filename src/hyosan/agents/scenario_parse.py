@@ -14,6 +14,8 @@ import numpy as np
 from hyosan.agents import scenario_places as places
 from hyosan.agents.floorplan import FloorPlan, load_map
 from hyosan.agents.scenario_places import patrol_route
+from hyosan.agents.scenario_siege import KEYS as SIEGE_KEYS
+from hyosan.agents.scenario_siege import parse_siege
 from hyosan.agents.scenario_types import (
     HUMAN_BEHAVIOURS,
     HUMBIE_BEHAVIOURS,
@@ -40,7 +42,7 @@ from hyosan.units import duration, fraction, length, probability, speed
 KNOWN = {
     "name", "title", "description", "model", "map", "time", "kinds", "zombie", "humbie", "population", "patient_zero",
     "behaviour", "infection", "safe_rooms", "hide_fraction", "barricade_fraction", "light", "noise", "doors",
-    "animation", "interventions", "hideouts", "screening",
+    "animation", "interventions", "hideouts", "screening", *SIEGE_KEYS,
 }  # fmt: skip
 
 
@@ -157,6 +159,7 @@ def parse_scenario(data: dict[str, Any], source: str, lines: dict[tuple, int], f
     from hyosan.agents.screening import parse_screening
 
     sc.screening = parse_screening(sc, data.get("screening"), at)
+    sc.siege = parse_siege(sc, data, at)
     return sc
 
 
@@ -169,8 +172,10 @@ def _time(f: Fields) -> tuple[float, float, float, float, dict]:
     report = duration(time.get("report", "1min"), at("time", "report"))
     alarm = duration(time.get("alarm", "0s"), at("time", "alarm"))
     for key in time:
-        if key not in ("step", "horizon", "report", "alarm"):
-            raise ScenarioError(f"{at('time', key)}: unknown field '{key}'; time has step, horizon, report, alarm")
+        if key not in ("step", "horizon", "report", "alarm", "starts_at"):
+            raise ScenarioError(
+                f"{at('time', key)}: unknown field '{key}'; time has step, horizon, report, alarm, starts_at"
+            )
     if not 0 < step <= 60:
         raise ScenarioError(f"{at('time', 'step')}: the step must be between 0 and 60 seconds, e.g. '1s'")
     if horizon < step or report < step:
@@ -441,6 +446,6 @@ def steps_of(seconds: float, step: float, where: str, what: str) -> int:
 def _parameters(data: dict[str, Any]) -> dict[str, Any]:
     keep = (
         "time", "behaviour", "infection", "kinds", "zombie", "humbie", "hide_fraction", "barricade_fraction",
-        "interventions", "screening",
+        "interventions", "screening", *SIEGE_KEYS,
     )  # fmt: skip
     return {k: data[k] for k in keep if k in data}

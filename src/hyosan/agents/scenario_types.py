@@ -150,6 +150,7 @@ class Scenario:
     routes: list[list[tuple[int, int]]] = field(default_factory=list)
     interventions: list[Any] = field(default_factory=list)
     screening: Any = None
+    siege: Any = None
     target: str = ""
     values: dict[str, Any] = field(default_factory=dict)
     added: list[Any] = field(default_factory=list)
