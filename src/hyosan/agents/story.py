@@ -35,7 +35,9 @@ BARRICADE_COLUMNS = ["replicate", "door", "label", "room", "barricaded_h", "brok
 
 def clock(sc: Any, t: float) -> str:
     """``t`` seconds as the scenario's day and time (``day 2 06:15``), or ``+3h 05min`` without a clock."""
-    start = getattr(sc, "starts_at", None)
+    siege = getattr(sc, "siege", None)
+    timed = isinstance(sc.raw.get("time"), dict) and "starts_at" in sc.raw["time"] if hasattr(sc, "raw") else False
+    start = siege.starts_at if siege is not None and timed else None
     if start is None:
         h, m = divmod(round(float(t) / 60.0), 60)
         return f"+{h}h {m:02d}min"
