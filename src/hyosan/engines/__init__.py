@@ -1,8 +1,9 @@
 """The engines behind one registry, each returning the common result schema.
 
 ``ode``, ``ssa`` and ``tau`` run compartment models (``run(model, times, ...)``); ``abm`` runs agent
-scenarios (``run(scenario, ...)``). :data:`RUNS` says which; the network and patch engines will take
-their places here. Engines are imported on first use so that ``import hyosan`` stays fast.
+scenarios (``run(scenario, ...)``); ``network`` runs compartment models on a contact graph
+(``graph=`` option). :data:`RUNS` says which; the patch engine will take its place here. Engines
+are imported on first use so that ``import hyosan`` stays fast.
 """
 
 from __future__ import annotations
@@ -21,9 +22,10 @@ ENGINES = {
     "ssa": "hyosan.engines.ssa",
     "tau": "hyosan.engines.tau",
     "abm": "hyosan.engines.abm",
+    "network": "hyosan.engines.network",
 }
 #: What each engine runs: compartment models or agent scenarios.
-RUNS = {"ode": "model", "ssa": "model", "tau": "model", "abm": "scenario"}
+RUNS = {"ode": "model", "ssa": "model", "tau": "model", "abm": "scenario", "network": "model"}
 
 
 def for_kind(kind: str) -> list[str]:

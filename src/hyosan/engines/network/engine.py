@@ -1,0 +1,227 @@
+"""The ``network`` engine: a compartment model run exactly on a contact graph.
+
+Each node is in one compartment; node transitions fire per node and pair transitions along
+edges (rules in :mod:`hyosan.engines.network.rules`, the kernel in
+:mod:`hyosan.engines.network.kernel`). The graph sets the population: the model's initial sizes of
+every compartment but the first are placed on nodes drawn at random (per replicate), and the
+first compartment (the susceptibles) takes the other nodes. ``seed_nodes`` chooses who starts in
+the model's first infected compartment instead of its initial size: ``"random:10"``,
+``"degree:10"`` (the 10 of highest degree, ties to the lower id) or ``"ids:1,2,3"``
+(or a sequence of ids). Each replicate draws from its own PCG64 stream, so a result depends on the
+seed only, never on ``workers``. The result has the common schema of the stochastic engines.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time as _time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import numpy as np
+import xarray as xr
+
+from hyosan import __version__
+from hyosan.compartmental.model import Model
+from hyosan.engines.network import kernel
+from hyosan.engines.network.rules import Tables, tables
+from hyosan.errors import EngineError
+from hyosan.graphs import Graph
+from hyosan.graphs import graph as as_graph
+from hyosan.outcomes import add_outcomes
+from hyosan.parallel import generator, map_replicates, replicate_seeds
+from hyosan.results import make_dataset
+
+INTERVENTIONS: frozenset[str] = frozenset()
+_OPTIONS = {"graph", "seed_nodes", "edge_rates", "max_events"}
+
+
+class Outcome(NamedTuple):
+    values: np.ndarray
+    t_final: float
+    t_extinct: float
+    fired: int
+    heap: int
+
+
+@dataclass(frozen=True)
+class Setup:
+    """Everything a replicate needs, picklable for the process pool."""
+
+    graph: Graph
+    tables: Tables
+    initial: np.ndarray  # nodes per compartment, seeds excluded
+    seeds: np.ndarray | None  # fixed seed nodes, or None
+    random_seeds: int  # seeds drawn at random per replicate
+    seed_state: int
+    infected: np.ndarray
+    times: np.ndarray
+    max_events: int
+
+    def __call__(self, chunk: list[tuple[int, np.random.SeedSequence]]) -> list[Outcome]:
+        return [self.replicate(generator(seq)) for _, seq in chunk]
+
+    def replicate(self, rng: np.random.Generator) -> Outcome:
+        g, tb = self.graph, self.tables
+        state = _place(self, rng)
+        out = np.zeros((len(self.times), len(self.initial)), dtype=np.int64)
+        weights = g.weights if g.weights is not None else np.empty(0)
+        status, t, fired, t_zero, most, cut = kernel.simulate(
+            rng, g.indptr, g.indices, weights, g.weights is not None, state,
+            tb.node_count, tb.node_dest, tb.node_rate, tb.pair_count, tb.pair_dest, tb.pair_rate,
+            self.infected, self.times, out, self.max_events, 4 * int(self.initial[1:].sum()) + 1024,
+        )  # fmt: skip
+        if status == kernel.TOO_MANY:
+            raise EngineError(
+                f"network: a replicate fired {fired:,} transitions by t={t:.6g}, the most allowed (max_events, "
+                "--max-events); raise it or shorten the horizon (--t-end)"
+            )
+        going = cut and kernel.active(
+            g.indptr, g.indices, weights, g.weights is not None, state, tb.node_total, tb.pair_total
+        )
+        t_final = float(self.times[-1]) if going else t
+        still = bool(out[-1, self.infected].any())
+        t_extinct = math.nan if still or not self.infected.any() else (t_zero if t_zero >= 0 else 0.0)
+        return Outcome(out, t_final, t_extinct, fired, most)
+
+
+def _place(setup: Setup, rng: np.random.Generator) -> np.ndarray:
+    n = setup.graph.n
+    state = np.zeros(n, dtype=np.int64)
+    free = np.ones(n, dtype=np.bool_)
+    if setup.seeds is not None:
+        state[setup.seeds] = setup.seed_state
+        free[setup.seeds] = False
+    want = [(c, int(k)) for c, k in enumerate(setup.initial) if c > 0 and k > 0]
+    if setup.random_seeds:
+        want.insert(0, (setup.seed_state, setup.random_seeds))
+    total = sum(k for _, k in want)
+    if total:
+        pool = np.flatnonzero(free)
+        chosen = pool[rng.choice(len(pool), size=total, replace=False)] if total < len(pool) else pool
+        at = 0
+        for c, k in want:
+            state[chosen[at : at + k]] = c
+            at += k
+    return state
+
+
+def prepare(
+    model: Model,
+    times: np.ndarray,
+    graph: Any,
+    seed_nodes: str | Sequence[int] | None = None,
+    edge_rates: Mapping[str, float] | None = None,
+    max_events: int | None = None,
+) -> Setup:
+    """Check ``model`` and the options against ``graph``; refusals are one line."""
+    if graph is None:
+        raise EngineError("network: give the contact graph (--graph er:n=10000,k=10, an edge-list file, or graph=G)")
+    g = as_graph(graph)
+    tb = tables(model, g.n, g.mean_degree, edge_rates)
+    infected = np.array([c in model.infected for c in model.compartments], dtype=np.bool_)
+    initial = np.array(model.initial, dtype=np.float64)
+    if np.any(initial != np.round(initial)):
+        raise EngineError(f"{model.source}: initial sizes must be whole numbers of nodes; use --set")
+    initial = initial.astype(np.int64)
+    seeds, random_seeds, seed_state = None, 0, 0
+    if seed_nodes is not None:
+        if not model.infected:
+            raise EngineError(
+                f"--seed-nodes: {model.name} names no infected compartment to seed (its 'infected' field)"
+            )
+        seed_state = model.compartments.index(model.infected[0])
+        if seed_state == 0:
+            raise EngineError("--seed-nodes: the first compartment is the one that takes the other nodes; reorder")
+        initial[seed_state] = 0
+        seeds, random_seeds = _seed_nodes(seed_nodes, g)
+    placed = int(initial[1:].sum()) + random_seeds + (0 if seeds is None else len(seeds))
+    if placed > g.n:
+        raise EngineError(
+            f"network: the initial state places {placed:,} nodes outside {model.compartments[0]} but the graph has "
+            f"{g.n:,}; lower the initial sizes (--set) or use a bigger graph"
+        )
+    initial[0] = g.n - placed
+    if max_events is not None and (not isinstance(max_events, (int, np.integer)) or max_events < 1):
+        raise EngineError(f"max_events (--max-events) {max_events!r}: give a whole number >= 1")
+    return Setup(g, tb, initial, seeds, random_seeds, seed_state, infected, times, int(max_events or 10**12))
+
+
+def _seed_nodes(spec: str | Sequence[int], g: Graph) -> tuple[np.ndarray | None, int]:
+    """(fixed seed nodes, number to draw at random)."""
+    if not isinstance(spec, str):
+        ids = np.asarray(list(spec))
+        kind, text = "ids", ",".join(map(str, ids[:5]))
+    else:
+        kind, _, text = spec.partition(":")
+        if kind not in ("random", "degree", "ids") or not text:
+            raise EngineError(f"--seed-nodes {spec[:40]}: write random:K, degree:K or ids:1,2,3")
+        try:
+            ids = np.array([int(s) for s in text.split(",")])
+        except ValueError:
+            raise EngineError(f"--seed-nodes {spec[:40]}: {kind} takes whole numbers, e.g. {kind}:10") from None
+    if kind != "ids":
+        if len(ids) != 1 or not 1 <= ids[0] <= g.n:
+            raise EngineError(f"--seed-nodes {spec[:40]}: give one count from 1 to the {g.n:,} nodes")
+        if kind == "random":
+            return None, int(ids[0])
+        order = np.lexsort((np.arange(g.n), -g.degrees))
+        return np.sort(order[: ids[0]]), 0
+    if ids.size == 0 or not np.issubdtype(ids.dtype, np.integer) or ids.min() < 0 or ids.max() >= g.n:
+        raise EngineError(f"--seed-nodes ids:{text[:40]}: node ids are whole numbers from 0 to {g.n - 1}")
+    if len(np.unique(ids)) != len(ids):
+        raise EngineError(f"--seed-nodes ids:{text[:40]}: a node is listed twice")
+    return np.sort(ids), 0
+
+
+def run(
+    model: Model,
+    times: np.ndarray,
+    *,
+    seed: int | None = 0,
+    replicates: int = 1,
+    workers: int | None = None,
+    progress: bool = False,
+    **options: Any,
+) -> xr.Dataset:
+    """``replicates`` exact runs of ``model`` on ``options['graph']`` reported at ``times``."""
+    options = {k: v for k, v in options.items() if v is not None}
+    unknown = set(options) - _OPTIONS
+    if unknown:
+        raise EngineError(f"network: unknown option(s) {sorted(unknown)}; options: {', '.join(sorted(_OPTIONS))}")
+    times = np.asarray(times, dtype=np.float64)
+    setup = prepare(model, times, options.get("graph"), options.get("seed_nodes"), options.get("edge_rates"),
+                    options.get("max_events"))  # fmt: skip
+    start = _time.perf_counter()
+    root, seeds = replicate_seeds(seed, replicates)
+    used = max(1, min(workers or os.cpu_count() or 1, replicates))
+    results: list[Outcome] = map_replicates(setup, seeds, workers=used, progress=progress, label="network replicates")
+    values = np.stack([r.values for r in results])
+    g = setup.graph
+    attrs = {
+        "hyosan_version": __version__,
+        "engine": "network",
+        "model": model.name,
+        "model_digest": model.digest(),
+        "seed": seed if seed is not None else str(root),
+        "rng": "PCG64 streams from SeedSequence(seed).spawn(replicates)",
+        "parameters": model.parameter_values,
+        "initial": dict(zip(model.compartments, values[0, 0].tolist(), strict=True)),
+        "graph": g.describe(),
+        "graph_nodes": g.n,
+        "graph_edges": g.edges,
+        "mean_degree": g.mean_degree,
+        "rules": "; ".join(setup.tables.rules),
+        "elapsed_s": _time.perf_counter() - start,
+        "events": int(sum(r.fired for r in results)),
+        "largest_heap": int(max(r.heap for r in results)),
+        "replicates": replicates,
+        "workers": used,
+    }
+    ds = make_dataset(times, values, model.compartments, attrs)
+    add_outcomes(ds, model, values[:, -1, :])
+    ds["t_final"] = ("replicate", np.array([r.t_final for r in results]), {"units": "days"})
+    ds["t_extinction"] = ("replicate", np.array([r.t_extinct for r in results]), {"units": "days"})
+    return ds
