@@ -93,7 +93,7 @@ def run(
         help="A library model or scenario name, or a YAML file. A path ends in .yaml/.yml or contains '/'; "
         "any other TARGET is a library name, even if a file or folder of that name exists (write ./NAME).",
     ),
-    engine: str = typer.Option(None, help="ode | ssa | tau (models); scenarios choose their own."),
+    engine: str = typer.Option(None, help="ode | ssa | tau | network (models); scenarios choose their own."),
     t_end: str = typer.Option(None, "--t-end", help="Horizon: days, or a duration such as 12h (default: the model's)."),
     every: str = typer.Option(None, help="Report interval: days, or a duration such as 30min."),
     replicates: int = typer.Option(1, help="Independent stochastic replicates."),
@@ -112,6 +112,15 @@ def run(
     formats: list[str] = typer.Option(
         [], "--format", help="Models: also write zarr (result.zarr) or parquet (timeseries.parquet); repeat."
     ),
+    graph: str = typer.Option(
+        None, help="network: the contact graph, er:n=10000,k=10 | ba:.. | ws:.. | sbm:.. | FILE."
+    ),
+    seed_nodes: str = typer.Option(
+        None, "--seed-nodes", help="network: who starts infected, random:K | degree:K | ids:1,2"
+    ),
+    edge_rate: list[str] = typer.Option(
+        [], "--edge-rate", help="network: NAME=VALUE, a pair transition's per-edge rate."
+    ),
 ) -> None:
     """Simulate TARGET and write timeseries.csv, final.csv, summary.json, result.nc and plot.png."""
     from hyosan.agents import run as scenarios
@@ -122,6 +131,7 @@ def run(
         raise HyosanError("--engine: the name is empty; give ode, ssa or tau (scenarios: abm, or leave it out)")
     scenario = scenarios.is_scenario(target)
     limits = _limits(engine, scenario, epsilon, max_events, time_limit)
+    network = _network(None if scenario else engine, graph, seed_nodes, edge_rate)
     show = sys.stderr.isatty() if progress is None else progress
     name = Path(target).stem if target.endswith((".yaml", ".yml")) else target
     folder = out or Path("out") / name
@@ -151,6 +161,7 @@ def run(
             model = load(target).with_values(values)
             _stochastic_only(engine or "ode", seed=seed, workers=workers)
             options = _cluster(scheduler, engine or "ode") | limits
+            options |= network
             summary = run_to_folder(
                 model,
                 engine or "ode",
@@ -180,6 +191,25 @@ def _limits(engine: str | None, scenario: bool, epsilon, max_events, time_limit)
         if scenario or engine not in wanted:
             raise HyosanError(f"{flag}: only for models on --engine {' or '.join(wanted)}; drop it or add --engine tau")
     return given
+
+
+def _network(engine: str | None, graph: str | None, seed_nodes: str | None, edge_rate: list[str]) -> dict:
+    """The network engine's options (the graph is built here, before any output is claimed)."""
+    given = {"--graph": graph, "--seed-nodes": seed_nodes, "--edge-rate": edge_rate or None}
+    if engine != "network":
+        for flag, value in given.items():
+            if value is not None:
+                raise HyosanError(f"{flag}: only for models on --engine network; drop it or add --engine network")
+        return {}
+    from hyosan.graphs import graph as build
+
+    rates = {}
+    for name, value in _values(edge_rate).items():
+        try:
+            rates[name] = float(value)
+        except ValueError:
+            raise HyosanError(f"--edge-rate {name}={value[:20]}: the per-edge rate is a number per day") from None
+    return {"graph": build(graph) if graph else None, "seed_nodes": seed_nodes, "edge_rates": rates or None}
 
 
 def _stochastic_only(engine: str, **given: object) -> None:
