@@ -13,6 +13,8 @@ import numpy as np
 
 from hyosan.agents import scenario_places as places
 from hyosan.agents.floorplan import FloorPlan, load_map
+from hyosan.agents.scenario_crowd import parse_crowd
+from hyosan.agents.scenario_groups import parse_groups
 from hyosan.agents.scenario_places import patrol_route
 from hyosan.agents.scenario_siege import KEYS as SIEGE_KEYS
 from hyosan.agents.scenario_siege import parse_siege
@@ -39,10 +41,11 @@ from hyosan.agents.scenario_types import (
 from hyosan.errors import ScenarioError
 from hyosan.units import duration, fraction, length, probability, speed
 
+ANIMATION_KEYS = ("every", "until", "scale", "frames", "fps")
 KNOWN = {
     "name", "title", "description", "model", "map", "time", "kinds", "zombie", "humbie", "population", "patient_zero",
     "behaviour", "infection", "safe_rooms", "hide_fraction", "barricade_fraction", "light", "noise", "doors",
-    "animation", "interventions", "hideouts", "screening", *SIEGE_KEYS,
+    "animation", "interventions", "hideouts", "screening", "crowd", "groups", *SIEGE_KEYS,
 }  # fmt: skip
 
 
@@ -104,13 +107,18 @@ def parse_scenario(data: dict[str, Any], source: str, lines: dict[tuple, int], f
     door_state = _doors(f)
     anim = section("animation")
     for key in anim:
-        if key not in ("every", "until", "scale"):
-            raise ScenarioError(f"{at('animation', key)}: unknown field '{key}'; animation has every, until, scale")
-    every = duration(anim.get("every", "15s"), at("animation", "every"))
+        if key not in ANIMATION_KEYS:
+            from hyosan.catalog import did_you_mean
+
+            raise ScenarioError(
+                f"{at('animation', key)}: unknown field '{key}'{did_you_mean(str(key), ANIMATION_KEYS)}; "
+                f"animation has {', '.join(ANIMATION_KEYS)}"
+            )
+    every = duration(anim.get("every", f"{step * max(1, round(5.0 / step)):g}s"), at("animation", "every"))
     for key, value in (("report", report), ("horizon", horizon)):
         steps_of(value, step, at("time", key), f"time.{key}")
     steps_of(every, step, at("animation", "every"), "animation.every")
-    scale = whole(anim.get("scale", 3), at("animation", "scale"), "animation scale (pixels per cell)", 1, 10**6)
+    scale = whole(anim.get("scale", 0), at("animation", "scale"), "animation scale (pixels per cell)", 0, 10**6)
     if sum(g.count for g in groups) > MAX_AGENTS:
         raise ScenarioError(
             f"{at('population')}: {sum(g.count for g in groups):,} agents; at most {MAX_AGENTS:,}, place fewer"
@@ -148,6 +156,8 @@ def parse_scenario(data: dict[str, Any], source: str, lines: dict[tuple, int], f
         animation_every=every,
         animation_until=duration(anim.get("until", time.get("horizon")), at("animation", "until")),
         animation_scale=scale,
+        animation_frames=whole(anim.get("frames", 300), at("animation", "frames"), "number of frames", 2, 10_000),
+        animation_fps=number(anim.get("fps", 10), at("animation", "fps"), "frames per second", 1, 60),
         parameters=_parameters(data),
         humbie_behaviour=HUMBIE_BEHAVIOURS[humbie_b],
         hideouts=hideouts,
@@ -159,6 +169,8 @@ def parse_scenario(data: dict[str, Any], source: str, lines: dict[tuple, int], f
     from hyosan.agents.screening import parse_screening
 
     sc.screening = parse_screening(sc, data.get("screening"), at)
+    sc.crowd = parse_crowd(data.get("crowd"), at, world.scale)
+    sc.bands = parse_groups(sc, data.get("groups"), at)
     sc.siege = parse_siege(sc, data, at)
     return sc
 
@@ -446,6 +458,6 @@ def steps_of(seconds: float, step: float, where: str, what: str) -> int:
 def _parameters(data: dict[str, Any]) -> dict[str, Any]:
     keep = (
         "time", "behaviour", "infection", "kinds", "zombie", "humbie", "hide_fraction", "barricade_fraction",
-        "interventions", "screening", *SIEGE_KEYS,
+        "interventions", "screening", "crowd", "groups", *SIEGE_KEYS,
     )  # fmt: skip
     return {k: data[k] for k in keep if k in data}

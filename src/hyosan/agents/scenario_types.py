@@ -144,12 +144,16 @@ class Scenario:
     animation_every: float
     animation_until: float
     animation_scale: int
+    animation_frames: int = 300
+    animation_fps: float = 10.0
     parameters: dict[str, Any] = field(default_factory=dict)
     humbie_behaviour: int = 0
     hideouts: list[str] = field(default_factory=list)
     routes: list[list[tuple[int, int]]] = field(default_factory=list)
     interventions: list[Any] = field(default_factory=list)
     screening: Any = None
+    crowd: Any = None
+    bands: Any = None
     siege: Any = None
     target: str = ""
     values: dict[str, Any] = field(default_factory=dict)

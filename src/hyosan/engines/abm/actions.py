@@ -6,10 +6,11 @@ from dataclasses import replace
 from typing import Any
 
 import numpy as np
-from scipy import ndimage
 
 from hyosan.engines.abm import step as K
 from hyosan.engines.abm.agents import Agents
+from hyosan.engines.abm.crowd import nearest_room
+from hyosan.engines.abm.siege import rescue
 
 SEALED = 3
 
@@ -54,6 +55,9 @@ def apply(iv: Any, t: float, a: Agents, w: Any, rng: np.random.Generator) -> boo
         a.route[pick] = iv.route
         a.leg[pick] = 0
         return False
+    if iv.action == "rescue":
+        w.events.append(rescue(iv, t, a, w))
+        return False
     w.noises.append(replace(iv.noise, start=t))
     w.noise_field(t)
     return False
@@ -61,11 +65,7 @@ def apply(iv: Any, t: float, a: Agents, w: Any, rng: np.random.Generator) -> boo
 
 def set_down(a: Agents, w: Any) -> None:
     """After doors or exits changed (``w.block`` refreshed): move everyone on the map standing on a cell that
-    became a wall (a shut, sealed or barricaded door, a sealed exit) to the centre of the nearest free cell."""
+    became a wall (a shut, sealed or barricaded door, a sealed exit) to the centre of the nearest free cell with
+    room (:func:`hyosan.engines.abm.crowd.nearest_room`)."""
     idx = a.off_floor(w.block == 0)
-    if not idx.size:
-        return
-    _, (ri, ci) = ndimage.distance_transform_edt(w.block != 0, return_indices=True)
-    rows, cols = np.floor(a.y[idx]).astype(np.int64), np.floor(a.x[idx]).astype(np.int64)
-    a.x[idx] = ci[rows, cols] + 0.5
-    a.y[idx] = ri[rows, cols] + 0.5
+    nearest_room(w.sc, a, idx, w.block == 0)

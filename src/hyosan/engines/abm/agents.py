@@ -80,22 +80,24 @@ class Agents:
 
 
 def place(scenario: Scenario, rng: np.random.Generator) -> Agents:
-    """Spread each population group uniformly over its zone's open floor (not exits, walls or closed doors).
+    """Spread each population group uniformly over its zone's open floor (not exits, walls or closed doors),
+    at most the crowding capacity on a cell (:func:`hyosan.engines.abm.crowd.put`).
 
     Agents are numbered in row-major cell order, so that neighbours in space are neighbours in memory.
     """
+    from hyosan.engines.abm.crowd import put
+
     world = scenario.world
     agents = Agents.empty(scenario.n_agents)
     start = 0
     open_floor = world.walkable(scenario.door_state, blocking=(1, 2, 3)) & (world.kind != 3)
+    occ = np.zeros(world.shape, dtype=np.int64)
     for g in scenario.groups:
         cells = np.argwhere(g.cells & open_floor)
         if cells.size == 0:
             raise ScenarioError(f"{scenario.source}: {g.where} has no open floor cell to place people on")
-        pick = cells[rng.integers(0, len(cells), g.count)]
         sl = slice(start, start + g.count)
-        agents.x[sl] = pick[:, 1] + rng.uniform(0.05, 0.95, g.count)
-        agents.y[sl] = pick[:, 0] + rng.uniform(0.05, 0.95, g.count)
+        put(scenario, agents, np.arange(start, start + g.count), cells, rng, f"{scenario.source}: {g.where}", occ)
         agents.state[sl] = g.state
         agents.kind[sl] = g.kind
         agents.alert[sl] = g.state == 3

@@ -28,6 +28,7 @@ from hyosan.engines.abm.codes import (
     X,
     Z,
 )
+from hyosan.engines.abm.crowd import leave
 from hyosan.engines.abm.motion import cell, move, sees, urand, wander
 
 
@@ -114,7 +115,7 @@ def triggers(A, KT, T):
 
 
 @njit(cache=True, error_model="numpy")
-def soldier(i, k, t, B, A, W, KT, SC, L, n_ev):
+def soldier(i, k, t, B, A, W, KT, SC, L, n_ev, CR):
     """A soldier: every zombie in sight within range is destroyed with probability ``KT.hit`` this step, every
     humbie in sight within range discovered (and shot) with probability ``KT.detect``; one independent draw per
     target. A soldier engaging a zombie holds its ground; otherwise it walks its route (a loop of waypoints
@@ -152,6 +153,7 @@ def soldier(i, k, t, B, A, W, KT, SC, L, n_ev):
                         engaged |= sj == Z
                         if urand(rs) < (KT.hit[k] if sj == Z else KT.detect[k]):
                             state[j] = D
+                            leave(CR.occ, CR.par, x[j], y[j])
                             n_ev = log(L, n_ev, t, SHOT if sj == Z else DISCOVER, j, x0[j], y0[j], i)
                 j = nxt[j]
     ro = A.route[i]
@@ -175,12 +177,12 @@ def soldier(i, k, t, B, A, W, KT, SC, L, n_ev):
     ty = r + wnext[wp, r, c, 0] + 0.5 - yi
     d = np.sqrt(tx * tx + ty * ty)
     if d > 1e-6:
-        move(i, tx / d, ty / d, min(KT.walk[k], d + 0.5), False, -1, x, y, block, block)
+        move(i, tx / d, ty / d, min(KT.walk[k], d + 0.5), False, -1, x, y, block, block, CR.occ, CR.par)
     return n_ev
 
 
 @njit(cache=True, error_model="numpy")
-def humbie_hide(i, best, bd2, x, y, x0, y0, block, room, hnext, hdist, P):
+def humbie_hide(i, best, bd2, x, y, x0, y0, block, room, hnext, hdist, P, occ, cp):
     """A hiding humbie: runs from the nearest soldier in sight (``best``), keeping to the way to a hiding place
     where it can; otherwise walks to the nearest hiding place (goal field 2) and keeps still there."""
     xi = x[i]
@@ -202,16 +204,16 @@ def humbie_hide(i, best, bd2, x, y, x0, y0, block, room, hnext, hdist, P):
             ay += gy / gd
         an = np.sqrt(ax * ax + ay * ay)
         if an > 1e-6:
-            move(i, ax / an, ay / an, P[P_HRUN], False, -1, x, y, block, room)
+            move(i, ax / an, ay / an, P[P_HRUN], False, -1, x, y, block, room, occ, cp)
     elif gd > 1e-6:
-        move(i, gx / gd, gy / gd, min(P[P_HWALK], gd + 0.5), False, -1, x, y, block, room)
+        move(i, gx / gd, gy / gd, min(P[P_HWALK], gd + 0.5), False, -1, x, y, block, room, occ, cp)
 
 
 @njit(cache=True, error_model="numpy")
-def human_move(i, x, y, heading, goal, hidden, block, room, hnext, hdist, speed, P, rs):
+def human_move(i, x, y, heading, goal, hidden, block, room, hnext, hdist, speed, P, occ, cp, rs):
     """A human (or humbie) not fleeing: hidden ones mill about their room, others follow their goal field."""
     if hidden[i] >= 0:
-        wander(i, speed * P[P_HIDE_SPEED], False, hidden[i], P[P_TURN_SD], x, y, heading, block, room, rs)
+        wander(i, speed * P[P_HIDE_SPEED], False, hidden[i], P[P_TURN_SD], x, y, heading, block, room, occ, cp, rs)
         return
     r = int(y[i])
     c = int(x[i])
@@ -219,11 +221,11 @@ def human_move(i, x, y, heading, goal, hidden, block, room, hnext, hdist, speed,
     if not np.isfinite(hdist[g, r, c]):
         g = 1 - g
         if not np.isfinite(hdist[g, r, c]):
-            wander(i, speed, False, -1, P[P_TURN_SD], x, y, heading, block, room, rs)
+            wander(i, speed, False, -1, P[P_TURN_SD], x, y, heading, block, room, occ, cp, rs)
             return
         goal[i] = g
     tx = c + hnext[g, r, c, 1] + 0.5 - x[i]
     ty = r + hnext[g, r, c, 0] + 0.5 - y[i]
     d = np.sqrt(tx * tx + ty * ty)
     if d > 1e-6:
-        move(i, tx / d, ty / d, min(speed, d + 0.5), False, -1, x, y, block, room)
+        move(i, tx / d, ty / d, min(speed, d + 0.5), False, -1, x, y, block, room, occ, cp)

@@ -32,15 +32,16 @@ from hyosan import __version__
 from hyosan.agents.fields import distance_field, next_cells, point_fields
 from hyosan.agents.floorplan import EXIT, WALL, FloorPlan
 from hyosan.agents.scenario import STATE_NAMES, STATES, Scenario
+from hyosan.engines.abm import crowd, siege
 from hyosan.engines.abm import step as K
 from hyosan.engines.abm.actions import apply, set_down
 from hyosan.engines.abm.agents import Agents, place
 from hyosan.engines.abm.crowd import crowd_record
 from hyosan.engines.abm.estimate import check_run
 from hyosan.engines.abm.groups import group_record
+from hyosan.engines.abm.groups import parameters as group_parameters
 from hyosan.engines.abm.records import AgentArrays, EventLog, KindArrays, Scratch, Triggers, WorldArrays, record
 from hyosan.engines.abm.screening import Gate
-from hyosan.engines.abm.siege import siege_record
 from hyosan.errors import ScenarioError
 from hyosan.parallel import Chunk, Executor, map_replicates
 from hyosan.results import make_dataset
@@ -70,6 +71,8 @@ class World:
     def __init__(self, sc: Scenario) -> None:
         w = sc.world
         self.sc = sc
+        self.siege = None  # the run's SiegeArrays, whose fields follow the doors
+        self.events: list[dict[str, np.ndarray]] = []  # logged by interventions (rescue), drained by the loop
         self.grid = w.kind.astype(np.uint8)
         self.door_state = sc.door_state.copy()
         order = np.argsort(w.door_id.ravel(), kind="stable")
@@ -131,6 +134,8 @@ class World:
         else:
             self.wdist = np.zeros((1, 1, 1), np.float32)
             self.wnext = np.zeros((1, 1, 1, 2), np.int8)
+        if self.siege is not None:
+            siege.refresh(self.siege, self)
 
     def set_doors(self, zone: str, state: str) -> list[int]:
         """Open, shut or barricade every door of ``zone``; call :meth:`refresh` (or return True from a hook)."""
@@ -209,6 +214,9 @@ def parameters(sc: Scenario) -> np.ndarray:
     P[K.P_HUMBIE_BEH] = sc.humbie_behaviour
     P[K.P_HSIGHT] = sc.humbie.sight / m
     P[K.P_HRUN] = sc.humbie.run_speed * dt / m
+    crowd.parameters(sc, P)
+    group_parameters(sc, P)
+    siege.parameters(sc, P)
     return P
 
 
@@ -230,6 +238,7 @@ def simulate_once(
     frames: bool = False,
     agents: Agents | None = None,
     hooks: Sequence[Hook] = (),
+    frame_times: Sequence[float] = (),
 ) -> Run:
     """One replicate of ``sc``; ``agents`` replaces the random placement (for tests).
 
@@ -238,6 +247,7 @@ def simulate_once(
     ``intervention`` event and in ``Run.fired``. Counts have seven columns: S E Z H D X and M (healthy
     soldiers, who are not counted in S).
 
+    ``frame_times`` (seconds, rounded to steps) adds frames at those times to the regular ones of ``frames``.
     ``hooks`` (for ad-hoc experiments) are called at every report time as ``hook(t_seconds, agents,
     world)``; one may change ``world`` (e.g. :meth:`World.set_doors`) or the agents, and returns True
     when it changed doors, so that blocking and distance fields are recomputed before the next step.
@@ -266,7 +276,8 @@ def simulate_once(
     x0, y0 = a.x.copy(), a.y.copy()
     order = np.arange(len(a), dtype=np.int32)
     barricader = np.full(len(w.room_door_ptr) - 1, -1, np.int32)
-    cap = 2 * len(a) + w.door_state.size + 8 + max(4096, len(a) // 8)
+    cap = 2 * len(a) + w.door_state.size + 8 + max(4096, len(a) // 8) + (len(a) if sc.bands is not None else 0)
+    cap += siege.reserve(sc, len(a))
     buf = {
         "t": np.zeros(cap, np.float64),
         "kind": np.zeros(cap, np.int8),
@@ -284,6 +295,8 @@ def simulate_once(
     marks = {total, *range(0, total, report)}
     if frames:
         marks |= set(range(0, min(total, frame_until) + 1, frame_every))
+    frame_steps = {s for s in (round(t / dt) for t in frame_times) if 0 <= s <= total}
+    marks |= frame_steps
     changes = {round(sc.alarm / dt)}
     for n in sc.noises:
         changes |= {round(n.start / dt), round((n.start + n.length) / dt)}
@@ -315,13 +328,15 @@ def simulate_once(
     log = EventLog(buf["t"], buf["kind"], buf["agent"], buf["x"], buf["y"], buf["aux"])
     tr = Triggers(trig_kind, trig_state, trig_value, trig_active, trig_fired, zbits, tcounts)
     fired_log: list[tuple[float, str, str]] = []
-    cr, gr, sg = crowd_record(sc, a, w), group_record(sc, a, w), siege_record(sc, a, w)
+    cr, gr, sg = crowd_record(sc, a, w), group_record(sc, a, w, rng), siege.siege_record(sc, a, w, rng)
 
     def fire(ivs: list, at_step: int) -> None:
         t = at_step * dt
         changed = False
         for iv in ivs:
             changed |= apply(iv, t, a, w, rng)
+            chunks.extend(w.events)
+            w.events.clear()
             fired_log.append((t, iv.name, iv.action))
         if changed:
             w.refresh(t)
@@ -389,7 +404,7 @@ def simulate_once(
                 c[6] = int(((a.state == K.S) & soldier[a.kind]).sum())
                 c[0] -= c[6]
                 counts.append(c)
-            if frames and stop % frame_every == 0 and stop <= frame_until:
+            if (frames and stop % frame_every == 0 and stop <= frame_until) or stop in frame_steps:
                 shots.append((stop * dt, a.x.copy(), a.y.copy(), a.state.copy()))
                 doors.append(w.door_state.copy())
     events = {k: np.concatenate([c[k] for c in chunks]) if chunks else v[:0].copy() for k, v in buf.items()}

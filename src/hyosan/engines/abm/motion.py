@@ -16,6 +16,7 @@ from hyosan.engines.abm.codes import (
     P_INC_KIND,
     SQRT12,
 )
+from hyosan.engines.abm.crowd import C_CAP, C_LAW, EDGE, slowdown
 
 
 @njit(cache=True, error_model="numpy")
@@ -77,33 +78,91 @@ def sees(x0, y0, x1, y1, block):
 
 
 @njit(cache=True, inline="always", error_model="numpy")
-def move(i, dx, dy, dist, zombie, hroom, x, y, block, room, reflect=False):
+def move(i, dx, dy, dist, zombie, hroom, x, y, block, room, occ, cp, reflect=False):
     """Move agent i by ``dist`` cells along the unit vector (dx, dy) in sub-steps of at most one cell, one axis at a
-    time; returns 1 if a wall stopped the x motion, 2 the y motion, 3 both, 0 neither."""
+    time; returns 1 if a wall stopped the x motion, 2 the y motion, 3 both, 0 neither.
+
+    With crowding on (``cp``: the crowding parameters of :mod:`hyosan.engines.abm.crowd`, ``occ`` agents per
+    cell) the distance shrinks by Weidmann's factor for the density ahead, and a sub-step into a full cell
+    stops at the edge of the agent's cell; when neither axis advanced, one sidestep at right angles into a
+    cell with room ends the move."""
+    cap = int(cp[C_CAP])
+    if cap > 0 and cp[C_LAW] > 0 and dist > 0.0:
+        dist *= slowdown(x[i], y[i], dx, dy, zombie, hroom, block, room, occ, cp)
     n = max(1, int(np.ceil(dist)))
     sx = dx * dist / n
     sy = dy * dist / n
     blocked = 0
     for _ in range(n):
+        r = cell(y[i])
+        c = cell(x[i])
         old = x[i]
         x[i] = old + sx
-        if not passable(cell(y[i]), cell(x[i]), zombie, hroom, block, room):
+        c2 = cell(x[i])
+        full = False
+        if not passable(r, c2, zombie, hroom, block, room):
             x[i] = old
             blocked |= 1
             if reflect:
                 sx = -sx
+        elif cap > 0 and c2 != c:
+            if occ[r, c2] >= cap:
+                x[i] = c + 1.0 - EDGE if c2 > c else c + EDGE
+                full = abs(sx) >= abs(sy)
+            else:
+                occ[r, c] -= 1
+                occ[r, c2] += 1
+                c = c2
         old = y[i]
         y[i] = old + sy
-        if not passable(cell(y[i]), cell(x[i]), zombie, hroom, block, room):
+        r2 = cell(y[i])
+        if not passable(r2, c, zombie, hroom, block, room):
             y[i] = old
             blocked |= 2
             if reflect:
                 sy = -sy
+        elif cap > 0 and r2 != r:
+            if occ[r2, c] >= cap:
+                y[i] = r + 1.0 - EDGE if r2 > r else r + EDGE
+                full = full or abs(sy) > abs(sx)
+            else:
+                occ[r, c] -= 1
+                occ[r2, c] += 1
+        if full:
+            sidestep(i, sx, sy, zombie, hroom, x, y, block, room, occ, cap)
+            break
     return blocked
 
 
 @njit(cache=True, inline="always", error_model="numpy")
-def wander(i, dist, zombie, hroom, turn_sd, x, y, heading, block, room, rs):
+def sidestep(i, sx, sy, zombie, hroom, x, y, block, room, occ, cap):
+    """One step at right angles to (sx, sy), to the side with room (the left first for even i), of the
+    length of the refused sub-step, not across a wall's corner; nothing when neither side has room."""
+    r = cell(y[i])
+    c = cell(x[i])
+    for side in range(2):
+        sgn = 1.0 if (side + i) % 2 == 0 else -1.0
+        nx = x[i] - sgn * sy
+        ny = y[i] + sgn * sx
+        r2 = cell(ny)
+        c2 = cell(nx)
+        if (r2 == r and c2 == c) or not passable(r2, c2, zombie, hroom, block, room) or occ[r2, c2] >= cap:
+            continue
+        if (
+            r2 != r
+            and c2 != c
+            and not (passable(r, c2, zombie, hroom, block, room) and passable(r2, c, zombie, hroom, block, room))
+        ):
+            continue
+        occ[r, c] -= 1
+        occ[r2, c2] += 1
+        x[i] = nx
+        y[i] = ny
+        return
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def wander(i, dist, zombie, hroom, turn_sd, x, y, heading, block, room, occ, cp, rs):
     """Persistent random walk: the unit heading ``heading[i]`` turns by a uniform angle of s.d. ``turn_sd``
     per step (rotation by Taylor polynomials, then renormalised); walls reflect it (specular), which keeps
     a uniform density uniform."""
@@ -116,7 +175,7 @@ def wander(i, dist, zombie, hroom, turn_sd, x, y, heading, block, room, rs):
     norm = 1.0 / np.sqrt(c * c + s * s)
     c *= norm
     s *= norm
-    blocked = move(i, c, s, dist, zombie, hroom, x, y, block, room, True)
+    blocked = move(i, c, s, dist, zombie, hroom, x, y, block, room, occ, cp, True)
     heading[i, 0] = -c if blocked & 1 else c
     heading[i, 1] = -s if blocked & 2 else s
 

@@ -95,21 +95,57 @@ class Triggers(NamedTuple):
 
 
 class CrowdArrays(NamedTuple):
-    """Crowding (:mod:`hyosan.engines.abm.crowd`): agents standing on each cell."""
+    """Crowding (:mod:`hyosan.engines.abm.crowd`): agents standing on each cell (int16) and the crowding
+    parameters ``par`` (the same values as the parameter vector's slots 22-31)."""
 
     occ: np.ndarray
+    par: np.ndarray
 
 
 class GroupArrays(NamedTuple):
-    """Groups of friends (:mod:`hyosan.engines.abm.groups`): each agent's group, -1 for none."""
+    """Groups of friends (:mod:`hyosan.engines.abm.groups`). Per agent: its group now (-1: none or split off),
+    the group it started in (``home``), whether it holds still this step waiting (``hold``), when it last left
+    its group (``left``, s). Per group: its members (``members[ptr[b]:ptr[b + 1]]``), when it began waiting
+    (``since``, s; -1 when together) and its plan (``plan``: 0 leave, 1 hide)."""
 
     group: np.ndarray
+    home: np.ndarray
+    hold: np.ndarray
+    left: np.ndarray
+    ptr: np.ndarray
+    members: np.ndarray
+    since: np.ndarray
+    plan: np.ndarray
 
 
 class SiegeArrays(NamedTuple):
-    """The siege (:mod:`hyosan.engines.abm.siege`): per door, the zombies pushing on it this step."""
+    """The siege (:mod:`hyosan.engines.abm.siege`). Per door: zombies pushing this step, its safe room; per
+    cell: the door; per zombie: the room it is drawn to and when it last heard it; per safe room: the
+    zombies' path to its doors, fallen, a noise this step, last time it was not quiet, being left, hiders
+    this step; the path to the base exits; per person: leaving for the base, hiding a bite; the hidden
+    bites carried off the map (``carry[:ncarry]``); per exit: leads to the base; event slots a step may
+    need on top of the kernel's own."""
 
     pushing: np.ndarray
+    door_room: np.ndarray
+    door_id: np.ndarray
+    drawn: np.ndarray
+    heard_at: np.ndarray
+    rdist: np.ndarray
+    rnext: np.ndarray
+    bdist: np.ndarray
+    bnext: np.ndarray
+    fallen: np.ndarray
+    noisy: np.ndarray
+    calm: np.ndarray
+    leave: np.ndarray
+    hiders: np.ndarray
+    leaving: np.ndarray
+    hid_bite: np.ndarray
+    carry: np.ndarray
+    ncarry: np.ndarray
+    base_exit: np.ndarray
+    reserve: int
 
 
 def record(cls: type, source: Any) -> Any:

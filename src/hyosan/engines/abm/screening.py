@@ -17,6 +17,7 @@ import numpy as np
 
 from hyosan.engines.abm import step as K
 from hyosan.engines.abm.agents import Agents
+from hyosan.engines.abm.crowd import put
 
 WAITING, HELD, ADMITTED, ISOLATED, DONE = range(5)
 HEALTHY, DETECTED, MISSED = 0, 1, 2
@@ -28,6 +29,7 @@ class Gate:
 
     def __init__(self, sc: Any, a: Agents, room0: int, rng: np.random.Generator) -> None:
         scr = sc.screening
+        self.sc = sc
         self.scr = scr
         self.rng = rng
         self.dt = sc.step
@@ -110,6 +112,4 @@ class Gate:
         return min(stop, max(step + 1, min(when)))
 
     def _set_down(self, a: Agents, idx: np.ndarray, cells: np.ndarray) -> None:
-        pick = cells[self.rng.integers(0, len(cells), idx.size)]
-        a.x[idx] = pick[:, 1] + self.rng.uniform(0.05, 0.95, idx.size)
-        a.y[idx] = pick[:, 0] + self.rng.uniform(0.05, 0.95, idx.size)
+        put(self.sc, a, idx, cells, self.rng, f"{self.sc.source} (screening): the room they are taken to", None)

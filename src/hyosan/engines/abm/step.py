@@ -31,6 +31,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from hyosan.engines.abm import siege as sgm
 from hyosan.engines.abm.behaviours import human_move, humbie_hide, log, occupied, soldier, triggers
 from hyosan.engines.abm.codes import *  # noqa: F403  (the codes are part of this module's face)
 from hyosan.engines.abm.codes import (
@@ -71,6 +72,8 @@ from hyosan.engines.abm.codes import (
     X,
     Z,
 )
+from hyosan.engines.abm.crowd import C_CAP, enter, leave
+from hyosan.engines.abm.groups import bands
 from hyosan.engines.abm.motion import cell, incubation, move, passable, seed, sees, urand, wander
 
 __all__ = ["advance", "cell", "incubation", "move", "passable", "seed", "sees", "triggers", "urand", "wander"]
@@ -96,6 +99,8 @@ def advance(t0, dt, nsteps, A, W, KT, P, SC, L, n_ev, T, CR, GR, SG):
     head_prey, head_zomb, nxt, x0, y0 = SC.head_prey, SC.head_zomb, SC.nxt, SC.x0, SC.y0
     order, barricader, rs = SC.order, SC.barricader, SC.rs
     kwalk, krun, ksight, ksoldier = KT.walk, KT.run, KT.sight, KT.soldier
+    occ, cp = CR.occ, CR.par
+    crowd = cp[C_CAP] > 0
     n = x.size
     B = P[P_B]
     nbr = head_prey.shape[0]
@@ -103,14 +108,17 @@ def advance(t0, dt, nsteps, A, W, KT, P, SC, L, n_ev, T, CR, GR, SG):
     rc2 = P[P_RC] * P[P_RC]
     doors_changed = False
     for s in range(nsteps):
-        if L.t.size - n_ev < 2 * n + door_state.size + 8:
+        if L.t.size - n_ev < 2 * n + door_state.size + 8 + GR.members.size + SG.reserve:
             return s, n_ev, doors_changed, False
         if T.kind.size and triggers(A, KT, T):
             return s, n_ev, doors_changed, True
         t = t0 + s * dt
         alarm = t >= P[P_ALARM]
+        lt = sgm.light_now(t, P)
         head_prey[:] = -1
         head_zomb[:] = -1
+        if crowd:
+            occ[:] = 0
         for q in range(n - 1, 0, -1):
             p = int(urand(rs) * (q + 1))
             o = order[q]
@@ -123,9 +131,12 @@ def advance(t0, dt, nsteps, A, W, KT, P, SC, L, n_ev, T, CR, GR, SG):
                 st = H if fate[i] else Z
                 state[i] = st
                 n_ev = log(L, n_ev, t, HUMBIE if st == H else TURN, i, x[i], y[i], -1)
+                n_ev = sgm.turned(i, t, hidden, SG, L, n_ev, x, y)
                 hidden[i] = -1
             x0[i] = x[i]
             y0[i] = y[i]
+            if crowd and st != D and st != X:
+                enter(occ, x[i], y[i])
             if st == S or st == E:
                 br = min(int(y[i] / B), nbr - 1)
                 bc = min(int(x[i] / B), nbc - 1)
@@ -136,6 +147,8 @@ def advance(t0, dt, nsteps, A, W, KT, P, SC, L, n_ev, T, CR, GR, SG):
                 bc = min(int(x[i] / B), nbc - 1)
                 nxt[i] = head_zomb[br, bc]
                 head_zomb[br, bc] = i
+        if GR.ptr.size > 1:
+            n_ev = bands(t, alarm, A, W, KT, P, SC, GR, L, n_ev)
         for q in range(n):
             i = order[q]
             st = state[i]
@@ -170,12 +183,14 @@ def advance(t0, dt, nsteps, A, W, KT, P, SC, L, n_ev, T, CR, GR, SG):
                                         fate[j] = urand(rs) < P[P_HUMBIE]
                                         alert[j] = True
                                         n_ev = log(L, n_ev, t, BITE, j, x0[j], y0[j], i)
+                                        n_ev = sgm.bitten(j, t, x0[j], y0[j], hidden, SG, L, n_ev, P, rs)
                                 elif zombie and u < pb + P[P_KILL]:
                                     state[i] = D
+                                    leave(occ, cp, xi, yi)
                                     n_ev = log(L, n_ev, t, KILL, i, xi, yi, j)
                                     break
                             if d2 < bd2 and (zombie or ksoldier[kind[j]]):
-                                r_eff = reach * light[int(y0[j]), int(x0[j])]
+                                r_eff = reach * light[int(y0[j]), int(x0[j])] * lt
                                 if d2 <= r_eff * r_eff and sees(xi, yi, x0[j], y0[j], block):
                                     best = j
                                     bd2 = d2
@@ -187,16 +202,19 @@ def advance(t0, dt, nsteps, A, W, KT, P, SC, L, n_ev, T, CR, GR, SG):
                 if state[i] == D:
                     continue
                 if not zombie and P[P_HUMBIE_BEH] == 1:
-                    humbie_hide(i, best, bd2, x, y, x0, y0, block, room, W.hnext, W.hdist, P)
+                    humbie_hide(i, best, bd2, x, y, x0, y0, block, room, W.hnext, W.hdist, P, occ, cp)
                 elif not zombie:
-                    human_move(i, x, y, heading, goal, hidden, block, room, W.hnext, W.hdist, P[P_HWALK], P, rs)
+                    human_move(i, x, y, heading, goal, hidden, block, room, W.hnext, W.hdist, P[P_HWALK], P, occ, cp,
+                               rs)  # fmt: skip
+                elif best < 0 and sgm.zombie(i, t, P[P_ZBEH] == 0, x, y, door_state, block, room, occ, cp, SG, P):
+                    pass
                 elif P[P_ZBEH] == 2:
                     pass
                 elif best >= 0 and P[P_ZBEH] == 0:
                     d = np.sqrt(bd2)
                     if d > 1e-6:
                         move(i, (x0[best] - xi) / d, (y0[best] - yi) / d, min(P[P_ZRUN], d), True, -1,
-                             x, y, block, room)  # fmt: skip
+                             x, y, block, room, occ, cp)  # fmt: skip
                 elif noise_on and P[P_ZBEH] == 0 and noise_val[int(yi), int(xi)] < 0:
                     r = int(yi)
                     c = int(xi)
@@ -204,18 +222,19 @@ def advance(t0, dt, nsteps, A, W, KT, P, SC, L, n_ev, T, CR, GR, SG):
                     ty = r + noise_next[r, c, 0] + 0.5 - yi
                     d = np.sqrt(tx * tx + ty * ty)
                     if d > 1e-6:
-                        move(i, tx / d, ty / d, min(P[P_ZWALK], d), True, -1, x, y, block, room)
+                        move(i, tx / d, ty / d, min(P[P_ZWALK], d), True, -1, x, y, block, room, occ, cp)
                 else:
-                    wander(i, P[P_ZWALK], True, -1, P[P_TURN_SD], x, y, heading, block, room, rs)
+                    wander(i, P[P_ZWALK], True, -1, P[P_TURN_SD], x, y, heading, block, room, occ, cp, rs)
             else:
                 k = kind[i]
                 if ksoldier[k]:
-                    n_ev = soldier(i, k, t, B, A, W, KT, SC, L, n_ev)
+                    n_ev = soldier(i, k, t, B, A, W, KT, SC, L, n_ev, CR)
                     continue
+                sgm.hider(i, hidden, alert, goal, SG, P, rs)
                 if P[P_HBEH] == 2:
                     continue
                 if P[P_HBEH] == 1:
-                    wander(i, kwalk[k], False, hidden[i], P[P_TURN_SD], x, y, heading, block, room, rs)
+                    wander(i, kwalk[k], False, hidden[i], P[P_TURN_SD], x, y, heading, block, room, occ, cp, rs)
                 else:
                     br = min(int(yi / B), nbr - 1)
                     bc = min(int(xi / B), nbc - 1)
@@ -230,13 +249,15 @@ def advance(t0, dt, nsteps, A, W, KT, P, SC, L, n_ev, T, CR, GR, SG):
                                     ddy = y0[j] - yi
                                     d2 = ddx * ddx + ddy * ddy
                                     if d2 < bd2:
-                                        r_eff = ksight[k] * light[int(y0[j]), int(x0[j])]
+                                        r_eff = ksight[k] * light[int(y0[j]), int(x0[j])] * lt
                                         if d2 <= r_eff * r_eff and sees(xi, yi, x0[j], y0[j], block):
                                             best = j
                                             bd2 = d2
                                 j = nxt[j]
                     if best >= 0:
                         alert[i] = True
+                        if 0 <= hidden[i] < SG.calm.size:
+                            SG.calm[hidden[i]] = t
                         d = np.sqrt(bd2)
                         ax = (xi - x0[best]) / max(d, 1e-6)
                         ay = (yi - y0[best]) / max(d, 1e-6)
@@ -252,10 +273,15 @@ def advance(t0, dt, nsteps, A, W, KT, P, SC, L, n_ev, T, CR, GR, SG):
                                 ay += gy / gd
                         an = np.sqrt(ax * ax + ay * ay)
                         if an > 1e-6:
-                            move(i, ax / an, ay / an, krun[k], False, hidden[i], x, y, block, room)
+                            move(i, ax / an, ay / an, krun[k], False, hidden[i], x, y, block, room, occ, cp)
+                    elif (alert[i] or alarm) and GR.hold[i]:
+                        alert[i] = True
                     elif alert[i] or alarm:
                         alert[i] = True
-                        human_move(i, x, y, heading, goal, hidden, block, room, W.hnext, W.hdist, kwalk[k], P, rs)
+                        leaving = SG.leaving.size and SG.leaving[i]
+                        if not (leaving and sgm.to_base(i, kwalk[k], x, y, block, room, occ, cp, SG)):
+                            human_move(i, x, y, heading, goal, hidden, block, room, W.hnext, W.hdist, kwalk[k], P,
+                                       occ, cp, rs)  # fmt: skip
             r = int(y[i])
             c = int(x[i])
             st = state[i]
@@ -263,11 +289,15 @@ def advance(t0, dt, nsteps, A, W, KT, P, SC, L, n_ev, T, CR, GR, SG):
                 continue
             if grid[r, c] == EXIT and hidden[i] < 0 and (P[P_HBEH] == 0 or st == H) and not ksoldier[kind[i]]:
                 n_ev = log(L, n_ev, t, ESCAPE, i, x[i], y[i], exit_id[r, c])
+                n_ev = sgm.escaped(i, t, exit_id[r, c], state, SG, L, n_ev, x, y)
                 state[i] = X
+                leave(occ, cp, x[i], y[i])
             elif hidden[i] < 0 and goal[i] == 1 and room[r, c] >= 0 and st != H and alert[i]:
                 hr = room[r, c]
                 hidden[i] = hr
                 n_ev = log(L, n_ev, t, HIDE, i, x[i], y[i], hr)
+                if hr < SG.calm.size:
+                    SG.calm[hr] = t
                 if urand(rs) < P[P_BARRICADE] and barricader[hr] < 0:
                     barricader[hr] = i
         for hr in range(barricader.size):
@@ -292,6 +322,8 @@ def advance(t0, dt, nsteps, A, W, KT, P, SC, L, n_ev, T, CR, GR, SG):
                 n_ev = log(L, n_ev, t, BARRICADE, i, x[i], y[i], dd)
             if not left:
                 barricader[hr] = -1
+        n_ev, breached = sgm.end_of_step(t, A, W, SG, L, n_ev, P, rs)
+        doors_changed |= breached
         if doors_changed:
             return s + 1, n_ev, True, False
     return nsteps, n_ev, False, False
