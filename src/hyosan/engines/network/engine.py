@@ -119,6 +119,11 @@ def prepare(
     """Check ``model`` and the options against ``graph``; refusals are one line."""
     if graph is None:
         raise EngineError("network: give the contact graph (--graph er:n=10000,k=10, an edge-list file, or graph=G)")
+    if model.events:
+        raise EngineError(
+            f"network: {model.name} has events or interventions ('{model.events[0].name}'), which the network "
+            "engine does not apply yet; remove them or use --engine ssa"
+        )
     g = as_graph(graph)
     tb = tables(model, g.n, g.mean_degree, edge_rates)
     infected = np.array([c in model.infected for c in model.compartments], dtype=np.bool_)
