@@ -104,13 +104,13 @@ class CrowdArrays(NamedTuple):
 
 class GroupArrays(NamedTuple):
     """Groups of friends (:mod:`hyosan.engines.abm.groups`). Per agent: its group now (-1: none or split off),
-    the group it started in (``home``), whether it holds still this step waiting (``hold``), when it last left
+    the group it started in (``home``), its pace this step (``pace``: 1, or slower while it waits), when it last left
     its group (``left``, s). Per group: its members (``members[ptr[b]:ptr[b + 1]]``), when it began waiting
     (``since``, s; -1 when together) and its plan (``plan``: 0 leave, 1 hide)."""
 
     group: np.ndarray
     home: np.ndarray
-    hold: np.ndarray
+    pace: np.ndarray
     left: np.ndarray
     ptr: np.ndarray
     members: np.ndarray

@@ -274,14 +274,12 @@ def advance(t0, dt, nsteps, A, W, KT, P, SC, L, n_ev, T, CR, GR, SG):
                         an = np.sqrt(ax * ax + ay * ay)
                         if an > 1e-6:
                             move(i, ax / an, ay / an, krun[k], False, hidden[i], x, y, block, room, occ, cp)
-                    elif (alert[i] or alarm) and GR.hold[i]:
-                        alert[i] = True
                     elif alert[i] or alarm:
                         alert[i] = True
                         leaving = SG.leaving.size and SG.leaving[i]
                         if not (leaving and sgm.to_base(i, kwalk[k], x, y, block, room, occ, cp, SG)):
-                            human_move(i, x, y, heading, goal, hidden, block, room, W.hnext, W.hdist, kwalk[k], P,
-                                       occ, cp, rs)  # fmt: skip
+                            human_move(i, x, y, heading, goal, hidden, block, room, W.hnext, W.hdist,
+                                       kwalk[k] * GR.pace[i], P, occ, cp, rs)  # fmt: skip
             r = int(y[i])
             c = int(x[i])
             st = state[i]

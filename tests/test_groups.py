@@ -1,0 +1,230 @@
+"""Groups of friends: they keep together unless split, wait for a straggler and split after the patience
+time, choose to hide when zombies stand on their way out, and reproduce with the seed."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from hyosan.agents.scenario import load_scenario
+from hyosan.engines.abm.agents import Agents, place
+from hyosan.engines.abm.codes import ESCAPE, HIDE, REGROUP, SPLIT
+from hyosan.engines.abm.engine import World, simulate_once
+from hyosan.engines.abm.groups import group_record
+from hyosan.errors import ScenarioError
+
+SCHOOL = textwrap.dedent(
+    """\
+    name: school
+    scale: 0.5
+    legend: {"#": wall, ".": floor, "+": door, "G": {exit: gate}, "c": {zone: class}, "s": {zone: store}}
+    zones: {hall: [1, 8, 28, 10]}
+    ---
+    ##############################
+    #cccccccccccc#ssssss#........#
+    #cccccccccccc#ssssss#........#
+    #cccccccccccc#ssssss#........#
+    #cccccccccccc#ssssss#........#
+    #cccccccccccc#ssssss#........#
+    #cccccccccccc#ssssss#........#
+    #####++########++#######++####
+    #............................G
+    #............................G
+    #............................G
+    ##############################
+    """
+)
+# two corridors 20 m long joined at the west end; the gate is at the east end of the upper one
+DETOUR = textwrap.dedent(
+    """\
+    name: detour
+    scale: 0.5
+    legend: {"#": wall, ".": floor, "G": {exit: gate}}
+    zones: {all: [1, 1, 40, 7]}
+    ---
+    ##########################################
+    #........................................G
+    #........................................G
+    #.########################################
+    #.########################################
+    #........................................#
+    #........................................#
+    ##########################################
+    """
+)
+# a corridor to the gate with a safe room off its west end
+CORRIDOR = textwrap.dedent(
+    """\
+    name: corridor
+    scale: 0.5
+    legend: {"#": wall, ".": floor, "+": door, "G": {exit: gate}, "s": {zone: store}}
+    zones: {all: [1, 5, 22, 7]}
+    ---
+    ########################
+    #ssss###################
+    #ssss###################
+    #ssss###################
+    #++++###################
+    #......................G
+    #......................G
+    #......................G
+    ########################
+    """
+)
+
+
+def scenario(tmp_path: Path, plan: str, **fields) -> Path:
+    (tmp_path / "plan.txt").write_text(plan)
+    data = {
+        "map": "plan.txt",
+        "time": {"step": "0.5s", "horizon": "2min", "report": "0.5s"},
+        "kinds": {"student": {"speed": "1.4 m/s", "run_speed": "3 m/s", "sight": "15m"}},
+        "zombie": {"speed": "0.8 m/s", "run_speed": "2 m/s", "sight": "10m"},
+        "population": [{"kind": "student", "count": 24, "zone": "class"}],
+        "behaviour": {"humans": "escape", "zombies": "hunt"},
+        "infection": {"bite_probability": 0.8, "kill_probability": 0.05},
+        "groups": {"size": "2-4", "keep": "3m", "wait": "20s"},
+    }
+    data.update(fields)
+    path = tmp_path / "scenario.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def membership(gr, events, n_agents: int, t: float) -> np.ndarray:
+    """Each agent's group at the start of the step at ``t``, from its home group and the split and regroup
+    events logged before ``t`` (events at ``t`` happen after the report of ``t``)."""
+    group = gr.home.copy()
+    kind, agent, when = events["kind"], events["agent"], events["t"]
+    for k in np.flatnonzero(((kind == SPLIT) | (kind == REGROUP)) & (when < t)):
+        group[agent[k]] = -1 if kind[k] == SPLIT else gr.home[agent[k]]
+    return group
+
+
+def test_groups_keep_together_unless_split(tmp_path: Path) -> None:
+    # 24 classmates in groups of 2-4, alarm at once, a zombie in the hall; every report (each 0.5 s step),
+    # each group's moving members are within keep of their centre, except while it waits; a wait lasts at
+    # most the patience (20 s) and ends in a split within one report (plus one for a member turning
+    # during that step, whom the report still counts as bitten).
+    path = scenario(tmp_path, SCHOOL, patient_zero={"at": [7, 4.5]}, safe_rooms=["store"], hide_fraction=0.3)
+    sc = load_scenario(path)
+    seed = np.random.SeedSequence(5)
+    rng = np.random.default_rng(seed)
+    gr = group_record(sc, place(sc, rng), World(sc), rng)
+    shots: list[tuple[float, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+
+    def look(t, a, w) -> bool:
+        shots.append((t, a.x.copy(), a.y.copy(), a.state.copy(), a.hidden.copy()))
+        return False
+
+    run = simulate_once(sc, seed, hooks=[look])
+    assert gr.ptr.size - 1 >= 6 and np.all(np.diff(gr.ptr) >= 2) and np.all(np.diff(gr.ptr) <= 4)
+    keep = 3.0 / sc.world.scale
+    apart_since: dict[int, float] = {}
+    longest = 0.0
+    together = 0
+    for t, x, y, state, hidden in shots:
+        group = membership(gr, run.events, x.size, t)
+        for b in range(gr.ptr.size - 1):
+            m = np.flatnonzero((group == b) & (state <= 1) & (hidden < 0))
+            if m.size < 2:
+                apart_since.pop(b, None)
+                continue
+            d = np.hypot(x[m] - x[m].mean(), y[m] - y[m].mean())
+            if d.max() <= keep:
+                together += 1
+                apart_since.pop(b, None)
+            else:
+                longest = max(longest, t - apart_since.setdefault(b, t))
+    assert longest <= 20.0 + 2 * sc.step
+    assert together > 100
+    assert (run.events["kind"] == SPLIT).sum() >= 1
+
+
+def test_a_straggler_makes_the_group_wait_then_split(tmp_path: Path) -> None:
+    # three friends, two in the upper corridor, one below them in the lower (a 30 m detour to them): the two slow to
+    # a quarter of their pace (0.35 cells a step) while the third walks away, and exactly at the patience
+    # (10 s) the straggler is left behind; then the two walk on at full pace (1.4 cells a step).
+    path = scenario(
+        tmp_path, DETOUR, population=[{"kind": "student", "count": 3, "zone": "all"}],
+        groups={"size": 3, "keep": "1m", "wait": "10s"}, time={"step": "0.5s", "horizon": "1min", "report": "0.5s"},
+        crowd={"speed": "free"},
+    )  # fmt: skip
+    sc = load_scenario(path)
+    a = Agents.empty(3)
+    a.x[:] = [30.5, 30.5, 30.5]
+    a.y[:] = [1.5, 2.5, 5.5]
+    shots: list[tuple[float, np.ndarray]] = []
+    run = simulate_once(sc, np.random.SeedSequence(1), agents=a, hooks=[lambda t, a, w: shots.append((t, a.x.copy()))])
+    split = run.events["kind"] == SPLIT
+    assert run.events["agent"][split].tolist() == [2]
+    assert run.events["t"][split].tolist() == [10.0]
+    x = dict(shots)
+    slow, full = 0.25 * 1.4, 1.4
+    for t in np.arange(0.5, 10.25, 0.5):
+        np.testing.assert_allclose(x[t][:2] - x[t - 0.5][:2], slow, rtol=1e-9)
+    np.testing.assert_allclose(x[11.0][:2] - x[10.5][:2], full, rtol=1e-9)
+    assert x[10.0][2] < 20.0
+    escape = run.events["kind"] == ESCAPE
+    assert {0, 1} <= set(run.events["agent"][escape].tolist())
+    assert np.all(run.events["t"][escape] > 10.0)
+
+
+@pytest.mark.parametrize("zombie_x, choice", [(15.5, HIDE), (0.5 + 1, ESCAPE)])
+def test_a_group_hides_when_zombies_stand_on_its_way_out(tmp_path: Path, zombie_x: float, choice: int) -> None:
+    # three friends whose plan is to leave (hide_fraction 0) see a zombie that keeps still: between them and
+    # the gate they hide in the store room beside them; behind them they run for the gate.
+    path = scenario(
+        tmp_path, CORRIDOR, population=[{"kind": "student", "count": 3, "zone": "all"}], safe_rooms=["store"],
+        behaviour={"humans": "escape", "zombies": "still"}, groups={"size": 3, "keep": "2m", "wait": "30s"},
+        time={"step": "0.5s", "horizon": "1min", "report": "10s"},
+    )  # fmt: skip
+    sc = load_scenario(path)
+    a = Agents.empty(4)
+    start = 5.5 if choice == HIDE else 7.5
+    a.x[:] = [start, start + 1, start, zombie_x]
+    a.y[:] = [5.5, 6.5, 7.5, 6.5]
+    a.state[3] = 2
+    run = simulate_once(sc, np.random.SeedSequence(2), agents=a)
+    acted = run.events["agent"][run.events["kind"] == choice]
+    assert sorted(acted.tolist()) == [0, 1, 2]
+    assert not (run.events["kind"] == (ESCAPE if choice == HIDE else HIDE)).any()
+
+
+def test_same_seed_same_groups_and_run(tmp_path: Path) -> None:
+    path = scenario(tmp_path, SCHOOL, patient_zero={"at": [7, 4.5]}, time={"step": "0.5s", "horizon": "1min"})
+    sc = load_scenario(path)
+    one, two = (simulate_once(sc, np.random.SeedSequence(8)) for _ in range(2))
+    for k in one.events:
+        np.testing.assert_array_equal(one.events[k], two.events[k])
+    np.testing.assert_array_equal(one.counts, two.counts)
+
+
+@pytest.mark.parametrize(
+    "groups, message",
+    [
+        ({"size": "2-5", "keep": "3m", "wiat": "20s"}, "did you mean 'wait'"),
+        ({"size": "5-2", "keep": "3m", "wait": "20s"}, "the smaller first"),
+        ({"size": 1, "keep": "3m", "wait": "20s"}, "2 to 10,000"),
+        ({"size": "2-5", "keep": 3, "wait": "20s"}, "not a length"),
+        ({"size": "2-5", "keep": "3m"}, "missing 'wait'"),
+        ({"size": "2-5", "keep": "10cm", "wait": "20s"}, "less than one cell"),
+        ({"size": "2-5", "keep": "3m", "wait": "20s", "share": 1.5}, "between 0 and 1"),
+        ("friends", "groups is a mapping"),
+    ],
+)
+def test_bad_groups_are_refused_in_one_line(tmp_path: Path, groups, message: str) -> None:
+    path = scenario(tmp_path, SCHOOL, groups=groups)
+    with pytest.raises(ScenarioError, match=message) as err:
+        load_scenario(path)
+    assert "groups" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_groups_need_escaping_humans(tmp_path: Path) -> None:
+    path = scenario(tmp_path, SCHOOL, behaviour={"humans": "wander"})
+    with pytest.raises(ScenarioError, match="humans: escape"):
+        load_scenario(path)
