@@ -186,7 +186,7 @@ def test_a_cull_in_a_zone_spares_those_outside(tmp_path: Path) -> None:
 
 def test_action_table_and_engines() -> None:
     assert supported("ode") == supported("ssa") == supported("tau") == {"set", "cull"}
-    assert supported("abm") == {"cull", "seal", "open", "evacuate", "sweep", "noise"}
+    assert supported("abm") == {"cull", "seal", "open", "evacuate", "sweep", "noise", "rescue"}
     assert all(a.engines for a in ACTIONS.values())
 
 

@@ -132,6 +132,7 @@ class Intervention:
     evacuate: Mapping[str, Any] | None = None
     sweep: Mapping[str, Any] | None = None
     noise: Mapping[str, Any] | None = None
+    rescue: Mapping[str, Any] | None = None
     changes_total: bool | None = None
 
     def __post_init__(self) -> None:
