@@ -27,7 +27,7 @@ def test_readme_example_runs(tmp_path: Path) -> None:
     sc = hyosan.load(str(tmp_path / "tiny-school.yaml"))
     assert sc.world.shape == (12, 30) and sc.world.scale == 0.5
     assert set(sc.world.zones) == {"class", "store", "lab", "hall"} and sc.world.exits == ["gate"]
-    assert sc.n_agents == 26
+    assert sc.n_agents == 26 and (sc.bands.low, sc.bands.high, sc.bands.keep, sc.bands.wait) == (2, 4, 3.0, 20.0)
     ds = sc.run(seed=3)
     counts = np.stack([ds[c].values[0] for c in ("S", "E", "Z", "H", "D", "X")])
     assert np.all(counts.sum(axis=0) == 26)
