@@ -20,36 +20,46 @@ OK, TOO_MANY = 0, 1
 
 
 @numba.njit(cache=True)
-def _push(ht, hu, hv, hsu, hsv, size, t, u, v, su, sv):  # pragma: no cover - compiled
+def _push(ht, ha, hb, size, t, a, b):  # pragma: no cover - compiled
+    """Add (t, a, b) to the 4-ary min-heap of times ``ht``; returns the new size."""
     i = size
     while i > 0:
-        parent = (i - 1) >> 1
+        parent = (i - 1) >> 2
         if ht[parent] <= t:
             break
-        ht[i], hu[i], hv[i], hsu[i], hsv[i] = ht[parent], hu[parent], hv[parent], hsu[parent], hsv[parent]
+        ht[i], ha[i], hb[i] = ht[parent], ha[parent], hb[parent]
         i = parent
-    ht[i], hu[i], hv[i], hsu[i], hsv[i] = t, u, v, su, sv
+    ht[i], ha[i], hb[i] = t, a, b
     return size + 1
 
 
 @numba.njit(cache=True)
-def _pop(ht, hu, hv, hsu, hsv, size):  # pragma: no cover - compiled
+def _pop(ht, ha, hb, size):  # pragma: no cover - compiled
     """Remove the root (the caller read it); returns the new size."""
     size -= 1
-    t, u, v, su, sv = ht[size], hu[size], hv[size], hsu[size], hsv[size]
+    t, a, b = ht[size], ha[size], hb[size]
     i = 0
     while True:
-        c = 2 * i + 1
+        c = 4 * i + 1
         if c >= size:
             break
-        if c + 1 < size and ht[c + 1] < ht[c]:
-            c += 1
-        if ht[c] >= t:
+        best = c
+        last = min(c + 4, size)
+        for d in range(c + 1, last):
+            if ht[d] < ht[best]:
+                best = d
+        if ht[best] >= t:
             break
-        ht[i], hu[i], hv[i], hsu[i], hsv[i] = ht[c], hu[c], hv[c], hsu[c], hsv[c]
-        i = c
-    ht[i], hu[i], hv[i], hsu[i], hsv[i] = t, u, v, su, sv
+        ht[i], ha[i], hb[i] = ht[best], ha[best], hb[best]
+        i = best
+    ht[i], ha[i], hb[i] = t, a, b
     return size
+
+
+@numba.njit(inline="always")
+def _key(node, stamp):  # pragma: no cover - compiled
+    """A node (-1 for none) and its stamp packed into one int64."""
+    return (np.int64(node + 1) << 32) | np.int64(stamp)
 
 
 @numba.njit(cache=True)
@@ -105,13 +115,13 @@ def simulate(
             n_inf += counts[x]
     cap = max(heap_size, 1024)
     ht = np.empty(cap)
-    hu = np.empty(cap, dtype=np.int32)
-    hv = np.empty(cap, dtype=np.int32)
-    hsu = np.empty(cap, dtype=np.int32)
-    hsv = np.empty(cap, dtype=np.int32)
+    ha = np.empty(cap, dtype=np.int64)
+    hb = np.empty(cap, dtype=np.int64)
     size = 0
     most = 0
-    stamp = np.zeros(n, dtype=np.int32)
+    ss = np.empty(n, dtype=np.int64)  # (stamp << 16) | state: one memory read per neighbour
+    for u in range(n):
+        ss[u] = state[u]
     t_node = np.full(n, np.inf)
     t_end = times[-1]
     cut = False
@@ -122,8 +132,8 @@ def simulate(
             cut |= t_node[u] > t_end
             if t_node[u] <= t_end:
                 if size == len(ht):
-                    ht, hu, hv, hsu, hsv = _grow(ht), _grow(hu), _grow(hv), _grow(hsu), _grow(hsv)
-                size = _push(ht, hu, hv, hsu, hsv, size, t_node[u], u, -1, 0, 0)
+                    ht, ha, hb = _grow(ht), _grow(ha), _grow(hb)
+                size = _push(ht, ha, hb, size, t_node[u], _key(u, 0), _key(-1, 0))
     for u in range(n):
         su = state[u]
         for e in range(indptr[u], indptr[u + 1]):
@@ -135,11 +145,13 @@ def simulate(
                     if r <= 0.0:
                         continue
                 te = rng.exponential() / r
-                cut |= te < t_node[u] and te < t_node[v] and te > t_end
-                if te < t_node[u] and te < t_node[v] and te <= t_end:
+                if te < t_node[u] and te < t_node[v]:
+                    if te > t_end:
+                        cut = True
+                        continue
                     if size == len(ht):
-                        ht, hu, hv, hsu, hsv = _grow(ht), _grow(hu), _grow(hv), _grow(hsu), _grow(hsv)
-                    size = _push(ht, hu, hv, hsu, hsv, size, te, u, v, 0, 0)
+                        ht, ha, hb = _grow(ht), _grow(ha), _grow(hb)
+                    size = _push(ht, ha, hb, size, te, _key(u, 0), _key(v, 0))
     k = 0
     fired = 0
     t = 0.0
@@ -147,9 +159,11 @@ def simulate(
     while size > 0:
         most = max(most, size)
         te = ht[0]
-        u, v, su, sv = hu[0], hv[0], hsu[0], hsv[0]
-        size = _pop(ht, hu, hv, hsu, hsv, size)
-        if stamp[u] != su or (v >= 0 and stamp[v] != sv):
+        ka, kb = ha[0], hb[0]
+        size = _pop(ht, ha, hb, size)
+        u, su = (ka >> 32) - 1, ka & 0xFFFFFFFF
+        v, sv = (kb >> 32) - 1, kb & 0xFFFFFFFF
+        if (ss[u] >> 16) & 0xFFFFFFFF != su or (v >= 0 and (ss[v] >> 16) & 0xFFFFFFFF != sv):
             continue
         if fired >= max_events:
             return TOO_MANY, t, fired, t_zero, most, cut
@@ -157,7 +171,7 @@ def simulate(
             out[k, :] = counts
             k += 1
         t = te
-        x = state[u]
+        x = ss[u] & 0xFFFF
         if v < 0:
             pick = rng.random() * node_total[x]
             i = 0
@@ -166,7 +180,7 @@ def simulate(
                 i += 1
             y = node_dest[x, i]
         else:
-            sx = state[v]
+            sx = ss[v] & 0xFFFF
             pick = rng.random() * pair_total[x, sx]
             i = 0
             while i < pair_count[x, sx] - 1 and pick >= pair_rate[x, sx, i]:
@@ -174,36 +188,54 @@ def simulate(
                 i += 1
             y = pair_dest[x, sx, i]
         fired += 1
-        state[u] = y
-        stamp[u] += 1
+        ss[u] = (((ss[u] >> 16) + 1) << 16) | y
         counts[x] -= 1
         counts[y] += 1
         if infected[x] != infected[y]:
             n_inf += 1 if infected[y] else -1
             if n_inf == 0:
                 t_zero = t
-        s = stamp[u]
+        key_u = _key(u, (ss[u] >> 16) & 0xFFFFFFFF)
         r = node_total[y]
-        t_node[u] = t + rng.exponential() / r if r > 0.0 else np.inf
-        cut |= r > 0.0 and t_node[u] > t_end
-        if t_node[u] <= t_end:
-            if size == len(ht):
-                ht, hu, hv, hsu, hsv = _grow(ht), _grow(hu), _grow(hv), _grow(hsu), _grow(hsv)
-            size = _push(ht, hu, hv, hsu, hsv, size, t_node[u], u, -1, s, 0)
+        tu = t + rng.exponential() / r if r > 0.0 else np.inf
+        t_node[u] = tu
+        if tu < np.inf:
+            if tu > t_end:
+                cut = True
+            else:
+                if size == len(ht):
+                    ht, ha, hb = _grow(ht), _grow(ha), _grow(hb)
+                size = _push(ht, ha, hb, size, tu, key_u, _key(-1, 0))
         for e in range(indptr[u], indptr[u + 1]):
             w = indices[e]
+            sw = ss[w]
+            r_in = pair_total[y, sw & 0xFFFF]  # u the target, w the source
+            r_out = pair_total[sw & 0xFFFF, y]  # w the target, u the source
+            if r_in == 0.0 and r_out == 0.0:
+                continue
             scale = weights[e] if weighted else 1.0
-            # u as target of w, then w as target of u
-            for direction in range(2):
-                a, b = (u, w) if direction == 0 else (w, u)
-                r = pair_total[state[a], state[b]] * scale
-                if r > 0.0:
-                    te = t + rng.exponential() / r
-                    cut |= te < t_node[a] and te < t_node[b] and te > t_end
-                    if te < t_node[a] and te < t_node[b] and te <= t_end:
+            key_w = _key(w, (sw >> 16) & 0xFFFFFFFF)
+            if r_in * scale > 0.0:
+                te = t + rng.exponential() / (r_in * scale)
+                if te < tu and te < t_node[w]:
+                    if te > t_end:
+                        cut = True
+                    else:
                         if size == len(ht):
-                            ht, hu, hv, hsu, hsv = _grow(ht), _grow(hu), _grow(hv), _grow(hsu), _grow(hsv)
-                        size = _push(ht, hu, hv, hsu, hsv, size, te, a, b, stamp[a], stamp[b])
+                            ht, ha, hb = _grow(ht), _grow(ha), _grow(hb)
+                        size = _push(ht, ha, hb, size, te, key_u, key_w)
+            if r_out * scale > 0.0:
+                te = t + rng.exponential() / (r_out * scale)
+                # the target's own next change is not looked up: a clock it outlives is discarded by its stamp
+                if te < tu:
+                    if te > t_end:
+                        cut = True
+                    else:
+                        if size == len(ht):
+                            ht, ha, hb = _grow(ht), _grow(ha), _grow(hb)
+                        size = _push(ht, ha, hb, size, te, key_w, key_u)
+    for u in range(n):
+        state[u] = ss[u] & 0xFFFF
     while k < len(times):
         out[k, :] = counts
         k += 1
