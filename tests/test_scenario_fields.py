@@ -128,7 +128,7 @@ def test_every_field_given_any_wrong_value_is_refused_in_one_line_or_accepted(tm
         ({"animation": {"every": "1ms"}}, r"animation.every.*whole number of steps"),
         ({"animation": {"scale": math.inf}}, r"animation.scale"),
         ({"animation": {"scale": "abc"}}, r"animation.scale"),
-        ({"animation": {"fps": 3}}, r"unknown field 'fps'"),
+        ({"animation": {"fsp": 3}}, r"unknown field 'fsp' \(did you mean 'fps'\?\)"),
         ({"safe_rooms": True}, r"safe_rooms.*zone name"),
         ({"name": ["a", "b"]}, r"\(name\): name must be text"),
         ({"title": {"a": 1}}, r"\(title\): title must be text"),

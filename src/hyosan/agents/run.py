@@ -19,7 +19,8 @@ from hyosan.errors import EngineError, HyosanError, ScenarioError
 
 OUTPUTS = (
     "timeseries.csv", "final.csv", "summary.json", "outcomes.csv", "events.csv", "escapes.csv", "plot.png",
-    "animation.gif", "snapshot.png", "humbies.png", "story.md", "rooms.csv", "barricades.csv",
+    "animation.gif", "animation.mp4", "snapshot.png", "overview.png", "humbies.png", "story.md", "rooms.csv",
+    "barricades.csv",
 )  # fmt: skip
 
 
@@ -122,8 +123,12 @@ def run_scenario(
     progress: bool = False,
     engine: str | None = None,
     executor: Any = None,
+    animation: str = "both",
 ) -> dict[str, Any]:
-    """Run scenario ``target`` on the agent engine and write its outputs into ``out``; the summary."""
+    """Run scenario ``target`` on the agent engine and write its outputs into ``out``; the summary.
+
+    With ``plot``: plot.png, overview.png, snapshot.png and the animation as ``animation`` says (gif, mp4,
+    both or none; :mod:`hyosan.viz.film`)."""
     from hyosan.results import final_frame, summary_json, wide_frame, write_netcdf, write_outputs
 
     sc, ds, runs = execute(
@@ -135,7 +140,7 @@ def run_scenario(
         t_end=t_end,
         every=every,
         engine=engine,
-        frames=plot,
+        frames=False,
         flags=True,
         executor=executor,
         progress=progress,
@@ -163,11 +168,11 @@ def run_scenario(
         bars = pd.DataFrame(story.rows(stories, "barricades"), columns=story.BARRICADE_COLUMNS)
         writers["barricades.csv"] = lambda p: bars.to_csv(p, index=False)
     if plot:
+        from hyosan.viz.film import pictures
         from hyosan.viz.plot import plot as draw
 
         writers["plot.png"] = lambda p: draw(focus(ds, runs), p, title=f"{sc.name}: agents by state")
-        writers["animation.gif"] = lambda p: pictures(sc, runs[0], p, None)
-        writers["snapshot.png"] = lambda p: pictures(sc, runs[0], None, p)
+        writers |= pictures(sc, ds, runs, seed, animation)
         if any(o.get("humbies_side") for o in per):
             from hyosan.viz.scenario import humbie_plot
 
@@ -340,33 +345,3 @@ def focus(ds: Any, runs: list) -> Any:
     last = max((float(r.events["t"].max()) for r in runs if r.events["t"].size), default=0.0) / 60.0
     end = float(ds.time[-1])
     return ds.sel(time=slice(0, min(end, max(1.2 * last, 1.0))))
-
-
-def pictures(sc: Any, run: Any, gif: Path | None, png: Path | None) -> None:
-    """The animation (frames of replicate 0) and the final snapshot."""
-    from hyosan.engines.abm.engine import World
-    from hyosan.viz.animate import base_image, render, write_gif, write_png
-
-    rooms = World(sc).room >= 0
-    scale = max(1, sc.animation_scale)
-    soldier = np.array([k.soldier for k in sc.kinds])[run.agents.kind]
-
-    def marked(state: np.ndarray) -> np.ndarray:
-        return np.where(soldier & (state == 0), 6, state) if soldier.any() else state
-
-    if gif is not None:
-        bases: dict[bytes, np.ndarray] = {}
-        frames = []
-        for (_, x, y, s), doors in zip(run.frames, run.frame_doors, strict=True):
-            key = doors.tobytes()
-            if key not in bases:
-                bases[key] = base_image(sc.world, doors, rooms, sc.light)
-            frames.append(render(bases[key], x, y, marked(s), scale))
-        if not frames:
-            last = base_image(sc.world, run.door_state, rooms, sc.light)
-            frames = [render(last, run.agents.x, run.agents.y, marked(run.agents.state), scale)]
-        write_gif(gif, frames)
-    if png is not None:
-        a = run.agents
-        frame = render(base_image(sc.world, run.door_state, rooms, sc.light), a.x, a.y, marked(a.state), scale)
-        write_png(png, frame, f"{sc.name}, t = {run.times[-1] / 60:.0f} min", soldier.any())
