@@ -137,7 +137,7 @@ def test_the_gif_and_mp4_decode_to_the_scheduled_frames_at_full_size(written) ->
     import imageio.v2 as imageio
     from PIL import Image
 
-    a, _, (sc, runs, film) = written
+    a, _, (sc, _, film) = written
     n = len(film.pictures) - 1  # the last picture is the snapshot
     assert 10 <= n <= 40
     w, h = film.painter.width, film.painter.height
@@ -163,7 +163,7 @@ def test_frames_show_the_run_at_their_times(written) -> None:
     at every step, and a clock that reads the frame's time (23:58 + t, past midnight into day 2)."""
     from hyosan.engines.abm.engine import simulate_once
 
-    _, _, (sc, runs, film) = written
+    _, _, (sc, _, film) = written
     every_step = simulate_once(sc.with_values({"animation.every": "1s"}), np.random.SeedSequence(4).spawn(1)[0], True)
     by_t = {round(t): (x, y, s) for t, x, y, s in every_step.frames}
     times = [p.t for p in film.pictures]
@@ -178,7 +178,7 @@ def test_frames_show_the_run_at_their_times(written) -> None:
 
 
 def test_the_snapshot_is_the_busiest_minute_of_the_run(written) -> None:
-    _, _, (sc, runs, film) = written
+    _, _, (_, runs, film) = written
     ev = runs[0].events
     snap = film.pictures[-1]
     assert snap.t == np.ceil(most_eventful(ev["t"], ev["kind"], 60.0))
