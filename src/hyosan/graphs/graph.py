@@ -93,22 +93,65 @@ def from_edges(
                 f"{name}: edge {i} ({u[i]}--{v[i]}) has weight {weights[i]}; weights must be finite and >= 0"
             )
     require_memory(2 * len(u) * EDGE_BYTES + 16 * n, f"{name}: {len(u):,} edges", "use a smaller graph")
-    loops = u == v
-    if loops.any():
-        i = int(np.argmax(loops))
-        raise GraphError(f"{name}: edge {i} is a self-loop at node {u[i]}; a contact joins two different nodes")
-    src = np.concatenate([u, v]).astype(np.int64)
-    dst = np.concatenate([v, u]).astype(np.int32)
-    order = np.lexsort((dst, src))
-    src, dst = src[order], dst[order]
-    w = None if weights is None else np.concatenate([weights, weights])[order]
-    same = (src[1:] == src[:-1]) & (dst[1:] == dst[:-1])
-    if same.any():
-        i = int(np.argmax(same))
-        raise GraphError(f"{name}: the edge {src[i]}--{dst[i]} is listed twice; give each contact once")
+    weighted = weights is not None
+    indptr, dst, w, problem, a, b = _build_csr(
+        u.astype(np.int64, copy=False), v.astype(np.int64, copy=False), n,
+        weights if weighted else np.empty(0), weighted,
+    )  # fmt: skip
+    if problem == 1:
+        raise GraphError(f"{name}: edge {a} is a self-loop at node {b}; a contact joins two different nodes")
+    if problem == 2:
+        raise GraphError(f"{name}: the edge {a}--{b} is listed twice; give each contact once")
+    return Graph(indptr, dst, w if weighted else None, name)
+
+
+@numba.njit(cache=True)
+def _build_csr(u, v, n, weights, weighted):  # pragma: no cover - compiled
+    """CSR of the undirected edges by counting sort, rows sorted; (indptr, indices, weights, problem, a, b)
+    with problem 1 (self-loop: edge a at node b) or 2 (edge a--b repeated), else 0."""
+    m = len(u)
     indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(src, minlength=n), out=indptr[1:])
-    return Graph(indptr, dst, w, name)
+    for i in range(m):
+        if u[i] == v[i]:
+            return indptr, np.empty(0, np.int32), np.empty(0), 1, i, u[i]
+        indptr[u[i] + 1] += 1
+        indptr[v[i] + 1] += 1
+    for a in range(n):
+        indptr[a + 1] += indptr[a]
+    fill = indptr[:-1].copy()
+    dst = np.empty(2 * m, dtype=np.int32)
+    w = np.empty(2 * m if weighted else 0)
+    for i in range(m):
+        a, b = u[i], v[i]
+        dst[fill[a]] = b
+        dst[fill[b]] = a
+        if weighted:
+            w[fill[a]] = weights[i]
+            w[fill[b]] = weights[i]
+        fill[a] += 1
+        fill[b] += 1
+    for a in range(n):
+        lo, hi = indptr[a], indptr[a + 1]
+        if hi - lo > 32:
+            order = np.argsort(dst[lo:hi])
+            dst[lo:hi] = dst[lo:hi][order]
+            if weighted:
+                w[lo:hi] = w[lo:hi][order]
+        elif hi - lo > 1:
+            for e in range(lo + 1, hi):  # insertion sort: rows are short
+                x, wx, j = dst[e], w[e] if weighted else 0.0, e - 1
+                while j >= lo and dst[j] > x:
+                    dst[j + 1] = dst[j]
+                    if weighted:
+                        w[j + 1] = w[j]
+                    j -= 1
+                dst[j + 1] = x
+                if weighted:
+                    w[j + 1] = wx
+            for e in range(lo + 1, hi):
+                if dst[e] == dst[e - 1]:
+                    return indptr, dst, w, 2, a, dst[e]
+    return indptr, dst, w, 0, 0, 0
 
 
 def from_csr(
