@@ -29,7 +29,7 @@ from hyosan.engines.abm.codes import (
     Z,
 )
 from hyosan.engines.abm.crowd import leave
-from hyosan.engines.abm.motion import cell, move, sees, urand, wander
+from hyosan.engines.abm.motion import cell, follow, move, sees, urand, wander
 
 
 @njit(cache=True, error_model="numpy")
@@ -173,11 +173,7 @@ def soldier(i, k, t, B, A, W, KT, SC, L, n_ev, CR):
         wp = -1
     if wp < 0:
         return n_ev
-    tx = c + wnext[wp, r, c, 1] + 0.5 - xi
-    ty = r + wnext[wp, r, c, 0] + 0.5 - yi
-    d = np.sqrt(tx * tx + ty * ty)
-    if d > 1e-6:
-        move(i, tx / d, ty / d, min(KT.walk[k], d + 0.5), False, -1, x, y, block, block, CR.occ, CR.par)
+    follow(i, KT.walk[k], wnext[wp], wdist[wp], False, -1, x, y, block, block, CR.occ, CR.par)
     return n_ev
 
 
@@ -206,7 +202,7 @@ def humbie_hide(i, best, bd2, x, y, x0, y0, block, room, hnext, hdist, P, occ, c
         if an > 1e-6:
             move(i, ax / an, ay / an, P[P_HRUN], False, -1, x, y, block, room, occ, cp)
     elif gd > 1e-6:
-        move(i, gx / gd, gy / gd, min(P[P_HWALK], gd + 0.5), False, -1, x, y, block, room, occ, cp)
+        follow(i, P[P_HWALK], hnext[2], hdist[2], False, -1, x, y, block, room, occ, cp)
 
 
 @njit(cache=True, error_model="numpy")
@@ -224,8 +220,4 @@ def human_move(i, x, y, heading, goal, hidden, block, room, hnext, hdist, speed,
             wander(i, speed, False, -1, P[P_TURN_SD], x, y, heading, block, room, occ, cp, rs)
             return
         goal[i] = g
-    tx = c + hnext[g, r, c, 1] + 0.5 - x[i]
-    ty = r + hnext[g, r, c, 0] + 0.5 - y[i]
-    d = np.sqrt(tx * tx + ty * ty)
-    if d > 1e-6:
-        move(i, tx / d, ty / d, min(speed, d + 0.5), False, -1, x, y, block, room, occ, cp)
+    follow(i, speed, hnext[g], hdist[g], False, -1, x, y, block, room, occ, cp)

@@ -83,12 +83,49 @@ def move(i, dx, dy, dist, zombie, hroom, x, y, block, room, occ, cp, reflect=Fal
     time; returns 1 if a wall stopped the x motion, 2 the y motion, 3 both, 0 neither.
 
     With crowding on (``cp``: the crowding parameters of :mod:`hyosan.engines.abm.crowd`, ``occ`` agents per
-    cell) the distance shrinks by Weidmann's factor for the density ahead, and a sub-step into a full cell
+    cell) the distance shrinks by Weidmann's factor for the density around the agent, and a sub-step into a full cell
     stops at the edge of the agent's cell; when neither axis advanced, one sidestep at right angles into a
     cell with room ends the move."""
+    if cp[C_CAP] > 0 and cp[C_LAW] > 0 and dist > 0.0:
+        dist *= slowdown(x[i], y[i], zombie, hroom, block, room, occ, cp)
+    return step_to(i, dx, dy, dist, zombie, hroom, x, y, block, room, occ, cp, reflect)
+
+
+@njit(cache=True, error_model="numpy")
+def follow(i, dist, nxt, fd, zombie, hroom, x, y, block, room, occ, cp):
+    """Walk ``dist`` cells (times Weidmann's factor, with crowding on) along a distance field (``nxt`` the next
+    cell's offset, ``fd`` the distance; 0 at the goal) through the centres of successive next cells, so that
+    the whole distance is walked: aimed only at the next cell's centre, a walker stopped there (at most about
+    one cell a step whatever its speed). Stops at the goal, off the field, or when walls or people stop it."""
+    first = True
+    for _ in range(int(dist) + 3):
+        r = cell(y[i])
+        c = cell(x[i])
+        if not np.isfinite(fd[r, c]) or fd[r, c] <= 0.0:
+            return
+        tx = c + nxt[r, c, 1] + 0.5 - x[i]
+        ty = r + nxt[r, c, 0] + 0.5 - y[i]
+        d = np.sqrt(tx * tx + ty * ty)
+        if d < 1e-9:
+            return
+        if first and cp[C_CAP] > 0 and cp[C_LAW] > 0:
+            dist *= slowdown(x[i], y[i], zombie, hroom, block, room, occ, cp)
+        first = False
+        s = min(dist, d)
+        x1 = x[i]
+        y1 = y[i]
+        step_to(i, tx / d, ty / d, s, zombie, hroom, x, y, block, room, occ, cp, False)
+        dist -= s
+        ex = x[i] - x1 - tx / d * s
+        ey = y[i] - y1 - ty / d * s
+        if dist <= 1e-9 or ex * ex + ey * ey > 1e-12:
+            return
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def step_to(i, dx, dy, dist, zombie, hroom, x, y, block, room, occ, cp, reflect):
+    """The sub-steps of :func:`move`, at the distance given (no speed law)."""
     cap = int(cp[C_CAP])
-    if cap > 0 and cp[C_LAW] > 0 and dist > 0.0:
-        dist *= slowdown(x[i], y[i], dx, dy, zombie, hroom, block, room, occ, cp)
     n = max(1, int(np.ceil(dist)))
     sx = dx * dist / n
     sy = dy * dist / n
