@@ -76,6 +76,26 @@ CORRIDOR = textwrap.dedent(
     """
 )
 
+# a corridor to the gate with a side room whose door is shut at the start
+SIDE_ROOM = textwrap.dedent(
+    """\
+    name: side-room
+    scale: 0.5
+    legend: {"#": wall, ".": floor, "+": door, "G": {exit: gate}, "r": {zone: room}}
+    zones: {all: [1, 1, 40, 7]}
+    ---
+    ##########################################
+    ##################rrrr####################
+    ##################rrrr####################
+    ##################rrrr####################
+    ##################++++####################
+    #........................................G
+    #........................................G
+    #........................................G
+    ##########################################
+    """
+)
+
 
 def scenario(tmp_path: Path, plan: str, **fields) -> Path:
     (tmp_path / "plan.txt").write_text(plan)
@@ -175,6 +195,27 @@ def test_a_straggler_makes_the_group_wait_then_split(tmp_path: Path) -> None:
     escape = run.events["kind"] == ESCAPE
     assert {0, 1} <= set(run.events["agent"][escape].tolist())
     assert np.all(run.events["t"][escape] > 10.0)
+
+
+def test_a_member_cut_off_splits_at_once_and_regroups_when_they_meet(tmp_path: Path) -> None:
+    # the third friend is in a side room whose door is shut: it cannot reach the gate, so it leaves the group
+    # at the first step; the door opens at 6 s, as the two pass below it (3.5 cells from their centre,
+    # within keep/2 = 4 cells), and it rejoins at that step; the three then reach the gate together.
+    path = scenario(
+        tmp_path, SIDE_ROOM, population=[{"kind": "student", "count": 3, "zone": "all"}],
+        groups={"size": 3, "keep": "4m", "wait": "30s"}, time={"step": "0.5s", "horizon": "1min", "report": "10s"},
+        crowd={"speed": "free"}, doors={"shut": ["room"]},
+        interventions=[{"name": "open up", "at": "6s", "open": {"zones": ["room"]}}],
+    )  # fmt: skip
+    sc = load_scenario(path)
+    a = Agents.empty(3)
+    a.x[:] = [2.5, 2.5, 19.5]
+    a.y[:] = [5.5, 6.5, 2.5]
+    ev = simulate_once(sc, np.random.SeedSequence(1), agents=a).events
+    for kind, when in ((SPLIT, 0.0), (REGROUP, 6.0)):
+        assert ev["agent"][ev["kind"] == kind].tolist() == [2] and ev["t"][ev["kind"] == kind].tolist() == [when]
+    out = ev["t"][ev["kind"] == ESCAPE]
+    assert out.size == 3 and out.max() - out.min() <= 1.0
 
 
 @pytest.mark.parametrize("zombie_x, choice", [(15.5, HIDE), (0.5 + 1, ESCAPE)])
