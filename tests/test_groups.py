@@ -218,6 +218,25 @@ def test_a_member_cut_off_splits_at_once_and_regroups_when_they_meet(tmp_path: P
     assert out.size == 3 and out.max() - out.min() <= 1.0
 
 
+def test_a_member_cut_off_by_a_zombie_leaves_at_once(tmp_path: Path) -> None:
+    # a still zombie stands between a straggler (west) and its two friends (east, nearer the gate): the
+    # straggler, farther than keep from the centre, sees it on its way to them and leaves at the first step,
+    # not after the patience (30 s); the two, who see it behind them, run for the gate.
+    path = scenario(
+        tmp_path, CORRIDOR, population=[{"kind": "student", "count": 3, "zone": "all"}],
+        behaviour={"humans": "escape", "zombies": "still"}, groups={"size": 3, "keep": "1m", "wait": "30s"},
+        time={"step": "0.5s", "horizon": "1min", "report": "10s"},
+    )  # fmt: skip
+    sc = load_scenario(path)
+    a = Agents.empty(4)
+    a.x[:] = [3.5, 14.5, 14.5, 8.5]
+    a.y[:] = [6.5, 5.5, 7.5, 6.5]
+    a.state[3] = 2
+    ev = simulate_once(sc, np.random.SeedSequence(3), agents=a).events
+    assert ev["agent"][ev["kind"] == SPLIT].tolist() == [0] and ev["t"][ev["kind"] == SPLIT].tolist() == [0.0]
+    assert {1, 2} <= set(ev["agent"][ev["kind"] == ESCAPE].tolist())
+
+
 @pytest.mark.parametrize("zombie_x, choice", [(15.5, HIDE), (0.5 + 1, ESCAPE)])
 def test_a_group_hides_when_zombies_stand_on_its_way_out(tmp_path: Path, zombie_x: float, choice: int) -> None:
     # three friends whose plan is to leave (hide_fraction 0) see a zombie that keeps still: between them and
