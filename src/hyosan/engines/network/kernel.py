@@ -106,6 +106,12 @@ def simulate(
         for y in range(nc):
             for i in range(pair_count[x, y]):
                 pair_total[x, y] += pair_rate[x, y, i]
+    paired = np.zeros(nc, dtype=np.bool_)  # the state takes part in some pair transition
+    for x in range(nc):
+        for y in range(nc):
+            if pair_total[x, y] > 0.0:
+                paired[x] = True
+                paired[y] = True
     counts = np.zeros(nc, dtype=np.int64)
     for u in range(n):
         counts[state[u]] += 1
@@ -206,6 +212,8 @@ def simulate(
                 if size == len(ht):
                     ht, ha, hb = _grow(ht), _grow(ha), _grow(hb)
                 size = _push(ht, ha, hb, size, tu, key_u, _key(-1, 0))
+        if not paired[y]:
+            continue  # u's edges are all idle now; the clocks it held are stale by its new stamp
         for e in range(indptr[u], indptr[u + 1]):
             w = indices[e]
             sw = ss[w]
