@@ -3,9 +3,11 @@
 One call advances every agent ``nsteps`` time steps. Each step: the agents are put in a fresh random
 order (a Fisher-Yates shuffle from the run's stream, so the same seed gives the same orders); the bitten
 whose delay is over turn; cell lists (bins of side ``B`` cells, one list of prey — healthy and bitten —
-and one of zombies) are rebuilt; then every agent, in that order, senses (line of sight by Bresenham
-over the grid; walls, shut and barricaded doors block it) the others where they stood at the start of
-the step (``x0``, ``y0``) and touches (bites, kills) those still there (not escaped), then moves. Sensing
+and one of zombies) are rebuilt; groups of friends share alerts, choose, wait and split
+(:func:`hyosan.engines.abm.groups.bands`; a member waiting walks at ``GR.pace``); then every agent, in
+that order, senses (line of sight by Bresenham over the grid; walls, shut and barricaded doors block it)
+the others where they stood at the start of the step (``x0``, ``y0``) and touches (bites, kills) those
+still there (not escaped), then moves. Sensing
 is synchronous; the changes of state are sequential, in the shuffled order, so no part of the map (the
 top rows come first in index order) acts first more often than another. Moves go in sub-steps of at
 most one cell per axis (so none skips a wall) with axis-separated collision; a sub-step is kept only if
@@ -87,8 +89,9 @@ def advance(t0, dt, nsteps, A, W, KT, P, SC, L, n_ev, T, CR, GR, SG):
     ``n_ev`` events, ``T`` the triggers, ``CR`` crowding, ``GR`` groups, ``SG`` the siege (records of
     :mod:`hyosan.engines.abm.records`). Stops early when the
     event buffer could overflow in the next step (an agent logs at most two events a step, a soldier one per
-    target in range, plus one per barricaded door), right after a step in which doors changed (so the caller
-    recomputes distance fields before the next step, whatever the chunking), and before a step at whose
+    target in range, plus one per barricaded door and one split or regroup per group member), right after a
+    step in which doors changed (so the caller recomputes distance fields before the next step, whatever the
+    chunking), and before a step at whose
     start an active trigger holds (``fired``; ``T.fired`` says which), so the caller applies interventions
     at step resolution.
     """
@@ -101,6 +104,7 @@ def advance(t0, dt, nsteps, A, W, KT, P, SC, L, n_ev, T, CR, GR, SG):
     kwalk, krun, ksight, ksoldier = KT.walk, KT.run, KT.sight, KT.soldier
     occ, cp = CR.occ, CR.par
     crowd = cp[C_CAP] > 0
+    siege = P[sgm.P_SIEGE] != 0 and SG.rdist.shape[0] > 0
     n = x.size
     B = P[P_B]
     nbr = head_prey.shape[0]
@@ -206,7 +210,11 @@ def advance(t0, dt, nsteps, A, W, KT, P, SC, L, n_ev, T, CR, GR, SG):
                 elif not zombie:
                     human_move(i, x, y, heading, goal, hidden, block, room, W.hnext, W.hdist, P[P_HWALK], P, occ, cp,
                                rs)  # fmt: skip
-                elif best < 0 and sgm.zombie(i, t, P[P_ZBEH] == 0, x, y, door_state, block, room, occ, cp, SG, P):
+                elif (
+                    best < 0
+                    and siege
+                    and sgm.zombie(i, t, P[P_ZBEH] == 0, x, y, door_state, block, room, occ, cp, SG, P)
+                ):
                     pass
                 elif P[P_ZBEH] == 2:
                     pass
@@ -230,7 +238,8 @@ def advance(t0, dt, nsteps, A, W, KT, P, SC, L, n_ev, T, CR, GR, SG):
                 if ksoldier[k]:
                     n_ev = soldier(i, k, t, B, A, W, KT, SC, L, n_ev, CR)
                     continue
-                sgm.hider(i, hidden, alert, goal, SG, P, rs)
+                if hidden[i] >= 0:
+                    sgm.hider(i, hidden, alert, goal, SG, P, rs)
                 if P[P_HBEH] == 2:
                     continue
                 if P[P_HBEH] == 1:
