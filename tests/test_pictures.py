@@ -190,3 +190,10 @@ def test_pictures_are_the_same_for_the_same_seed(written) -> None:
     for name in ("animation.gif", "snapshot.png"):
         assert (a / name).read_bytes() == (b / name).read_bytes(), name
     assert not (b / "animation.mp4").exists()
+
+
+def test_the_cli_refuses_an_unknown_animation_in_one_line_and_writes_nothing(tmp_path: Path, cli) -> None:
+    out = tmp_path / "out"
+    done = cli("run", str(tiny(tmp_path)), "--animation", "avi", "--out", str(out))
+    assert done.returncode == 2 and done.stderr.count("\n") == 1 and "gif, mp4, both or none" in done.stderr
+    assert not out.exists()

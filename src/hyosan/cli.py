@@ -105,6 +105,7 @@ def run(
     ),
     out: Path = typer.Option(None, help="Output folder (default: out/TARGET)."),
     plot: bool = typer.Option(True, help="Write plot.png (and pictures, for scenarios)."),
+    animation: str = typer.Option(None, help="Scenarios: the animation as gif, mp4, both (default) or none."),
     progress: bool = typer.Option(None, help="Show a progress bar (default: when on a terminal)."),
     epsilon: float = typer.Option(None, help="tau: leap control (default 0.002); smaller is more accurate, slower."),
     max_events: int = typer.Option(None, "--max-events", help="ssa/tau: most transitions per replicate."),
@@ -150,11 +151,14 @@ def run(
                 t_end=_duration(t_end),
                 every=_duration(every),
                 plot=plot,
+                animation=animation or "both",
                 progress=show,
                 engine=engine,
                 **_cluster(scheduler, "abm"),
             )
         else:
+            if animation is not None:
+                raise HyosanError(f"--animation {animation}: models have no animation, only scenarios; drop it")
             from hyosan.compartmental.io import load
             from hyosan.simulate import run_to_folder
 

@@ -130,7 +130,10 @@ def run_scenario(
     With ``plot``: plot.png, overview.png, snapshot.png and the animation as ``animation`` says (gif, mp4,
     both or none; :mod:`hyosan.viz.film`)."""
     from hyosan.results import final_frame, summary_json, wide_frame, write_netcdf, write_outputs
+    from hyosan.viz.film import ANIMATIONS
 
+    if animation not in ANIMATIONS:
+        raise HyosanError(f"--animation {animation}: write gif, mp4, both or none")
     sc, ds, runs = execute(
         target,
         seed=seed,

@@ -11,8 +11,9 @@ does. ``T_q`` and ``E_q`` are set so that a third of the frames go to time and t
 story event (a barricade breaking, a room falling, an intervention, a rescue) weighs as much as eight
 frames' worth of ordinary events, so time slows around it. Each gap is then rounded down to a rung of a
 ladder (``every`` times 1, 2, 3, 6, 12, 30, 60, ...), the median rung of ``SMOOTH`` frames either side
-(so the speed shown on the frame, gap x fps, is a round number that does not flicker), and shortened to
-the smallest rung it would step over (so no burst is jumped); no gap is below ``every``. The measure's
+(so the speed shown on the frame, gap x fps, is a round number that does not flicker), and shortened a
+rung at a time while it would step over a slower stretch (so no burst is jumped, and time eases into
+it); no gap is below ``every``. The measure's
 unit is stretched (bisection) until the frames fit in ``frames``.
 """
 
@@ -36,7 +37,7 @@ TIME_SHARE = 1.0 / 3.0
 #: A story event weighs as many frames of ordinary events.
 STORY_WEIGHT = 8.0
 #: The pace at a frame is the median of its neighbours' within this many frames (no flicker between rungs).
-SMOOTH = 3
+SMOOTH = 1
 DAY = 86400.0
 
 
@@ -148,11 +149,10 @@ def frame_schedule(
         out, t = [start], start
         while t < end and len(out) <= frames:
             j = max(int(np.searchsorted(ideal, t, side="right")) - 1, 0)
-            gap = pace[j]
-            while j + 1 < ideal.size and ideal[j + 1] < t + gap:
-                j += 1
-                gap = min(gap, pace[j])
-            t = min(end, round((t + gap) / step) * step)
+            r = int(np.searchsorted(rungs, pace[j]))
+            while r > 0 and pace[j : max(int(np.searchsorted(ideal, t + rungs[r])), j + 1)].min() < rungs[r]:
+                r -= 1
+            t = min(end, round((t + rungs[r]) / step) * step)
             out.append(t)
         return np.array(out)
 
@@ -259,6 +259,7 @@ def _event_rows(sc: Any, run: Any, ax: Any) -> int:
         ("reached base", K.REACHED_BASE, "|", "#3d9a50"),
         ("escaped", K.ESCAPE, "|", "#777777"),
         ("rescued", K.RESCUED, "o", "#c81e78"),
+        ("barricaded", K.BARRICADE, "s", "#6e1414"),
         ("room falls", K.ROOM_FALLS, "X", "#8c1e1e"),
         ("barricade broken", K.BREACH, "v", "#e23c3c"),
         ("interventions", K.INTERVENTION, "D", "#2b2b2b"),
