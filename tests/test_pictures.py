@@ -87,6 +87,10 @@ def test_a_story_event_slows_time_around_it() -> None:
     gaps = np.diff(f)
     near = np.abs(f[:-1] - 5000) < 60
     assert near.any() and gaps[near].max() < np.median(gaps)
+    # it slows on the event, not through the quiet before it: a few frames ease into it
+    assert ((f > 3000) & (f < 4800)).sum() <= 8
+    far = frame_schedule(t * 10, np.array([K.BREACH]), 0.0, 100_000.0, 5.0, 100, 1.0)
+    assert ((far > 40_000) & (far < 49_500)).sum() <= 8 and (np.abs(far - 50_000) < 60).sum() >= 8
 
 
 def test_the_snapshot_is_the_end_of_the_busiest_window() -> None:
