@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from hyosan.budget import human_bytes, require_memory
+from hyosan.engines.abm.siege import reserve as siege_reserve
 from hyosan.errors import ScenarioError
 
 #: Agent state (46 B) and kernel scratch (24 B), twice over while placing; see :mod:`.agents`.
@@ -24,10 +25,14 @@ WAYPOINT_CELL_BYTES = 6
 EVENT_BYTES = 33 + 33 + 150
 #: One slot of the kernel's event buffer.
 BUFFER_EVENT_BYTES = 33
+#: Per agent in a group of friends: its group now and at the start, its pace, when it left, its member slot.
+GROUP_AGENT_BYTES = 28
 #: Events an agent can have in a run: bitten, turned, escaped or hid, destroyed (killed, shot, discovered or
 #: guarded) once each; with screening also held, screened, isolated or admitted. hyosan-high logs about half.
 EVENTS_PER_AGENT = 4
 SCREENING_EVENTS_PER_AGENT = 3
+#: With a siege: reached the base or rescued, and revealed.
+SIEGE_EVENTS_PER_AGENT = 2
 #: Per report time and replicate: the counts (7 int64 in a list), its time, the dataset and the CSV rows.
 REPORT_BYTES = 7 * 8 + 200 + 7 * 8 * 4 + 120
 #: Per step at which the time loop stops (report, frame, change point): a Python int in a set and a list.
@@ -48,8 +53,11 @@ def run_terms(sc: Any, replicates: int, workers: int, frames: bool) -> dict[str,
     waypoints = len({c for r in sc.routes for c in r})
     world = cells * (CELL_BYTES + WAYPOINT_CELL_BYTES * waypoints + len(sc.world.zones) + len(sc.groups))
     per_agent = EVENTS_PER_AGENT + (SCREENING_EVENTS_PER_AGENT if sc.screening is not None else 0)
+    per_agent += SIEGE_EVENTS_PER_AGENT if getattr(sc, "siege", None) is not None and sc.siege.active else 0
     events = n * per_agent + sc.world.n_doors + len(sc.interventions)
-    buffer = (2 * n + sc.world.n_doors + 8 + max(4096, n // 8)) * BUFFER_EVENT_BYTES
+    banded = n if getattr(sc, "bands", None) is not None else 0
+    buffer = (2 * n + sc.world.n_doors + 8 + max(4096, n // 8) + siege_reserve(sc, n) + banded) * BUFFER_EVENT_BYTES
+    buffer += banded * GROUP_AGENT_BYTES
     terms = {
         "map": world * (1 + workers),
         "agents": (n * AGENT_BYTES + buffer) * workers + replicates * (n * 46 + events * EVENT_BYTES),

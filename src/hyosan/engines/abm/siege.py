@@ -72,7 +72,7 @@ def parameters(sc: Any, P: np.ndarray) -> None:
 def reserve(sc: Any, n: int) -> int:
     """Event-buffer slots a step may need for the siege on top of the kernel's own (breaches, fallen rooms,
     one reached-base or revealed per agent)."""
-    g = sc.siege
+    g = getattr(sc, "siege", None)
     return n + sc.world.n_doors + len(sc.safe_rooms) + 8 if g is not None and g.active else 0
 
 
