@@ -237,6 +237,24 @@ def test_a_member_cut_off_by_a_zombie_leaves_at_once(tmp_path: Path) -> None:
     assert {1, 2} <= set(ev["agent"][ev["kind"] == ESCAPE].tolist())
 
 
+def test_an_evacuation_order_overrides_the_groups_plan(tmp_path: Path) -> None:
+    # three friends set out to hide in the store room (hide_fraction 1); at 1 s everyone is ordered out to the
+    # gate: the group takes that as its plan and keeps it, so all three escape and none hides.
+    path = scenario(
+        tmp_path, CORRIDOR, population=[{"kind": "student", "count": 3, "zone": "all"}], safe_rooms=["store"],
+        hide_fraction=1.0, groups={"size": 3, "keep": "2m", "wait": "30s"},
+        time={"step": "0.5s", "horizon": "1min", "report": "10s"},
+        interventions=[{"name": "out", "at": "1s", "evacuate": {"to": "gate"}}],
+    )  # fmt: skip
+    sc = load_scenario(path)
+    a = Agents.empty(3)
+    a.x[:] = [9.5, 10.5, 9.5]
+    a.y[:] = [5.5, 6.5, 7.5]
+    a.goal[:] = 1
+    ev = simulate_once(sc, np.random.SeedSequence(4), agents=a).events
+    assert sorted(ev["agent"][ev["kind"] == ESCAPE].tolist()) == [0, 1, 2] and not (ev["kind"] == HIDE).any()
+
+
 @pytest.mark.parametrize("zombie_x, choice", [(15.5, HIDE), (0.5 + 1, ESCAPE)])
 def test_a_group_hides_when_zombies_stand_on_its_way_out(tmp_path: Path, zombie_x: float, choice: int) -> None:
     # three friends whose plan is to leave (hide_fraction 0) see a zombie that keeps still: between them and

@@ -12,7 +12,9 @@ the whole group. Whenever a member sees a zombie (the humans' own sight, light a
 group chooses again: **hide** if a zombie seen stands on its way out, i.e. the zombie's walking distance
 to the exit plus its distance to the member is at most the member's walking distance to the exit plus
 ``keep``, and a safe room can be reached; otherwise **run** for the exit. A plan no moving member can
-reach is swapped for the other when every moving member can reach that one.
+reach is swapped for the other when every moving member can reach that one. A member's goal set from
+outside (``evacuate``, the siege's survivors leaving their room) becomes the group's plan; a plan to
+leave set so is kept (``ORDERED``: the group no longer chooses).
 
 Keeping together. Moving members (healthy or bitten, not hidden in a room, on the map) should stand within
 ``keep`` of the group's centre (their mean position). While one is farther, and the group is on the move
@@ -42,6 +44,8 @@ from hyosan.engines.abm.motion import sees
 from hyosan.engines.abm.records import GroupArrays
 
 P_KEEP, P_WAIT = 32, 33
+#: A plan to leave set from outside (an ``evacuate`` order, survivors leaving their room in a siege): kept.
+ORDERED = 2
 #: The pace of members who wait for a straggler: a slow shuffle, so that they never block a door for good.
 SLOW = 0.25
 
@@ -196,6 +200,8 @@ def bands(t, alarm, A, W, KT, P, SC, GR, L, n_ev):
                 group[i] = -1
             elif group[i] == b:
                 heard |= alert[i]
+                if goal[i] != (0 if plan[b] == ORDERED else plan[b]):
+                    plan[b] = ORDERED if goal[i] == 0 else goal[i]
                 if W.noise_on and W.noise_val[int(y[i]), int(x[i])] < 0:
                     heard = True
         cnt, cx, cy, far, dmax = _centre(b, GR, A)
@@ -228,13 +234,14 @@ def bands(t, alarm, A, W, KT, P, SC, GR, L, n_ev):
                 reach_any[g] = reach_any[g] or ok
                 reach_all[g] = reach_all[g] and ok
         p = plan[b]
-        if seen:
+        if seen and p != ORDERED:
             want = 1 if on_way else 0
             if reach_any[want]:
                 p = want
-        if not reach_all[p] and reach_all[1 - p]:
+        if p != ORDERED and not reach_all[p] and reach_all[1 - p]:
             p = 1 - p
         plan[b] = p
+        p = 0 if p == ORDERED else p
         for q in range(a0, a1):
             i = members[q]
             if group[i] != b:
