@@ -8,7 +8,7 @@ into groups of the stated sizes, a ``share`` of them, nearest ones together (in 
 The plan. A group has one plan, which all its members follow (their goal field): 0 leave by the nearest
 exit (or the evacuation target), 1 hide in the nearest safe room. At the start it is its first member's
 plan (``hide_fraction``). One member alerted (who saw a zombie, or stands where a noise is heard) alerts
-the whole group. Whenever a member sees a zombie (the humans' own sight, light and line of sight), the
+the whole group. Whenever a member sees a zombie (the humans' own sight, light, night and line of sight), the
 group chooses again: **hide** if a zombie seen stands on its way out, i.e. the zombie's walking distance
 to the exit plus its distance to the member is at most the member's walking distance to the exit plus
 ``keep``, and a safe room can be reached; otherwise **run** for the exit. A plan no moving member can
@@ -42,6 +42,7 @@ from hyosan.engines.abm.behaviours import log
 from hyosan.engines.abm.codes import REGROUP, SPLIT, E, S, Z
 from hyosan.engines.abm.motion import sees
 from hyosan.engines.abm.records import GroupArrays
+from hyosan.engines.abm.siege import light_now
 
 P_KEEP, P_WAIT = 32, 33
 #: A plan to leave set from outside (an ``evacuate`` order, survivors leaving their room in a siege): kept.
@@ -137,8 +138,9 @@ def _centre(b, GR, A):
 
 
 @njit(cache=True, error_model="numpy")
-def _look(i, cx, cy, keep, B, A, W, KT, SC):
-    """What member ``i`` sees: (a zombie, one on its way out, one cutting it off from the centre)."""
+def _look(i, cx, cy, keep, lt, B, A, W, KT, SC):
+    """What member ``i`` sees (sight times the light, times ``lt`` at night): (a zombie, one on its way out, one
+    cutting it off from the centre)."""
     x, y, state = A.x, A.y, A.state
     head, nxt, x0, y0 = SC.head_zomb, SC.nxt, SC.x0, SC.y0
     hdist, light, block = W.hdist, W.light, W.block
@@ -160,7 +162,7 @@ def _look(i, cx, cy, keep, B, A, W, KT, SC):
             while j >= 0:
                 if state[j] == Z:
                     d = np.sqrt((x0[j] - xi) ** 2 + (y0[j] - yi) ** 2)
-                    reach = sight * light[int(y0[j]), int(x0[j])]
+                    reach = sight * light[int(y0[j]), int(x0[j])] * lt
                     if d <= reach and sees(xi, yi, x0[j], y0[j], block):
                         seen = True
                         dz = hdist[0, int(y0[j]), int(x0[j])]
@@ -189,6 +191,7 @@ def bands(t, alarm, A, W, KT, P, SC, GR, L, n_ev):
     hdist = W.hdist
     keep = P[P_KEEP]
     B = P[0]
+    lt = light_now(t, P)
     for b in range(GR.ptr.size - 1):
         a0 = GR.ptr[b]
         a1 = GR.ptr[b + 1]
@@ -223,7 +226,7 @@ def bands(t, alarm, A, W, KT, P, SC, GR, L, n_ev):
             i = members[q]
             if group[i] != b or hidden[i] >= 0:
                 continue
-            s_, w_, cut = _look(i, cx, cy, keep, B, A, W, KT, SC)
+            s_, w_, cut = _look(i, cx, cy, keep, lt, B, A, W, KT, SC)
             if cut:
                 n_ev = _leave(i, b, t, GR, A, L, n_ev)
                 continue
