@@ -251,6 +251,25 @@ def test_a_room_falls_at_the_first_bite_of_someone_hiding_there(tmp_path: Path) 
     assert bitten.size >= 2 and list(room) == [0] and t_fall[0] == t_bite.min()
 
 
+def test_a_hidden_bite_brought_into_a_room_is_revealed_when_its_bearer_turns_and_the_room_falls(
+    tmp_path: Path,
+) -> None:
+    path = scenario(
+        tmp_path,
+        bite_hidden=1.0,
+        hiding={"noise": "1 per 1h"},
+        infection={"bite_probability": 1.0},
+        behaviour={"humans": "still", "zombies": "hunt"},
+    )
+    a = people(INSIDE, [], bitten=(0,), turn_at=60.0)
+    run = simulate_once(load_scenario(path), np.random.SeedSequence(8), agents=a)
+    t_rev, who, room = events(run, K.REVEALED)
+    assert list(who) == [0] and list(room) == [0] and t_rev[0] == 60.0
+    t_fall, _, room = events(run, K.ROOM_FALLS)
+    assert list(room) == [0] and t_fall[0] > 60.0
+    assert events(run, K.REVEALED)[0].size == 1  # bites in a fallen room are no secret: nothing more revealed
+
+
 @pytest.mark.parametrize(
     ("fields", "message"),
     [

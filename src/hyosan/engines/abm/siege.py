@@ -18,8 +18,8 @@ Semantics (the scenario keys are in :mod:`hyosan.agents.scenario_siege`):
 - Hidden bites: a bitten human hides the bite with probability ``bite_hidden`` (``hid_bite``; drawn at
   placement for those placed bitten). Escaping through a ``base`` exit logs ``reached-base``; rescue
   logs ``rescued``; aux of both: 0 healthy, 1 bitten and hiding it, 2 bitten openly. A hidden bite
-  carried off the map, or among fellow hiders, shows when its bearer turns: ``revealed`` (aux = the
-  room, or -1 off the map).
+  carried off the map, or brought into a room that has not fallen, shows when its bearer turns:
+  ``revealed`` (aux = the room, or -1 off the map).
 """
 
 from __future__ import annotations
@@ -280,9 +280,10 @@ def escaped(i, t, exit_no, state, SG, L, n_ev, x, y):
 
 @njit(cache=True, error_model="numpy")
 def turned(i, t, hidden, SG, L, n_ev, x, y):
-    """Person ``i`` turned: a hidden bite among fellow hiders is revealed (aux = the room)."""
+    """Person ``i`` turned: a hidden bite among fellow hiders of a room that has not fallen (so it was
+    brought in from outside) is revealed (aux = the room)."""
     hr = hidden[i]
-    if SG.hid_bite[i] and 0 <= hr < SG.noisy.size:
+    if SG.hid_bite[i] and 0 <= hr < SG.noisy.size and not SG.fallen[hr]:
         SG.hid_bite[i] = False
         n_ev = log(L, n_ev, t, REVEALED, i, x[i], y[i], hr)
     return n_ev
