@@ -35,6 +35,7 @@ from numba import njit
 
 from hyosan.engines.abm import siege as sgm
 from hyosan.engines.abm.behaviours import human_move, humbie_hide, log, occupied, soldier, triggers
+from hyosan.engines.abm.bins import gap2, offset
 from hyosan.engines.abm.codes import *  # noqa: F403  (the codes are part of this module's face)
 from hyosan.engines.abm.codes import (
     BARRICADE,
@@ -167,40 +168,47 @@ def advance(t0, dt, nsteps, A, W, KT, P, SC, L, n_ev, T, CR, GR, SG):
                 best = -1
                 bd2 = np.inf
                 reach = P[P_ZSIGHT] if zombie else (P[P_HSIGHT] if P[P_HUMBIE_BEH] == 1 else 0.0)
-                for rr in range(max(br - 1, 0), min(br + 2, nbr)):
-                    for cc in range(max(bc - 1, 0), min(bc + 2, nbc)):
-                        j = head_prey[rr, cc]
-                        while j >= 0:
-                            if state[j] != S and state[j] != E:
-                                j = nxt[j]
-                                continue
-                            ddx = x0[j] - xi
-                            ddy = y0[j] - yi
-                            d2 = ddx * ddx + ddy * ddy
-                            if d2 <= rc2 and sees(xi, yi, x0[j], y0[j], block):
-                                u = urand(rs)
-                                pb = P[P_BITE] if zombie else P[P_HBITE]
-                                if u < pb:
-                                    if state[j] == S:
-                                        state[j] = E
-                                        turn_at[j] = t + incubation(P)
-                                        fate[j] = urand(rs) < P[P_HUMBIE]
-                                        alert[j] = True
-                                        n_ev = log(L, n_ev, t, BITE, j, x0[j], y0[j], i)
-                                        n_ev = sgm.bitten(j, t, x0[j], y0[j], hidden, SG, L, n_ev, P, rs)
-                                elif zombie and u < pb + P[P_KILL]:
-                                    state[i] = D
-                                    leave(occ, cp, xi, yi)
-                                    n_ev = log(L, n_ev, t, KILL, i, xi, yi, j)
-                                    break
-                            if d2 < bd2 and (zombie or ksoldier[kind[j]]):
-                                r_eff = reach * light[int(y0[j]), int(x0[j])] * lt
-                                if d2 <= r_eff * r_eff and sees(xi, yi, x0[j], y0[j], block):
-                                    best = j
-                                    bd2 = d2
+                if zombie and P[P_ZBEH] != 0 and not siege:
+                    reach = 0.0  # a zombie that does not hunt uses only its contacts
+                for nb in range(9):
+                    dr, dc = offset(nb)
+                    rr = br + dr
+                    cc = bc + dc
+                    if rr < 0 or cc < 0 or rr >= nbr or cc >= nbc:
+                        continue
+                    e2 = gap2(xi, yi, rr, cc, B)
+                    if e2 > rc2 and (e2 >= bd2 or e2 > reach * reach):
+                        continue
+                    j = head_prey[rr, cc]
+                    while j >= 0:
+                        if state[j] != S and state[j] != E:
                             j = nxt[j]
-                        if state[i] == D:
-                            break
+                            continue
+                        ddx = x0[j] - xi
+                        ddy = y0[j] - yi
+                        d2 = ddx * ddx + ddy * ddy
+                        if d2 <= rc2 and sees(xi, yi, x0[j], y0[j], block):
+                            u = urand(rs)
+                            pb = P[P_BITE] if zombie else P[P_HBITE]
+                            if u < pb:
+                                if state[j] == S:
+                                    state[j] = E
+                                    turn_at[j] = t + incubation(P)
+                                    fate[j] = urand(rs) < P[P_HUMBIE]
+                                    alert[j] = True
+                                    n_ev = log(L, n_ev, t, BITE, j, x0[j], y0[j], i)
+                                    n_ev = sgm.bitten(j, t, x0[j], y0[j], hidden, SG, L, n_ev, P, rs)
+                            elif zombie and u < pb + P[P_KILL]:
+                                state[i] = D
+                                leave(occ, cp, xi, yi)
+                                n_ev = log(L, n_ev, t, KILL, i, xi, yi, j)
+                                break
+                        if d2 < bd2 and (zombie or ksoldier[kind[j]]):
+                            r_eff = reach * light[int(y0[j]), int(x0[j])] * lt
+                            if d2 <= r_eff * r_eff and sees(xi, yi, x0[j], y0[j], block):
+                                best = j
+                                bd2 = d2
+                        j = nxt[j]
                     if state[i] == D:
                         break
                 if state[i] == D:
@@ -249,20 +257,27 @@ def advance(t0, dt, nsteps, A, W, KT, P, SC, L, n_ev, T, CR, GR, SG):
                     bc = min(int(xi / B), nbc - 1)
                     best = -1
                     bd2 = np.inf
-                    for rr in range(max(br - 1, 0), min(br + 2, nbr)):
-                        for cc in range(max(bc - 1, 0), min(bc + 2, nbc)):
-                            j = head_zomb[rr, cc]
-                            while j >= 0:
-                                if state[j] == Z:
-                                    ddx = x0[j] - xi
-                                    ddy = y0[j] - yi
-                                    d2 = ddx * ddx + ddy * ddy
-                                    if d2 < bd2:
-                                        r_eff = ksight[k] * light[int(y0[j]), int(x0[j])] * lt
-                                        if d2 <= r_eff * r_eff and sees(xi, yi, x0[j], y0[j], block):
-                                            best = j
-                                            bd2 = d2
-                                j = nxt[j]
+                    for nb in range(9):
+                        dr, dc = offset(nb)
+                        rr = br + dr
+                        cc = bc + dc
+                        if rr < 0 or cc < 0 or rr >= nbr or cc >= nbc:
+                            continue
+                        e2 = gap2(xi, yi, rr, cc, B)
+                        if e2 >= bd2 or e2 > ksight[k] * ksight[k]:
+                            continue
+                        j = head_zomb[rr, cc]
+                        while j >= 0:
+                            if state[j] == Z:
+                                ddx = x0[j] - xi
+                                ddy = y0[j] - yi
+                                d2 = ddx * ddx + ddy * ddy
+                                if d2 < bd2:
+                                    r_eff = ksight[k] * light[int(y0[j]), int(x0[j])] * lt
+                                    if d2 <= r_eff * r_eff and sees(xi, yi, x0[j], y0[j], block):
+                                        best = j
+                                        bd2 = d2
+                            j = nxt[j]
                     if best >= 0:
                         alert[i] = True
                         if 0 <= hidden[i] < SG.calm.size:
