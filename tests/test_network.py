@@ -224,3 +224,28 @@ def test_cli_runs_on_a_graph_and_refuses_a_bad_one_without_output(cli, tmp_path)
     done = cli("run", "sir", "--engine", "network", "--graph", str(bad), "--out", str(tmp_path / "no"))
     assert done.returncode == 2 and "self-loop" in done.stderr and len(done.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "no").exists()
+
+
+def test_ebcm_reduces_to_the_classical_final_size_for_poisson_degrees():
+    from scipy.optimize import brentq
+
+    k, T = 6.0, 0.4
+    support = np.arange(60)
+    counts = np.round(stats.poisson.pmf(support, k) * 1e7).astype(np.int64)
+    degrees = np.repeat(support, counts)  # the Poisson law to 1e-7, as a degree sequence
+    z = brentq(lambda z: 1 - np.exp(-T * k * z) - z, 1e-9, 1)
+    found = final_size(degrees, T)
+    assert found.attack == pytest.approx(z, abs=1e-5) and found.r0 == pytest.approx(T * k, rel=1e-5)
+    assert final_size(degrees, 0.9 / k).attack == 0.0  # below the threshold R0 = 1 no large outbreak
+
+
+def test_cli_analyze_on_a_graph_gives_network_r0_and_final_size(cli):
+    import json
+
+    done = cli("analyze", "sir", "--graph", "config:n=5000,k=4", "--edge-rate", "infection=0.1", "--json")
+    assert done.returncode == 0, done.stderr
+    found = json.loads(done.stdout)
+    assert found["transmissibility"] == pytest.approx(0.5)
+    assert found["network_R0"] == pytest.approx(0.5 * 3, rel=0.01)  # regular k=4: excess degree 3
+    done = cli("analyze", "munz-szr", "--graph", "er:n=500,k=4", "--json")
+    assert done.returncode == 0 and "not given" in json.loads(done.stdout)["ebcm"]

@@ -439,8 +439,10 @@ def analyze(
     target: str = typer.Argument(..., help="A library model, a scenario (its declared model), or a YAML file."),
     set_: list[str] = typer.Option([], "--set", help="NAME=VALUE of the model; repeat."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    graph: str = typer.Option(None, help="A contact graph: network R0 and the EBCM final size on it instead."),
+    edge_rate: list[str] = typer.Option([], "--edge-rate", help="With --graph: NAME=VALUE per-edge rate; repeat."),
 ) -> None:
-    """R0 by the next-generation matrix, equilibria, and their stability."""
+    """R0 by the next-generation matrix, equilibria, and their stability (with --graph: on the network)."""
     from hyosan.agents.scenario import Scenario
     from hyosan.analysis import analyze as _analyze
     from hyosan.analysis import format_report
@@ -452,6 +454,15 @@ def analyze(
     values = _values(set_)
     with _setting(values):
         model = model.with_values(values)
+    if graph is not None or edge_rate:
+        from hyosan.analysis.ebcm import network_report
+
+        options = _network("network", graph, None, edge_rate)
+        if options["graph"] is None:
+            raise HyosanError("--edge-rate: give the graph too (--graph er:n=10000,k=10)")
+        found = network_report(model, options["graph"], options["edge_rates"])
+        typer.echo(json.dumps(found, indent=2) if as_json else "\n".join(f"{k}: {v}" for k, v in found.items()))
+        return
     report = _analyze(model)
     if isinstance(obj, Scenario) and not as_json:
         typer.echo(f"{obj.name} is an agent scenario; analysing the compartment model it declares, '{model.name}'\n")

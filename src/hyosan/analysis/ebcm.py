@@ -66,3 +66,47 @@ def final_size(degrees: np.ndarray, transmissibility: float, rho: float = 0.0) -
         top = 1.0 if rho > 0 else 1.0 - 1e-9
         theta = 0.0 if g(0.0) <= 0 else brentq(g, 0.0, top, xtol=1e-15, rtol=1e-15, maxiter=500)
     return FinalSize(1.0 - (1.0 - rho) * psi(theta), theta, r0)
+
+
+def network_report(model, graph, edge_rates=None) -> dict:
+    """Network R0 and EBCM final size of an SIR-type ``model`` on ``graph`` (a spec or a Graph).
+
+    SIR-type: exactly one pair transition (a target state becomes the source's state along an edge)
+    and one node transition taking the source state to a state with no pair role. Otherwise the
+    report says that no mean-field companion is given (no pair approximation is offered yet). The
+    EBCM assumes a configuration-model graph: on clustered graphs it is only an approximation.
+    """
+    from hyosan.engines.network.rules import tables
+    from hyosan.graphs import graph as as_graph
+
+    g = as_graph(graph)
+    tb = tables(model, g.n, g.mean_degree, edge_rates)
+    c = model.compartments
+    pairs = [(x, y) for x in range(len(c)) for y in range(len(c)) for _ in range(tb.pair_count[x, y])]
+    report: dict = {"graph": g.describe(), "rules": list(tb.rules)}
+    sir = len(pairs) == 1 and tb.pair_dest[pairs[0][0], pairs[0][1], 0] == pairs[0][1]
+    if sir:
+        target, source = pairs[0]
+        leaves = [(int(tb.node_dest[source, i]), float(tb.node_rate[source, i])) for i in range(tb.node_count[source])]
+        sir = len(leaves) == 1 and tb.node_count[target] == 0 and not tb.pair_total[:, leaves[0][0]].any()
+    if not sir:
+        report["ebcm"] = (
+            "not given: the EBCM here covers SIR-type models (one infection along edges, one recovery to a "
+            "state that takes no part in infection); no pair approximation is offered yet"
+        )
+        return report
+    tau, gamma = float(tb.pair_rate[target, source, 0]), leaves[0][1]
+    T = transmissibility(tau, gamma)
+    rho = float(model.initial_state[c[source]]) / g.n
+    fs = final_size(g.degrees, T, min(rho, 1.0))
+    report |= {
+        "per_edge_rate": tau,
+        "recovery_rate": gamma,
+        "transmissibility": T,
+        "mean_excess_degree": float((g.degrees * (g.degrees - 1.0)).mean() / g.mean_degree) if g.mean_degree else 0.0,
+        "network_R0": fs.r0,
+        "initial_fraction": rho,
+        "final_size": fs.attack,
+        "final_size_count": fs.attack * g.n,
+    }
+    return report
