@@ -117,6 +117,26 @@ def test_barricades_break_at_hazard_k_times_the_rate(tmp_path: Path, k: int) -> 
     assert stats.kstest(times, stats.expon(scale=1 / lam).cdf).statistic < 1.95 / np.sqrt(n) + p
 
 
+def test_zombies_who_hear_the_hidden_gather_at_the_barricade(tmp_path: Path) -> None:
+    """Six hunting zombies 1.5-3 m from the den's door hear the people inside (within 5 m) and walk to it: within
+    a minute they stand at the door, the four cells touching it taken (a cell holds one body), the rest queued."""
+    path = scenario(
+        tmp_path,
+        time={"horizon": "1min"},
+        behaviour={"humans": "escape", "zombies": "hunt"},
+        doors={"barricaded": ["den"]},
+        barricades={"break_rate": "1 per 100d"},
+        hiding={"noise": "1 per 10s", "heard_within": "5m"},
+    )
+    zombies = [(9.5, 3.5), (9.5, 8.5), (8.5, 5.5), (7.5, 6.5), (9.5, 2.5), (8.5, 8.5)]
+    run = simulate_once(load_scenario(path), np.random.SeedSequence(9), agents=people(INSIDE, zombies))
+    zx, zy = run.agents.x[len(INSIDE) :], run.agents.y[len(INSIDE) :]
+    at_door = {(int(x), int(y)) for x, y in zip(zx, zy, strict=True)} & {(int(x), int(y)) for x, y in OUTSIDE}
+    assert len(at_door) == 4
+    assert (np.hypot(zx - 13.0, zy - 6.0) < 3.5).all()
+    assert (run.door_state == K.BARRICADED).all()
+
+
 def test_without_noise_no_zombie_pushes_and_barricades_hold(tmp_path: Path) -> None:
     path = scenario(
         tmp_path,
