@@ -7,6 +7,7 @@ size is checked against the memory available before it is read.
 
 from __future__ import annotations
 
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -27,14 +28,18 @@ def from_networkx(g: Any, *, name: str = "networkx graph", weight: str | None = 
         raise GraphError(f"{name}: a directed graph; contacts are undirected, pass g.to_undirected()")
     if g.is_multigraph():
         raise GraphError(f"{name}: a multigraph; merge repeated contacts into one weighted edge")
-    index = {node: i for i, node in enumerate(g.nodes)}
     m = g.number_of_edges()
-    u = np.fromiter((index[a] for a, _ in g.edges), dtype=np.int64, count=m)
-    v = np.fromiter((index[b] for _, b in g.edges), dtype=np.int64, count=m)
+    n = g.number_of_nodes()
+    if all(a == i for i, a in enumerate(g.nodes)):  # nodes 0..n-1 in order: no relabelling needed
+        ends = np.fromiter(chain.from_iterable(g.edges), dtype=np.int64, count=2 * m)
+    else:
+        index = {node: i for i, node in enumerate(g.nodes)}
+        ends = np.fromiter((index[a] for a in chain.from_iterable(g.edges)), dtype=np.int64, count=2 * m)
+    u, v = ends[0::2], ends[1::2]
     w = None
     if weight and any(weight in d for _, _, d in g.edges(data=True)):
         w = np.fromiter((d.get(weight, 1.0) for _, _, d in g.edges(data=True)), dtype=np.float64, count=m)
-    return from_edges(u, v, max(len(index), 1), w, name=name)
+    return from_edges(u, v, max(n, 1), w, name=name)
 
 
 def from_scipy(a: Any, *, name: str = "sparse matrix") -> Graph:
@@ -90,6 +95,10 @@ def _text(path: Path) -> list[np.ndarray]:
         first = f.readline().decode("utf-8", "replace")
     sep = "," if "," in first else r"\s+"
     header = 0 if any(c.isalpha() for c in first.replace("e", "").replace("E", "")) else None
+    if sep == ",":
+        fast = _arrow_csv(path, header is not None)
+        if fast is not None:
+            return fast
     try:
         frame = pd.read_csv(path, sep=sep, header=header, comment="#")
     except pd.errors.ParserError as exc:
@@ -97,6 +106,22 @@ def _text(path: Path) -> list[np.ndarray]:
     except (pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise GraphError(f"{path}: not an edge list ({type(exc).__name__})") from None
     return [frame.iloc[:, i].to_numpy() for i in range(frame.shape[1])]
+
+
+def _arrow_csv(path: Path, header: bool) -> list[np.ndarray] | None:
+    """The columns by pyarrow's multithreaded CSV reader, or None (not installed, or a malformed
+    file: pandas then reads it again to name the problem)."""
+    try:
+        from pyarrow import csv
+    except ImportError:
+        return None
+    try:
+        table = csv.read_csv(path, read_options=csv.ReadOptions(autogenerate_column_names=not header))
+    except Exception:  # pyarrow raises several kinds for a bad file
+        return None
+    if any(table.column(i).null_count for i in range(table.num_columns)):
+        return None
+    return [table.column(i).to_numpy() for i in range(table.num_columns)]
 
 
 def _parquet(path: Path) -> list[np.ndarray]:
