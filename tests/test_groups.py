@@ -172,6 +172,35 @@ def test_groups_keep_together_unless_split(tmp_path: Path) -> None:
     assert (run.events["kind"] == SPLIT).sum() >= 1
 
 
+def test_groups_are_drawn_within_each_entry_at_the_stated_sizes_and_share(tmp_path: Path) -> None:
+    # two entries (40 students, 10 teachers) with size 3-5 and share 0.5: 20 students and 5 teachers are
+    # drawn, banded into groups of 3 to 5 of one entry each, fewer than 3 left over stay alone; the drawn
+    # sizes cover the range (each size has probability 1/3 per group).
+    path = scenario(
+        tmp_path, SCHOOL, groups={"size": "3-5", "keep": "3m", "wait": "20s", "share": 0.5},
+        kinds={"student": {"speed": "1.4 m/s", "sight": "15m"}, "teacher": {"speed": "1.3 m/s", "sight": "15m"}},
+        population=[
+            {"kind": "student", "count": 40, "zone": "class"}, {"kind": "teacher", "count": 10, "zone": "hall"},
+        ],
+    )  # fmt: skip
+    sc = load_scenario(path)
+    sizes: list[int] = []
+    for seed in range(20):
+        rng = np.random.default_rng(seed)
+        a = place(sc, rng)
+        gr = group_record(sc, a, World(sc), rng)
+        size = np.diff(gr.ptr)
+        assert np.all((size >= 3) & (size <= 5))
+        for kind, drawn in ((0, 20), (1, 5)):
+            banded = np.flatnonzero((gr.group >= 0) & (a.kind == kind))
+            assert drawn - 2 <= banded.size <= drawn
+        for b in range(size.size):
+            m = gr.members[gr.ptr[b] : gr.ptr[b + 1]]
+            assert np.unique(a.kind[m]).size == 1 and np.all(a.goal[m] == a.goal[m[0]])
+        sizes += size.tolist()
+    assert set(sizes) == {3, 4, 5}
+
+
 def test_a_straggler_makes_the_group_wait_then_split(tmp_path: Path) -> None:
     # three friends, two in the upper corridor, one below them in the lower (a 30 m detour to them): the two slow to
     # a quarter of their pace (0.35 cells a step) while the third walks away, and exactly at the patience

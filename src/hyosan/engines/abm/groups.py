@@ -3,7 +3,8 @@
 Who. With ``groups:`` in the scenario (:mod:`hyosan.agents.scenario_groups`), the healthy and bitten
 civilians placed by one population entry (each zone of a ``per_zone`` entry apart: classmates) are banded
 into groups of the stated sizes, a ``share`` of them, nearest ones together (in snake order over strips
-``keep`` high). Soldiers, zombies and humbies are in none.
+``keep`` high); the last group of an entry may be smaller (never below the smallest size: fewer left over
+go alone). Soldiers, zombies and humbies are in none.
 
 The plan. A group has one plan, which all its members follow (their goal field): 0 leave by the nearest
 exit (or the evacuation target), 1 hide in the nearest safe room. At the start it is its first member's
@@ -64,12 +65,11 @@ def group_record(sc: Any, a: Any, w: Any, rng: np.random.Generator | None = None
     member's goal to its group's plan."""
     n = len(a)
     bands = getattr(sc, "bands", None)
-    empty = GroupArrays(
-        np.full(n, -1, np.int32), np.full(0, -1, np.int32), np.ones(n), np.zeros(0), np.zeros(1, np.int32),
-        np.zeros(0, np.int32), np.zeros(0), np.zeros(0, np.int8),
-    )  # fmt: skip
     if bands is None or n == 0:
-        return empty
+        return GroupArrays(
+            np.full(n, -1, np.int32), np.full(0, -1, np.int32), np.ones(n), np.zeros(0), np.zeros(1, np.int32),
+            np.zeros(0, np.int32), np.zeros(0), np.zeros(0, np.int8),
+        )  # fmt: skip
     rng = rng if rng is not None else np.random.default_rng(0)
     r = np.floor(a.y).astype(np.int64)
     c = np.floor(a.x).astype(np.int64)
@@ -90,7 +90,7 @@ def group_record(sc: Any, a: Any, w: Any, rng: np.random.Generator | None = None
         snake = np.where(band_row % 2 == 0, a.x[mine], -a.x[mine])
         mine = mine[np.lexsort((snake, band_row))]
         start = 0
-        while mine.size - start >= 2:
+        while mine.size - start >= bands.low:
             size = int(rng.integers(bands.low, bands.high + 1))
             found.append(mine[start : start + size])
             start += size
