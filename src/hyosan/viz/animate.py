@@ -97,7 +97,7 @@ class Painter:
         self.width = -(-max(self.map_w, 1000) // 16) * 16
         self.height = -(-(HEADER + BAR + self.map_h + FOOTER) // 16) * 16
         self.x0, self.y0 = (self.width - self.map_w) // 2, HEADER + BAR
-        self.d = max(min(6, self.px), min(self.px - 1, round(0.75 * self.px / max(world.scale, 1e-9))))
+        self.d = max(min(8, self.px), min(self.px - 1, round(0.75 * self.px / max(world.scale, 1e-9))))
         self.names = [n for n in STATE_ORDER if n != "soldier" or soldiers]
         self.escaped = escaped
         self._bases: dict[tuple[bytes, bytes, bool], np.ndarray] = {}

@@ -39,6 +39,21 @@ STORY_WEIGHT = 8.0
 #: The pace at a frame is the median of its neighbours' within this many frames (no flicker between rungs).
 SMOOTH = 1
 DAY = 86400.0
+#: Rows of the overview's event strip: label, event kind, marker, colour (only those that happened are drawn).
+ROWS = [
+    ("bites", K.BITE, "|", "#f2a541"),
+    ("bite revealed", K.REVEALED, "|", "#b45f06"),
+    ("zombies shot", K.SHOT, "|", "#2ea043"),
+    ("humbies found", K.DISCOVER, "|", "#9650af"),
+    ("isolated", K.ISOLATED, "|", "#555555"),
+    ("reached base", K.REACHED_BASE, "|", "#46b9be"),
+    ("escaped", K.ESCAPE, "|", "#777777"),
+    ("rescued", K.RESCUED, "o", "#c81e78"),
+    ("barricaded", K.BARRICADE, "s", "#6e1414"),
+    ("room falls", K.ROOM_FALLS, "X", "#8c1e1e"),
+    ("barricade broken", K.BREACH, "v", "#e23c3c"),
+    ("interventions", K.INTERVENTION, "D", "#2b2b2b"),
+]
 
 
 @dataclass(frozen=True)
@@ -99,9 +114,11 @@ def clock_of(sc: Any) -> Clock:
 
 
 def event_weights(kinds: np.ndarray, per_frame: float = 1.0) -> np.ndarray:
-    """Weight of each event in the schedule: 1, or ``STORY_WEIGHT * per_frame`` for a story event."""
+    """Weight of each event in the schedule: 1, ``STORY_WEIGHT * per_frame`` for a story event, 0 for reaching
+    the base (the same moment is logged as an escape)."""
     kinds = np.asarray(kinds)
-    return np.where(np.isin(kinds, STORY_EVENTS), STORY_WEIGHT * per_frame, 1.0)
+    w = np.where(np.isin(kinds, STORY_EVENTS), STORY_WEIGHT * per_frame, 1.0)
+    return np.where(kinds == K.REACHED_BASE, 0.0, w)
 
 
 def frame_schedule(
@@ -219,8 +236,10 @@ def overview(
     clock = clock_of(sc)
     t = np.asarray(ds.time, dtype=float) * 60.0
     end = float(t[-1])
+    rows = [r for r in ROWS if (runs[0].events["kind"] == r[1]).any()]
+    top_h = 0.4 + 0.2 * len(rows)
     fig, (top, ax) = plt.subplots(
-        2, 1, figsize=(12, 6.6), sharex=True, gridspec_kw={"height_ratios": [1, 2.6], "hspace": 0.06}
+        2, 1, figsize=(12, 4.8 + top_h), sharex=True, gridspec_kw={"height_ratios": [top_h, 4.2], "hspace": 0.06}
     )
     names = {"S": "healthy", "E": "bitten", "Z": "zombie", "H": "humbie", "D": "dead", "X": "escaped", "M": "soldier"}
     for c in ds.data_vars:
@@ -228,43 +247,36 @@ def overview(
         if not v.any():
             continue
         colour = np.array(colours[names.get(c, c)]) / 255.0
-        ax.plot(t, np.median(v, axis=0), color=colour, lw=1.8, label=names.get(c, c))
+        ax.step(t, np.median(v, axis=0), where="post", color=colour, lw=1.8, label=names.get(c, c))
         if v.shape[0] > 1:
-            ax.fill_between(t, *np.quantile(v, [0.05, 0.95], axis=0), color=colour, alpha=0.2, lw=0)
+            ax.fill_between(t, *np.quantile(v, [0.05, 0.95], axis=0), step="post", color=colour, alpha=0.2, lw=0)
     ax.set_yscale("symlog", linthresh=1, linscale=0.4)
     ax.set_ylim(bottom=0)
     ax.set_ylabel("agents" + (f" (median, 5-95% of {len(runs)} runs)" if len(runs) > 1 else ""))
     ax.legend(loc="center left", bbox_to_anchor=(1.005, 0.5), frameon=False)
     ax.grid(alpha=0.3)
-    rows = _event_rows(sc, runs[0], top)
-    top.set_ylim(-0.7, rows - 0.3)
+    _event_rows(sc, runs[0], top, rows)
+    top.set_ylim(-0.7, max(len(rows), 1) - 0.3)
     top.tick_params(axis="y", length=0)
     top.set_title(f"{sc.title}" + ("" if len(runs) == 1 else " (events: replicate 0)"), fontsize=11, loc="left")
     for a in (top, ax):
         for n0, n1 in clock.nights(0.0, end):
             a.axvspan(n0, n1, color="#1c2a4a", alpha=0.12, lw=0)
-    ticks = _ticks(end, clock.starts_at or 0.0)
+    forward, inverse = story_axis(runs[0].events["t"], runs[0].events["kind"], end)
+    for a in (top, ax):
+        a.set_xscale("function", functions=(forward, inverse))
+    ticks = _ticks(end, clock.starts_at or 0.0, forward)
     ax.set_xticks(ticks, [clock.label(x).replace(", ", "\n") for x in ticks])
     ax.set_xlim(0, end)
+    ax.set_xlabel("scenario clock; the axis is stretched where events are dense (half its width follows them)")
     fig.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(fig)
     return Path(path)
 
 
-def _event_rows(sc: Any, run: Any, ax: Any) -> int:
-    """Draw replicate 0's story events as rows of marks; the number of rows."""
+def _event_rows(sc: Any, run: Any, ax: Any, rows: list) -> None:
+    """Draw ``rows`` of replicate 0's story events as marks."""
     ev = run.events
-    rows = [
-        ("bites", K.BITE, "|", "#f2a541"),
-        ("reached base", K.REACHED_BASE, "|", "#3d9a50"),
-        ("escaped", K.ESCAPE, "|", "#777777"),
-        ("rescued", K.RESCUED, "o", "#c81e78"),
-        ("barricaded", K.BARRICADE, "s", "#6e1414"),
-        ("room falls", K.ROOM_FALLS, "X", "#8c1e1e"),
-        ("barricade broken", K.BREACH, "v", "#e23c3c"),
-        ("interventions", K.INTERVENTION, "D", "#2b2b2b"),
-    ]
-    rows = [r for r in rows if (ev["kind"] == r[1]).any()]
     labels = []
     for i, (label, kind, marker, colour) in enumerate(rows):
         hit = ev["kind"] == kind
@@ -276,15 +288,40 @@ def _event_rows(sc: Any, run: Any, ax: Any) -> int:
             for tt, aux in zip(ts.tolist(), ev["aux"][hit].tolist(), strict=True):
                 name = sc.interventions[aux].name if 0 <= aux < len(sc.interventions) else "?"
                 up = sum(abs(tt - s) < 0.04 * float(run.times[-1]) for s in seen) % 2
-                ax.annotate(name, (tt, i), xytext=(3, 5 + 9 * up), textcoords="offset points", fontsize=7)
+                ax.annotate(name, (tt, i), xytext=(6, -7 + 9 * up), textcoords="offset points", fontsize=7)
                 seen.append(tt)
     ax.set_yticks(range(len(rows)), labels, fontsize=8)
-    return max(len(rows), 1)
 
 
-def _ticks(end: float, offset: float) -> np.ndarray:
-    """At most ten ticks over ``[0, end]`` seconds at round clock times (the clock reads ``offset`` at 0)."""
-    for step in (60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800):
-        if end / step <= 9:
-            return np.arange(np.ceil(offset / step) * step - offset, end + 1e-9, step)
-    return np.linspace(0.0, end, 8)
+def story_axis(times: np.ndarray, kinds: np.ndarray, end: float) -> tuple[Any, Any]:
+    """A time axis on ``[0, end]`` stretched where events are dense: half of its length is even in time, half
+    follows the square root of the density of (weighted, as in :func:`frame_schedule`) events, so that a
+    burst of a thousand escapes does not take all of it; (forward, inverse) for matplotlib."""
+    grid = np.linspace(0.0, end, 4001)
+    keep = (np.asarray(times) >= 0) & (np.asarray(times) <= end)
+    kinds = np.asarray(kinds)[keep]
+    plain = max(float((~np.isin(kinds, STORY_EVENTS)).sum()) / 200.0, 1.0)
+    mass, _ = np.histogram(np.asarray(times)[keep], bins=grid, weights=event_weights(kinds, plain))
+    cum = np.concatenate([[0.0], np.cumsum(np.sqrt(mass))])
+    u = grid / end if cum[-1] == 0 else 0.5 * grid / end + 0.5 * cum / cum[-1]
+
+    def forward(t: np.ndarray) -> np.ndarray:
+        return np.interp(t, grid, u, left=np.nan, right=np.nan) if np.ndim(t) else np.interp(t, grid, u)
+
+    def inverse(v: np.ndarray) -> np.ndarray:
+        return np.interp(v, u, grid)
+
+    return forward, inverse
+
+
+def _ticks(end: float, offset: float, forward: Any) -> list[float]:
+    """Round clock times over ``[0, end]`` seconds (the clock reads ``offset`` at 0), coarse ones first, each at
+    least 7% of the (stretched) axis from the others; a finer step only where the axis stretches it that far."""
+    out: list[float] = [0.0]
+    for step in (86400, 43200, 21600, 10800, 3600, 1800, 600, 300, 60):
+        for t in np.arange(np.ceil(offset / step) * step - offset, end + 1e-9, step):
+            at = float(forward(t))
+            wide = max(float(forward(min(t + step, end))) - at, at - float(forward(max(t - step, 0.0)))) >= 0.07
+            if wide and all(abs(at - float(forward(o))) >= 0.07 for o in out):
+                out.append(float(t))
+    return sorted(out)
