@@ -240,6 +240,20 @@ def test_hidden_people_leave_when_it_is_quiet_and_reach_the_base(tmp_path: Path,
     assert list(who_rev) == [0] and t_rev[0] == 700.0
 
 
+def test_hidden_people_stay_while_the_base_is_sealed_off(tmp_path: Path) -> None:
+    path = scenario(
+        tmp_path,
+        doors={"barricaded": ["den"]},
+        hiding={"quiet": "1min", "moves": "quiet"},
+        base=["base"],
+        interventions=[{"name": "lockdown", "at": "0s", "seal": {"exits": ["base"]}},
+                       {"name": "road", "at": "5min", "open": {"exits": ["base"]}}],
+    )  # fmt: skip
+    run = simulate_once(load_scenario(path), np.random.SeedSequence(4), agents=people(INSIDE, []))
+    t, who, _ = events(run, K.REACHED_BASE)
+    assert sorted(who) == list(range(5)) and t.min() > 300.0
+
+
 def test_rescue_takes_everyone_alive_out_of_the_zone(tmp_path: Path) -> None:
     path = scenario(
         tmp_path,

@@ -13,8 +13,9 @@ Semantics (the scenario keys are in :mod:`hyosan.agents.scenario_siege`):
   (aux = door), it opens, and the kernel returns so the caller recomputes fields.
 - ``room-falls`` (aux = room): the first time someone hiding in the room is bitten.
 - Leaving: a room none of whose hiders has seen a zombie, with no zombie within ``heard_within`` of its
-  doors, and nobody newly hidden there, for ``quiet`` (and, with ``moves: night``, at night) is left:
-  its barricades come down and its hiders walk to the base exits (``bdist``).
+  doors, and nobody newly hidden there, for ``quiet`` (and, with ``moves: night``, at night) is left if
+  the base exits can be reached (not sealed): its barricades come down and its hiders walk to the base
+  exits (``bdist``).
 - Hidden bites: a bitten human hides the bite with probability ``bite_hidden`` (``hid_bite``; drawn at
   placement for those placed bitten). Escaping through a ``base`` exit logs ``reached-base``; rescue
   logs ``rescued``; aux of both: 0 healthy, 1 bitten and hiding it, 2 bitten openly. A hidden bite
@@ -129,7 +130,8 @@ def siege_record(sc: Any, a: Any, w: Any, rng: np.random.Generator | None = None
 
 
 def refresh(sg: SiegeArrays, w: Any) -> None:
-    """Recompute the zombies' paths to each safe room's doors and the humans' path to the base exits."""
+    """Recompute the zombies' paths to each safe room's doors and the humans' path to the base exits (through
+    barricades, which the hiders take down when they leave)."""
     from hyosan.agents.fields import distance_field, next_cells
 
     if not sg.rdist.shape[0]:
@@ -140,7 +142,7 @@ def refresh(sg: SiegeArrays, w: Any) -> None:
         walk = zwalk | doors
         sg.rdist[r] = distance_field(walk, doors)
         sg.rnext[r] = next_cells(sg.rdist[r], walk)
-    walk = w.walk()
+    walk = w.walk() | np.isin(sg.door_id, np.flatnonzero(w.door_state == BARRICADED))
     exits = w.sc.world.exit_id
     goal = np.isin(exits, np.flatnonzero(sg.base_exit)) if sg.base_exit.any() else exits >= 0
     sg.bdist[:] = distance_field(walk, goal)
@@ -192,9 +194,9 @@ def bitten(j, t, xx, yy, hidden, SG, L, n_ev, P, rs):
 
 
 @njit(cache=True, error_model="numpy")
-def hider(i, hidden, alert, goal, SG, P, rs):
-    """A person hidden in a safe room: leaves it if the room is being left, else is counted and makes its
-    noise."""
+def hider(i, x, y, hidden, alert, goal, SG, P, rs):
+    """A person hidden in a safe room: leaves it if the room is being left, else makes its noise and is
+    counted (as one who could leave) if the base can be reached from where it stands."""
     hr = hidden[i]
     if hr < 0 or hr >= SG.noisy.size:
         return
@@ -204,7 +206,8 @@ def hider(i, hidden, alert, goal, SG, P, rs):
         alert[i] = True
         goal[i] = 0
         return
-    SG.hiders[hr] += 1
+    if np.isfinite(SG.bdist[int(y[i]), int(x[i])]):
+        SG.hiders[hr] += 1
     if P[P_NOISE] > 0 and urand(rs) < P[P_NOISE]:
         SG.noisy[hr] = True
 

@@ -247,7 +247,7 @@ def advance(t0, dt, nsteps, A, W, KT, P, SC, L, n_ev, T, CR, GR, SG):
                     n_ev = soldier(i, k, t, B, A, W, KT, SC, L, n_ev, CR)
                     continue
                 if hidden[i] >= 0:
-                    sgm.hider(i, hidden, alert, goal, SG, P, rs)
+                    sgm.hider(i, x, y, hidden, alert, goal, SG, P, rs)
                 if P[P_HBEH] == 2:
                     continue
                 if P[P_HBEH] == 1:
