@@ -35,7 +35,7 @@ from hyosan.parallel import generator, map_replicates, replicate_seeds
 from hyosan.results import make_dataset
 
 INTERVENTIONS: frozenset[str] = frozenset()
-_OPTIONS = {"graph", "seed_nodes", "edge_rates", "max_events"}
+_OPTIONS = {"graph", "seed_nodes", "edge_rates", "periods", "max_events"}
 
 
 class Outcome(NamedTuple):
@@ -71,7 +71,7 @@ class Setup:
         status, t, fired, t_zero, most, cut = kernel.simulate(
             rng, g.indptr, g.indices, weights, g.weights is not None, state,
             tb.node_count, tb.node_dest, tb.node_rate, tb.pair_count, tb.pair_dest, tb.pair_rate,
-            self.infected, self.times, out, self.max_events, 4 * int(self.initial[1:].sum()) + 1024,
+            tb.period, self.infected, self.times, out, self.max_events, 4 * int(self.initial[1:].sum()) + 1024,
         )  # fmt: skip
         if status == kernel.TOO_MANY:
             raise EngineError(
@@ -115,6 +115,7 @@ def prepare(
     seed_nodes: str | Sequence[int] | None = None,
     edge_rates: Mapping[str, float] | None = None,
     max_events: int | None = None,
+    periods: Mapping[str, str] | None = None,
 ) -> Setup:
     """Check ``model`` and the options against ``graph``; refusals are one line."""
     if graph is None:
@@ -125,7 +126,7 @@ def prepare(
             "engine does not apply yet; remove them or use --engine ssa"
         )
     g = as_graph(graph)
-    tb = tables(model, g.n, g.mean_degree, edge_rates)
+    tb = tables(model, g.n, g.mean_degree, edge_rates, periods)
     infected = np.array([c in model.infected for c in model.compartments], dtype=np.bool_)
     initial = np.array(model.initial, dtype=np.float64)
     if np.any(initial != np.round(initial)):
@@ -198,7 +199,7 @@ def run(
         raise EngineError(f"network: unknown option(s) {sorted(unknown)}; options: {', '.join(sorted(_OPTIONS))}")
     times = np.asarray(times, dtype=np.float64)
     setup = prepare(model, times, options.get("graph"), options.get("seed_nodes"), options.get("edge_rates"),
-                    options.get("max_events"))  # fmt: skip
+                    options.get("max_events"), options.get("periods"))  # fmt: skip
     start = _time.perf_counter()
     root, seeds = replicate_seeds(seed, replicates)
     used = max(1, min(workers or os.cpu_count() or 1, replicates))

@@ -56,6 +56,19 @@ def _pop(ht, ha, hb, size):  # pragma: no cover - compiled
     return size
 
 
+@numba.njit(cache=True)
+def _wait(rng, period, x, total):  # pragma: no cover - compiled
+    """Time to state x's next node event: Exp(total), or its period law (periods.FIXED, GAMMA, LOGNORMAL)."""
+    law = period[x, 0]
+    if law == 1.0:
+        return period[x, 1]
+    if law == 2.0:
+        return rng.gamma(period[x, 1], period[x, 2])
+    if law == 3.0:
+        return rng.lognormal(period[x, 1], period[x, 2])
+    return rng.exponential() / total
+
+
 @numba.njit(inline="always")
 def _key(node, stamp):  # pragma: no cover - compiled
     """A node (-1 for none) and its stamp packed into one int64."""
@@ -83,6 +96,7 @@ def simulate(
     pair_count,
     pair_dest,
     pair_rate,
+    period,
     infected,
     times,
     out,
@@ -134,7 +148,7 @@ def simulate(
     for u in range(n):
         r = node_total[state[u]]
         if r > 0.0:
-            t_node[u] = rng.exponential() / r
+            t_node[u] = _wait(rng, period, state[u], r)
             cut |= t_node[u] > t_end
             if t_node[u] <= t_end:
                 if size == len(ht):
@@ -203,7 +217,7 @@ def simulate(
                 t_zero = t
         key_u = _key(u, (ss[u] >> 16) & 0xFFFFFFFF)
         r = node_total[y]
-        tu = t + rng.exponential() / r if r > 0.0 else np.inf
+        tu = t + _wait(rng, period, y, r) if r > 0.0 else np.inf
         t_node[u] = tu
         if tu < np.inf:
             if tu > t_end:

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from hyosan.compartmental.model import Model, Transition
+from hyosan.engines.network.periods import parse
 from hyosan.errors import EngineError
 
 
@@ -45,6 +46,7 @@ class Tables:
     pair_rate: np.ndarray  # (C, C, M) per-edge rate (before the weight)
     pair_index: np.ndarray  # (C, C, M)
     rules: tuple[str, ...]  # one line per transition: how it was read
+    period: np.ndarray  # (C, 3): law (periods.EXPONENTIAL...) and its two parameters, per state
 
     @property
     def node_total(self) -> np.ndarray:
@@ -55,10 +57,27 @@ class Tables:
         return self.pair_rate.sum(axis=2)
 
 
-def tables(model: Model, n: int, mean_degree: float, edge_rates: Mapping[str, float] | None = None) -> Tables:
-    """The node and pair transitions of ``model`` on a graph of ``n`` nodes and mean degree ``mean_degree``."""
+def tables(
+    model: Model,
+    n: int,
+    mean_degree: float,
+    edge_rates: Mapping[str, float] | None = None,
+    periods: Mapping[str, str] | None = None,
+) -> Tables:
+    """The node and pair transitions of ``model`` on a graph of ``n`` nodes and mean degree ``mean_degree``;
+    ``periods`` give node transitions a drawn duration (:mod:`hyosan.engines.network.periods`)."""
     edge_rates = dict(edge_rates or {})
+    periods = dict(periods or {})
     names = {tr.name for tr in model.transitions}
+    for name in periods:
+        if name not in names:
+            from hyosan.catalog import did_you_mean
+
+            raise EngineError(
+                f"--period {name}: {model.name} has no transition '{name}'{did_you_mean(name, names)}; "
+                f"transitions: {', '.join(sorted(names))}"
+            )
+    timed: dict[int, tuple[int, float, float, float]] = {}
     for name, value in edge_rates.items():
         if name not in names:
             from hyosan.catalog import did_you_mean
@@ -84,6 +103,15 @@ def tables(model: Model, n: int, mean_degree: float, edge_rates: Mapping[str, fl
                 f"network: transition '{tr.name}' ({tr.reaction}) is neither a node transition (X -> Y) nor a pair "
                 "transition (A + B -> one of them changed); the graph fixes who exists, so remove it or use ssa"
             )
+        if tr.name in periods and kind[0] != "node":
+            raise EngineError(f"--period {tr.name}: only a node transition (X -> Y) can have a period")
+        if kind[0] == "node" and tr.name in periods:
+            x, y = kind[1], kind[2]
+            law = parse(tr.name, periods[tr.name])
+            timed[index[x]] = law
+            node.append((index[x], index[y], 1.0 / law[3], j))
+            rules.append(f"{tr.name}: each {x} node -> {y} after a period {periods[tr.name]}")
+            continue
         if kind[0] == "node":
             x, y = kind[1], kind[2]
             c = _coefficient(tr, values, (x,))
@@ -104,7 +132,17 @@ def tables(model: Model, n: int, mean_degree: float, edge_rates: Mapping[str, fl
         if rate > 0:
             pair.append((index[target], index[source], index[dest], rate, j))
         rules.append(f"{tr.name}: {target} -> {dest} next to {source}, {rate:g}/day per edge ({how})")
-    return _pack(len(model.compartments), node, pair, tuple(rules))
+    for x in timed:
+        others = [model.transitions[e[3]].name for e in node if e[0] == x]
+        if len(others) > 1:
+            raise EngineError(
+                f"--period: {model.compartments[x]} has the node transitions {', '.join(others)}; a period needs its "
+                "state to have only that one (competing general clocks are not offered)"
+            )
+    tb = _pack(len(model.compartments), node, pair, tuple(rules))
+    for x, law in timed.items():
+        tb.period[x] = law[:3]
+    return tb
 
 
 def _shape(tr: Transition) -> tuple | None:
@@ -197,4 +235,7 @@ def _pack(nc: int, node: list, pair: list, rules: tuple[str, ...]) -> Tables:
         i = pair_count[x, y]
         pair_dest[x, y, i], pair_rate[x, y, i], pair_index[x, y, i] = z, r, j
         pair_count[x, y] += 1
-    return Tables(node_count, node_dest, node_rate, node_index, pair_count, pair_dest, pair_rate, pair_index, rules)
+    period = np.zeros((nc, 3))
+    return Tables(
+        node_count, node_dest, node_rate, node_index, pair_count, pair_dest, pair_rate, pair_index, rules, period
+    )
