@@ -3,9 +3,10 @@ counts and a legend; written as an animated GIF, an MP4 and a PNG.
 
 A frame is an RGB array: the map (walls, floor, safe rooms, exits, doors by state) is drawn once per door
 configuration and time of day at ``scale`` pixels per cell and cached; each frame copies it, stamps the
-agents as discs (numpy, one fancy-index per disc pixel) and writes the changing text with Pillow. No
-plotting library in the loop: hundreds of frames take seconds. The GIF is quantised to a fixed palette
-(every colour drawn, their night tints and a grey ramp for the text), the MP4 is H.264 by imageio-ffmpeg.
+agents as discs (numpy, one fancy-index per disc pixel; at night on a pale ring) and writes the changing
+text with Pillow. No plotting library in the loop: hundreds of frames take seconds. The GIF is quantised
+to a fixed palette (every colour drawn, their night tints and a grey ramp for the text), the MP4 is
+H.264 by imageio-ffmpeg.
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ MAP_COLOURS = {
 DOOR_LEGEND = ("open door", "shut door", "barricaded door", "broken door")
 NIGHT = np.array([0.62, 0.66, 0.86])
 INK, PAPER, BADGE = (20, 20, 28), (250, 250, 247), (255, 236, 170)
+#: At night agents get a pale ring, so that they stand out on the darkened map.
+HALO = (240, 240, 228)
 HEADER, BAR, FOOTER = 64, 10, 64
 #: The target width of the map in pixels when the scenario does not set ``animation.scale``.
 TARGET_WIDTH, TARGET_HEIGHT = 1200, 820
@@ -136,6 +139,7 @@ class Painter:
         im = Image.fromarray(frame)
         draw = ImageDraw.Draw(im)
         draw.text((14, 8), self.title, fill=INK, font=_font(20, True))
+        self._mark_doors(draw, doors, broken, night)
         y = self.y0 + self.map_h + 36
         x = 14
         for name in (*DOOR_LEGEND, "safe room", "exit"):
@@ -144,6 +148,19 @@ class Painter:
             x += 19 + int(draw.textlength(name, font=_font(14))) + 22
         return np.asarray(im).copy()
 
+    def _mark_doors(self, draw: Any, doors: np.ndarray, broken: np.ndarray, night: bool) -> None:
+        """A frame around each barricaded or broken door, so that it reads at full size."""
+        w = self.world
+        for d in np.flatnonzero((np.asarray(doors) == 2) | np.asarray(broken, dtype=bool)):
+            rows, cols = np.nonzero(w.door_id == d)
+            if not rows.size:
+                continue
+            colour = np.array(MAP_COLOURS["broken door" if broken[d] else "barricaded door"])
+            colour = tuple(int(v) for v in (colour * NIGHT if night else colour))
+            x0, y0 = self.x0 + cols.min() * self.px - 2, self.y0 + rows.min() * self.px - 2
+            x1, y1 = self.x0 + (cols.max() + 1) * self.px + 1, self.y0 + (rows.max() + 1) * self.px + 1
+            draw.rectangle([x0, y0, x1, y1], outline=colour, width=2)
+
     def frame(self, p: Picture) -> np.ndarray:
         """One RGB frame (height x width x 3, uint8)."""
         from PIL import Image, ImageDraw
@@ -151,12 +168,14 @@ class Painter:
         night = bool(self.clock.is_night(p.t))
         img = self.base(p.doors, p.broken, night).copy()
         on = p.state != 5
+        if night:
+            alive = on & (p.state != 4)
+            self._stamp(img, p.x[alive], p.y[alive], HALO, self.d + 2)
         for code in (4, 0, 6, 1, 3, 2):
             pick = on & (p.state == code)
             if pick.any():
-                name = STATE_ORDER[code]
                 d = self.d if code != 4 else max(3, self.d - 2)
-                self._stamp(img, p.x[pick], p.y[pick], STATE_COLOURS[name], d)
+                self._stamp(img, p.x[pick], p.y[pick], STATE_COLOURS[STATE_ORDER[code]], d)
         im = Image.fromarray(img)
         draw = ImageDraw.Draw(im)
         slow = p.speed is not None and p.speed < 600
@@ -194,7 +213,7 @@ def palette() -> Any:
     """A "P" image holding the GIF palette: every colour drawn, its night tint, and a grey ramp."""
     from PIL import Image
 
-    colours = [*STATE_COLOURS.values(), INK, PAPER, BADGE]
+    colours = [*STATE_COLOURS.values(), INK, PAPER, BADGE, HALO]
     tinted = [tuple(int(v) for v in np.array(c) * NIGHT) for c in MAP_COLOURS.values()]
     colours += list(MAP_COLOURS.values()) + tinted
     colours += [(g, g, g) for g in range(0, 256, 9)]
