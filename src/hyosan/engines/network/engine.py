@@ -30,6 +30,7 @@ from hyosan.engines.network.rules import Tables, tables
 from hyosan.errors import EngineError
 from hyosan.graphs import Graph
 from hyosan.graphs import graph as as_graph
+from hyosan.graphs.schedule import Schedule
 from hyosan.outcomes import add_outcomes
 from hyosan.parallel import generator, map_replicates, replicate_seeds
 from hyosan.results import make_dataset
@@ -50,7 +51,7 @@ class Outcome(NamedTuple):
 class Setup:
     """Everything a replicate needs, picklable for the process pool."""
 
-    graph: Graph
+    graph: Graph | Schedule
     tables: Tables
     initial: np.ndarray  # nodes per compartment, seeds excluded
     seeds: np.ndarray | None  # fixed seed nodes, or None
@@ -64,24 +65,38 @@ class Setup:
         return [self.replicate(generator(seq)) for _, seq in chunk]
 
     def replicate(self, rng: np.random.Generator) -> Outcome:
-        g, tb = self.graph, self.tables
+        tb, t_end = self.tables, float(self.times[-1])
         state = _place(self, rng)
+        ss, t_node = state.astype(np.int64), np.full(len(state), np.inf)
         out = np.zeros((len(self.times), len(self.initial)), dtype=np.int64)
-        weights = g.weights if g.weights is not None else np.empty(0)
-        status, t, fired, t_zero, most, cut = kernel.simulate(
-            rng, g.indptr, g.indices, weights, g.weights is not None, state,
-            tb.node_count, tb.node_dest, tb.node_rate, tb.pair_count, tb.pair_dest, tb.pair_rate,
-            tb.period, self.infected, self.times, out, self.max_events, 4 * int(self.initial[1:].sum()) + 1024,
-        )  # fmt: skip
-        if status == kernel.TOO_MANY:
-            raise EngineError(
-                f"network: a replicate fired {fired:,} transitions by t={t:.6g}, the most allowed (max_events, "
-                "--max-events); raise it or shorten the horizon (--t-end)"
+        g = self.graph
+        pieces = g.segments(t_end) if isinstance(g, Schedule) else [(g, 0.0, t_end)]
+        k, fired, most, t_last, t_zero, cut = 0, 0, 0, 0.0, -1.0, False
+        for i, (snap, start, stop) in enumerate(pieces):
+            weights = snap.weights if snap.weights is not None else np.empty(0)
+            status, t, fired, zero, heap, cut, k = kernel.simulate(
+                rng, snap.indptr, snap.indices, weights, snap.weights is not None, ss, t_node, i == 0, start, stop,
+                tb.node_count, tb.node_dest, tb.node_rate, tb.pair_count, tb.pair_dest, tb.pair_rate, tb.period,
+                self.infected, self.times, out, k, fired, self.max_events, 4 * int(self.initial[1:].sum()) + 1024,
+                i == len(pieces) - 1,
+            )  # fmt: skip
+            if status == kernel.TOO_MANY:
+                raise EngineError(
+                    f"network: a replicate fired {fired:,} transitions by t={t:.6g}, the most allowed (max_events, "
+                    "--max-events); raise it or shorten the horizon (--t-end)"
+                )
+            t_last = t if t >= 0 else t_last
+            t_zero = zero if zero >= 0 else t_zero
+            most = max(most, heap)
+        state = ss & 0xFFFF
+        going = any(
+            kernel.active(
+                s.indptr, s.indices, s.weights if s.weights is not None else np.empty(0), s.weights is not None,
+                state, tb.node_total, tb.pair_total,
             )
-        going = cut and kernel.active(
-            g.indptr, g.indices, weights, g.weights is not None, state, tb.node_total, tb.pair_total
-        )
-        t_final = float(self.times[-1]) if going else t
+            for s in (g.graphs if isinstance(g, Schedule) else (g,))
+        ) if cut or isinstance(g, Schedule) else False  # fmt: skip
+        t_final = t_end if going else t_last
         still = bool(out[-1, self.infected].any())
         t_extinct = math.nan if still or not self.infected.any() else (t_zero if t_zero >= 0 else 0.0)
         return Outcome(out, t_final, t_extinct, fired, most)
@@ -125,8 +140,8 @@ def prepare(
             f"network: {model.name} has events or interventions ('{model.events[0].name}'), which the network "
             "engine does not apply yet; remove them or use --engine ssa"
         )
-    g = as_graph(graph)
-    tb = tables(model, g.n, g.mean_degree, edge_rates, periods)
+    g = graph if isinstance(graph, Schedule) else as_graph(graph)
+    tb = tables(model, g.n, None if isinstance(g, Schedule) else g.mean_degree, edge_rates, periods)
     infected = np.array([c in model.infected for c in model.compartments], dtype=np.bool_)
     initial = np.array(model.initial, dtype=np.float64)
     if np.any(initial != np.round(initial)):
@@ -142,7 +157,7 @@ def prepare(
         if seed_state == 0:
             raise EngineError("--seed-nodes: the first compartment is the one that takes the other nodes; reorder")
         initial[seed_state] = 0
-        seeds, random_seeds = _seed_nodes(seed_nodes, g)
+        seeds, random_seeds = _seed_nodes(seed_nodes, g.graphs[0] if isinstance(g, Schedule) else g)
     placed = int(initial[1:].sum()) + random_seeds + (0 if seeds is None else len(seeds))
     if placed > g.n:
         raise EngineError(
@@ -217,8 +232,8 @@ def run(
         "initial": dict(zip(model.compartments, values[0, 0].tolist(), strict=True)),
         "graph": g.describe(),
         "graph_nodes": g.n,
-        "graph_edges": g.edges,
-        "mean_degree": g.mean_degree,
+        "graph_edges": None if isinstance(g, Schedule) else g.edges,
+        "mean_degree": None if isinstance(g, Schedule) else g.mean_degree,
         "rules": "; ".join(setup.tables.rules),
         "elapsed_s": _time.perf_counter() - start,
         "events": int(sum(r.fired for r in results)),

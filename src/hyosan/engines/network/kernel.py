@@ -89,7 +89,11 @@ def simulate(
     indices,
     weights,
     weighted,
-    state,
+    ss,
+    t_node,
+    first,
+    t0,
+    t_stop,
     node_count,
     node_dest,
     node_rate,
@@ -100,14 +104,20 @@ def simulate(
     infected,
     times,
     out,
+    k,
+    fired,
     max_events,
     heap_size,
+    last,
 ):  # pragma: no cover - compiled
-    """Run from t = 0 until no event is left or the last report time; ``state`` is updated in place.
+    """Run one segment, from ``t0`` to ``t_stop``, on one graph; ``ss`` ((stamp << 16) | state per node)
+    and ``t_node`` (each node's next node event) carry over between segments (``first``: draw the
+    node clocks now). Edge clocks are drawn afresh for the segment's graph (memoryless, so exact).
 
-    Returns (status, t of the last event, events fired, t when the infected last became empty or -1,
-    largest heap, whether a clock beyond ``times[-1]`` was dropped: then the run may not have
-    absorbed). ``out[k]`` gets the counts per state at ``times[k]`` (events at or before it).
+    Returns (status, t of the last event or -1, events fired so far, t when the infected last became
+    empty or -1, largest heap, whether a clock beyond ``t_stop`` was dropped, next report index).
+    ``out[k]`` gets the counts per state at ``times[k]`` (events at or before it); ``last`` fills the
+    report times left at the end.
     """
     n = len(indptr) - 1
     nc = len(node_count)
@@ -128,7 +138,7 @@ def simulate(
                 paired[y] = True
     counts = np.zeros(nc, dtype=np.int64)
     for u in range(n):
-        counts[state[u]] += 1
+        counts[ss[u] & 0xFFFF] += 1
     n_inf = 0
     for x in range(nc):
         if infected[x]:
@@ -139,42 +149,41 @@ def simulate(
     hb = np.empty(cap, dtype=np.int64)
     size = 0
     most = 0
-    ss = np.empty(n, dtype=np.int64)  # (stamp << 16) | state: one memory read per neighbour
-    for u in range(n):
-        ss[u] = state[u]
-    t_node = np.full(n, np.inf)
-    t_end = times[-1]
+    t_end = t_stop
     cut = False
     for u in range(n):
-        r = node_total[state[u]]
-        if r > 0.0:
-            t_node[u] = _wait(rng, period, state[u], r)
-            cut |= t_node[u] > t_end
-            if t_node[u] <= t_end:
-                if size == len(ht):
-                    ht, ha, hb = _grow(ht), _grow(ha), _grow(hb)
-                size = _push(ht, ha, hb, size, t_node[u], _key(u, 0), _key(-1, 0))
+        x = ss[u] & 0xFFFF
+        r = node_total[x]
+        if first:
+            t_node[u] = t0 + _wait(rng, period, x, r) if r > 0.0 else np.inf
+        if t_node[u] < np.inf:
+            if t_node[u] > t_end:
+                cut = True
+                continue
+            if size == len(ht):
+                ht, ha, hb = _grow(ht), _grow(ha), _grow(hb)
+            size = _push(ht, ha, hb, size, t_node[u], _key(u, (ss[u] >> 16) & 0xFFFFFFFF), _key(-1, 0))
     for u in range(n):
-        su = state[u]
+        su = ss[u] & 0xFFFF
         for e in range(indptr[u], indptr[u + 1]):
             v = indices[e]
-            r = pair_total[su, state[v]]
+            r = pair_total[su, ss[v] & 0xFFFF]
             if r > 0.0:
                 if weighted:
                     r *= weights[e]
                     if r <= 0.0:
                         continue
-                te = rng.exponential() / r
+                te = t0 + rng.exponential() / r
                 if te < t_node[u] and te < t_node[v]:
                     if te > t_end:
                         cut = True
                         continue
                     if size == len(ht):
                         ht, ha, hb = _grow(ht), _grow(ha), _grow(hb)
-                    size = _push(ht, ha, hb, size, te, _key(u, 0), _key(v, 0))
-    k = 0
-    fired = 0
-    t = 0.0
+                    size = _push(
+                        ht, ha, hb, size, te, _key(u, (ss[u] >> 16) & 0xFFFFFFFF), _key(v, (ss[v] >> 16) & 0xFFFFFFFF)
+                    )
+    t = -1.0
     t_zero = -1.0
     while size > 0:
         most = max(most, size)
@@ -186,7 +195,7 @@ def simulate(
         if (ss[u] >> 16) & 0xFFFFFFFF != su or (v >= 0 and (ss[v] >> 16) & 0xFFFFFFFF != sv):
             continue
         if fired >= max_events:
-            return TOO_MANY, t, fired, t_zero, most, cut
+            return TOO_MANY, t, fired, t_zero, most, cut, k
         while k < len(times) and times[k] < te:
             out[k, :] = counts
             k += 1
@@ -256,12 +265,10 @@ def simulate(
                         if size == len(ht):
                             ht, ha, hb = _grow(ht), _grow(ha), _grow(hb)
                         size = _push(ht, ha, hb, size, te, key_w, key_u)
-    for u in range(n):
-        state[u] = ss[u] & 0xFFFF
-    while k < len(times):
+    while last and k < len(times):
         out[k, :] = counts
         k += 1
-    return OK, t, fired, t_zero, most, cut
+    return OK, t, fired, t_zero, most, cut, k
 
 
 @numba.njit(cache=True)

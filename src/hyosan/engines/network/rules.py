@@ -60,7 +60,7 @@ class Tables:
 def tables(
     model: Model,
     n: int,
-    mean_degree: float,
+    mean_degree: float | None,
     edge_rates: Mapping[str, float] | None = None,
     periods: Mapping[str, str] | None = None,
 ) -> Tables:
@@ -201,7 +201,12 @@ def _coefficient(tr: Transition, values: Mapping[str, float], factors: tuple[str
     return c
 
 
-def _per_edge(tr: Transition, values, target: str, source: str, n: int, mean_degree: float) -> tuple[float, str]:
+def _per_edge(tr: Transition, values, target: str, source: str, n: int, mean_degree: float | None) -> tuple[float, str]:
+    if mean_degree is None:
+        raise EngineError(
+            f"network: transition '{tr.name}': a schedule of graphs has no single mean degree to turn its rate into "
+            f"a per-edge rate; give it (--edge-rate {tr.name}=VALUE, or edge_rates={{'{tr.name}': VALUE}})"
+        )
     factors = (target, source)
     c = _coefficient(tr, values, factors, over_n=True)
     if c is not None:
