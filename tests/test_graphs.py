@@ -123,3 +123,15 @@ def test_a_graph_too_big_for_memory_is_refused_before_it_is_read(tmp_path, monke
         graph(str(path))
     with pytest.raises(budget.HyosanError, match="more than this machine can spare"):
         graph("er:n=10000000,k=10")
+
+
+def test_igraph_graphs_are_read_with_their_weights():
+    ig = pytest.importorskip("igraph")
+    g = ig.Graph([(0, 1), (1, 2), (2, 3)])
+    g.es["weight"] = [1.0, 2.0, 3.0]
+    h = graph(g)
+    assert h.n == 4 and h.edges == 3
+    np.testing.assert_array_equal(h.degrees, [1, 2, 2, 1])
+    assert sorted(h.weights.tolist()) == [1.0, 1.0, 2.0, 2.0, 3.0, 3.0]
+    with pytest.raises(GraphError, match="directed"):
+        graph(ig.Graph([(0, 1)], directed=True))

@@ -5,7 +5,8 @@
 ``config:n=10000,k=5,dist=poisson`` (dist: regular, poisson, geometric), ``ba:n=1000,m=3``,
 ``ws:n=1000,k=10,p=0.1``, ``sbm:sizes=50|50,p_in=0.3,p_out=0.01``, ``complete:n=100``,
 ``file:edges.csv,n=1000``. Every generator takes ``seed=`` (default 1): the same spec is always the
-same graph, whatever the run's seed.
+same graph, whatever the run's seed. An igraph graph is read through its edge list and its
+``weight`` edge attribute. A time-varying graph is a :class:`~hyosan.graphs.schedule.Schedule`.
 """
 
 from __future__ import annotations
@@ -15,7 +16,16 @@ from typing import Any
 
 from hyosan.graphs.graph import Graph, GraphError, from_csr, from_edges
 
-__all__ = ["Graph", "GraphError", "from_csr", "from_edges", "graph"]
+__all__ = ["Graph", "GraphError", "Schedule", "from_csr", "from_edges", "graph"]
+
+
+def __getattr__(name: str):
+    if name == "Schedule":
+        from hyosan.graphs.schedule import Schedule
+
+        return Schedule
+    raise AttributeError(name)
+
 
 _KEYS = {
     "er": {"n", "k", "seed"},
@@ -47,6 +57,10 @@ def graph(source: Any) -> Graph:
         return read_edges(source)
     if isinstance(source, str):
         return from_spec(source)
+    if type(source).__module__.startswith("igraph"):
+        from hyosan.graphs.convert import from_igraph
+
+        return from_igraph(source)
     if hasattr(source, "is_directed") and hasattr(source, "edges"):
         from hyosan.graphs.convert import from_networkx
 

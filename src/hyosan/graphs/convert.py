@@ -42,6 +42,15 @@ def from_networkx(g: Any, *, name: str = "networkx graph", weight: str | None = 
     return from_edges(u, v, max(n, 1), w, name=name)
 
 
+def from_igraph(g: Any, *, name: str = "igraph graph") -> Graph:
+    """An undirected igraph graph (vertex ids are node ids); edge attribute ``weight`` scales the rates."""
+    if g.is_directed():
+        raise GraphError(f"{name}: a directed graph; contacts are undirected, pass g.as_undirected()")
+    edges = np.asarray(g.get_edgelist(), dtype=np.int64).reshape(-1, 2)
+    w = np.asarray(g.es["weight"], dtype=np.float64) if "weight" in g.es.attributes() else None
+    return from_edges(edges[:, 0], edges[:, 1], max(g.vcount(), 1), w, name=name)
+
+
 def from_scipy(a: Any, *, name: str = "sparse matrix") -> Graph:
     """A symmetric scipy sparse adjacency matrix; stored values other than 1 become weights."""
     import scipy.sparse as sp
