@@ -251,6 +251,22 @@ def test_a_member_cut_off_splits_at_once_and_regroups_when_they_meet(tmp_path: P
     assert out.size == 3 and out.max() - out.min() <= 1.0
 
 
+def test_a_group_nobody_can_lead_out_stays_together(tmp_path: Path) -> None:
+    # all three are shut in the side room: none can reach the gate, so none is cut off from the others and
+    # nobody leaves the group (the patience, 30 s, is longer than the run); they mill about the room.
+    path = scenario(
+        tmp_path, SIDE_ROOM, population=[{"kind": "student", "count": 3, "zone": "all"}],
+        groups={"size": 3, "keep": "1m", "wait": "30s"}, time={"step": "0.5s", "horizon": "20s", "report": "10s"},
+        doors={"shut": ["room"]},
+    )  # fmt: skip
+    sc = load_scenario(path)
+    a = Agents.empty(3)
+    a.x[:] = [18.5, 19.5, 20.5]
+    a.y[:] = [1.5, 2.5, 3.5]
+    ev = simulate_once(sc, np.random.SeedSequence(5), agents=a).events
+    assert not (ev["kind"] == SPLIT).any()
+
+
 def test_a_member_cut_off_by_a_zombie_leaves_at_once(tmp_path: Path) -> None:
     # a still zombie stands between a straggler (west) and its two friends (east, nearer the gate): the
     # straggler, farther than keep from the centre, sees it on its way to them and leaves at the first step,

@@ -24,7 +24,8 @@ distance) than the last one slow to a quarter of their walking pace (``SLOW``; s
 jam the doors others need), the others walk on; one fleeing a zombie it sees runs regardless.
 Splits (a ``split`` event, its ``aux`` the group): after ``wait`` seconds of waiting the group leaves
 behind its member farthest from the centre, then the next, until the rest are together; a member who
-cannot reach the plan's goal (shut, barricaded, sealed) leaves at once, and so does one farther than
+cannot reach the plan's goal (shut, barricaded, sealed) while another can leaves at once (when none can,
+the group stays together), and so does one farther than
 ``keep`` from the centre who sees a zombie between itself and the group (the way through the zombie at most
 ``keep`` longer than the straight line). One who left and is again within ``keep / 2`` of the centre, able
 to reach the goal, rejoins (``regroup``). Members who hid or escaped have arrived; those who turn leave.
@@ -250,7 +251,7 @@ def bands(t, alarm, A, W, KT, P, SC, GR, L, n_ev):
             if group[i] != b:
                 continue
             goal[i] = p
-            if hidden[i] < 0 and not np.isfinite(hdist[p, int(y[i]), int(x[i])]):
+            if hidden[i] < 0 and reach_any[p] and not np.isfinite(hdist[p, int(y[i]), int(x[i])]):
                 n_ev = _leave(i, b, t, GR, A, L, n_ev)
         cnt, cx, cy, far, dmax = _centre(b, GR, A)
         if cnt >= 2 and dmax > keep:
@@ -280,9 +281,8 @@ def bands(t, alarm, A, W, KT, P, SC, GR, L, n_ev):
             i = members[q]
             if group[i] >= 0 or GR.left[i] >= t or hidden[i] >= 0 or (state[i] != S and state[i] != E):
                 continue
-            if np.sqrt((x[i] - cx) ** 2 + (y[i] - cy) ** 2) <= 0.5 * keep and np.isfinite(
-                hdist[p, int(y[i]), int(x[i])]
-            ):
+            near = np.sqrt((x[i] - cx) ** 2 + (y[i] - cy) ** 2) <= 0.5 * keep
+            if near and (np.isfinite(hdist[p, int(y[i]), int(x[i])]) or not reach_any[p]):
                 group[i] = b
                 goal[i] = p
                 alert[i] = alert[i] or heard
