@@ -120,7 +120,7 @@ def make_film(sc: Any, run: Any, seed: int) -> Film:
         names = ("healthy", "bitten", "zombie", "humbie", "dead", "escaped", "soldier")
         note = None
         if i == len(times):
-            inside = int(((ev["t"] > t0 - SNAPSHOT_WINDOW) & (ev["t"] <= t0)).sum())
+            inside = int(((ev["t"] > t0 - SNAPSHOT_WINDOW) & (ev["t"] <= t0) & (ev["kind"] != K.REACHED_BASE)).sum())
             note = f"the busiest minute: {inside} events" if busiest is not None else "the end"
         pictures.append(
             Picture(t0, x, y, state, doors, broken & (doors == K.OPEN),
