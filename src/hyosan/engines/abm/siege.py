@@ -230,7 +230,8 @@ def to_base(i, speed, x, y, block, room, occ, cp, SG):
 @njit(cache=True, error_model="numpy")
 def zombie(i, t, hunting, x, y, door_state, block, room, occ, cp, SG, P):
     """A zombie that sees no prey: marks rooms whose hiders hear it; if drawn to a room, pushes on a barricaded
-    door of it next to it, or (``hunting``) walks towards the room's doors. True when it acted (do not wander)."""
+    door of it next to it (whatever its behaviour), or (``hunting``) walks towards the room's doors. True
+    when it acted (then it neither wanders nor follows noises)."""
     if P[P_SIEGE] == 0 or SG.rdist.shape[0] == 0:
         return False
     r = int(y[i])
@@ -258,12 +259,13 @@ def zombie(i, t, hunting, x, y, door_state, block, room, occ, cp, SG, P):
     if not np.isfinite(SG.rdist[hr, r, c]) or SG.rdist[hr, r, c] <= 0.0:
         SG.drawn[i] = -1
         return False
-    if hunting:
-        tx = c + SG.rnext[hr, r, c, 1] + 0.5 - x[i]
-        ty = r + SG.rnext[hr, r, c, 0] + 0.5 - y[i]
-        d = np.sqrt(tx * tx + ty * ty)
-        if d > 1e-6:
-            move(i, tx / d, ty / d, min(P[P_ZWALK], d + 0.5), True, -1, x, y, block, room, occ, cp)
+    if not hunting:
+        return False
+    tx = c + SG.rnext[hr, r, c, 1] + 0.5 - x[i]
+    ty = r + SG.rnext[hr, r, c, 0] + 0.5 - y[i]
+    d = np.sqrt(tx * tx + ty * ty)
+    if d > 1e-6:
+        move(i, tx / d, ty / d, min(P[P_ZWALK], d + 0.5), True, -1, x, y, block, room, occ, cp)
     return True
 
 
