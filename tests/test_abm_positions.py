@@ -33,7 +33,10 @@ def off_floor(sc, x: np.ndarray, y: np.ndarray, state: np.ndarray, doors: np.nda
 def test_hyosan_high_every_agent_on_the_floor_at_every_step_on_many_seeds() -> None:
     """The float32 positions of old rounded a legal move into the next cell: seeds 0-2 put agents in walls
     and at x = 191.0 on the 191-column map within the first ten minutes."""
-    sc = load_scenario("hyosan-high", {"time.horizon": "20min", "animation.every": "0.5s", "animation.until": "20min"})
+    sc = load_scenario(
+        "hyosan-high",
+        {"time.step": "0.5s", "time.horizon": "20min", "animation.every": "0.5s", "animation.until": "20min"},
+    )
     checked = barricades = 0
     for seed in range(16):
         r = simulate_once(sc, np.random.SeedSequence(seed), frames=True)

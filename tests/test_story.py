@@ -85,10 +85,10 @@ def test_a_known_log_is_told_exactly(tmp_path: Path) -> None:
         (200.0, K.HIDE, 8, 1), (3600.0, K.INTERVENTION, -1, 0), (7270.0, K.BREACH, -1, door_a),
         (7300.0, K.BITE, 0, 7), (7300.0, K.ROOM_FALLS, 0, 0), (7400.0, K.BITE, 1, 7),
         (9000.0, K.RESCUED, 4, 1), (9000.0, K.RESCUED, 5, 1), (9000.0, K.RESCUED, 8, 1),
-        (10800.0, K.REACHED_BASE, 2, 0), (10900.0, K.REACHED_BASE, 1, 0),
+        (10800.0, K.REACHED_BASE, 2, 0), (10900.0, K.REACHED_BASE, 1, 1),
     ]  # fmt: skip
     a.state[:] = [K.Z, K.E, K.X, K.S, K.X, K.X, K.X, K.Z, K.X, K.Z]
-    a.state[1] = K.X  # bitten, yet reached the base: carries the bite
+    a.state[1] = K.X  # bitten, yet reached the base: carries the bite, hidden (aux 1 of reached-base)
     run = Run(np.zeros(1), np.zeros((1, 7)), logged(rows), a, sc.door_state.copy(), start_state=start)
     run.fired = [(3600.0, "seal-the-school", "seal")]
     st = story.story(sc, run)
@@ -98,7 +98,7 @@ def test_a_known_log_is_told_exactly(tmp_path: Path) -> None:
     }  # fmt: skip
     # survivors: never bitten, alive (2 at the base, 4 5 8 rescued, 6 escaped, 3 in school); 1 reached the base bitten
     assert st["survivors"] == 6 and st["carrying_bite"] == 1 and st["survived_hiding"] == 5
-    assert st["base"] == {"reached": 2, "bitten": 1}
+    assert st["base"] == {"reached": 2, "bitten": 1, "hiding_bite": 1, "humbies": 0} and st["hiding_bite"] == 1
     assert st["rooms"]["room-a"] == {
         "hid": 4, "survived": 2, "rescued": 0, "reached_base": 2, "barricaded_h": round(70 / 3600, 3),
         "held_h": round(round(7270 / 3600, 3) - round(70 / 3600, 3), 3), "fell_h": round(7300 / 3600, 3),
@@ -114,6 +114,7 @@ def test_a_known_log_is_told_exactly(tmp_path: Path) -> None:
     assert what[0] == "room-a barricaded (1 door)" and "seal-the-school: seal" in what
     assert what.index("seal-the-school: seal") < what.index("room-a falls") < what.index("3 rescued")
     assert [e["clock"] for e in st["timeline"] if e["what"] == "3 rescued"] == ["+2h 30min"]
+    assert what[-2:] == ["the first survivor reaches the base", "the first from room-a reaches the base (2 in all)"]
     assert story.rows([st, st], "rooms")[3] == {"replicate": 1, "room": "room-b", **st["rooms"]["room-b"]}
 
 
@@ -134,6 +135,8 @@ def test_a_real_run_adds_up(tmp_path: Path) -> None:
     assert sum(r["hid"] for r in st["rooms"].values()) == np.unique(ev["agent"][ev["kind"] == K.HIDE]).size > 0
     assert st["reached_base"] == np.unique(ev["agent"][ev["kind"] == K.REACHED_BASE]).size
     assert st["rescued"] == np.unique(ev["agent"][ev["kind"] == K.RESCUED]).size
+    at_base = ev["agent"][ev["kind"] == K.REACHED_BASE]
+    assert st["base"]["humbies"] == np.isin(at_base, ev["agent"][ev["kind"] == K.HUMBIE]).sum()
     assert st["barricades_built"] == int((ev["kind"] == K.BARRICADE).sum()) > 0
     for b in st["barricades"]:
         if b["broken_h"] is not None:

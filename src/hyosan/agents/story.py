@@ -11,7 +11,9 @@ Definitions. The humans are the civilians who start healthy or bitten (soldiers 
 human ends in one fate: ``reached_base`` (a ``reached-base`` event), ``rescued`` (a ``rescued`` event),
 ``escaped`` (left through an exit that is not the base), ``in_school`` (still there, healthy or bitten)
 or ``lost`` (turned, dead). A survivor is a human who left or is still there and was never bitten; the
-bitten who left are counted apart (``carrying_bite``; ``hiding_bite``: those of them who hide it). A
+bitten who left are counted apart (``carrying_bite``; ``hiding_bite``: those of them who hide it, aux 1
+of their ``reached-base`` or ``rescued`` event; humbies, who kept their minds, are bitten too and walk out
+like anyone: ``base.humbies``). A
 human hid in the safe room of their last ``hide`` event. A barricade holds from its ``barricade`` event
 to the next ``breach`` of the same door (``held_h``; missing while it still stands). A room falls at its
 ``room-falls`` event. Times are hours after the start (``_h``) and clock times when the scenario has a
@@ -74,13 +76,13 @@ def _hours(t: float | None) -> float | None:
     return None if t is None else round(float(t) / 3600.0, 3)
 
 
-def _hides_bite(run: Any) -> np.ndarray | None:
-    """Per agent: does this one hide the bite (the siege's hidden-bite flag), if the run records it."""
-    for name in ("hides_bite", "bite_hidden", "hidden_bite"):
-        flag = getattr(run.agents, name, None)
-        if flag is not None:
-            return np.asarray(flag, dtype=bool)
-    return None
+def _hides_bite(run: Any) -> np.ndarray:
+    """Per agent: reached the base or was rescued bitten and hiding it (aux 1 of those events)."""
+    ev = run.events
+    out = np.zeros(len(run.agents), dtype=bool)
+    off = ((ev["kind"] == K.REACHED_BASE) | (ev["kind"] == K.RESCUED)) & (ev["aux"] == 1)
+    out[ev["agent"][off]] = True
+    return out
 
 
 def fates(sc: Any, run: Any) -> dict[str, Any]:
@@ -105,7 +107,9 @@ def fates(sc: Any, run: Any) -> dict[str, Any]:
     fate[agents[kinds == K.REACHED_BASE]] = "reached_base"
     fate[~human] = ""
     survivor = human & ~bitten & np.isin(fate, ("reached_base", "rescued", "escaped", "in_school"))
-    return {"human": human, "fate": fate, "room": room, "bitten": bitten, "survivor": survivor}
+    humbie = np.zeros(n, dtype=bool)
+    humbie[agents[kinds == K.HUMBIE]] = True
+    return {"human": human, "fate": fate, "room": room, "bitten": bitten, "survivor": survivor, "humbie": humbie}
 
 
 def barricades(sc: Any, run: Any) -> list[dict[str, Any]]:
@@ -175,7 +179,12 @@ def timeline(sc: Any, run: Any, bars: list | None = None) -> list[dict[str, Any]
         items.append((float(ts), f"{int((t[rescued] == ts).sum())} rescued"))
     base = np.flatnonzero(kinds == K.REACHED_BASE)
     if base.size:
-        items.append((float(t[base[0]]), f"the first survivor reaches the base (agent {int(agents[base[0]])})"))
+        items.append((float(t[base[0]]), "the first survivor reaches the base"))
+    room = fates(sc, run)["room"] if base.size else np.zeros(0, np.int64)
+    for r, name in enumerate(sc.safe_rooms):
+        mine = base[room[agents[base]] == r]
+        if mine.size:
+            items.append((float(t[mine[0]]), f"the first from {name} reaches the base ({mine.size} in all)"))
     items.sort(key=lambda it: it[0])
     return [{"time_h": _hours(ts), "clock": clock(sc, ts), "what": what} for ts, what in items]
 
@@ -185,7 +194,7 @@ def story(sc: Any, run: Any) -> dict[str, Any]:
     f = fates(sc, run)
     bars = barricades(sc, run)
     human, fate = f["human"], f["fate"]
-    hides = _hides_bite(run)
+    hides = _hides_bite(run) & f["bitten"]
     left = human & np.isin(fate, ("reached_base", "rescued", "escaped"))
     at_base = human & (fate == "reached_base")
     out = {
@@ -194,10 +203,12 @@ def story(sc: Any, run: Any) -> dict[str, Any]:
         **{fate_name: int((human & (fate == fate_name)).sum()) for fate_name in FATES},
         "survived_hiding": int((f["survivor"] & (f["room"] >= 0)).sum()),
         "carrying_bite": int((left & f["bitten"]).sum()),
+        "hiding_bite": int((left & hides).sum()),
         "base": {
             "reached": int(at_base.sum()),
             "bitten": int((at_base & f["bitten"]).sum()),
-            "hiding_bite": None if hides is None else int((at_base & f["bitten"] & hides).sum()),
+            "hiding_bite": int((at_base & hides).sum()),
+            "humbies": int((at_base & f["humbie"]).sum()),
         },
         "rooms": rooms(sc, run, f, bars),
         "barricades_built": len(bars),
@@ -205,8 +216,6 @@ def story(sc: Any, run: Any) -> dict[str, Any]:
         "barricades": bars,
         "timeline": timeline(sc, run, bars),
     }
-    if hides is None:
-        del out["base"]["hiding_bite"]
     return out
 
 
@@ -230,7 +239,10 @@ def spread(summary: dict[str, Any], prefix: str = "story.") -> list[tuple[str, d
     """The story's outcomes of a multi-replicate summary (``story.*`` keys), in a storyteller's order."""
     keys = [k for k in summary if k.startswith(prefix)]
     rooms = list(dict.fromkeys(k[len(prefix) :].split(".")[1] for k in keys if k.startswith(f"{prefix}rooms.")))
-    order = {name: i for i, name in enumerate(("humans", "survivors", *FATES, "survived_hiding", "carrying_bite"))}
+    order = {
+        name: i
+        for i, name in enumerate(("humans", "survivors", *FATES, "survived_hiding", "carrying_bite", "hiding_bite"))
+    }
 
     def rank(k: str) -> tuple:
         parts = k[len(prefix) :].split(".")
@@ -257,8 +269,8 @@ def markdown(sc: Any, stories: list[dict[str, Any]], summary: dict[str, Any] | N
     lines += [f"| {st['humans']} | {st['survivors']} | " + " | ".join(str(st[k]) for k in FATES)
               + f" | {st['carrying_bite']} |", ""]  # fmt: skip
     base = st["base"]
-    hiding = f", {base['hiding_bite']} hiding it" if "hiding_bite" in base else ""
-    lines += [f"Reached the base: {base['reached']} ({base['bitten']} of them bitten{hiding}).", ""]
+    lines += [f"Reached the base: {base['reached']} ({base['bitten']} of them bitten, {base['hiding_bite']} hiding "
+              f"it, {base['humbies']} humbies).", ""]  # fmt: skip
     lines += ["## Where they hid", "", "| room | " + " | ".join(ROOM_NUMBERS) + " |"]
     lines += ["|---|" + "---:|" * len(ROOM_NUMBERS)]
     for name, vals in st["rooms"].items():
