@@ -33,3 +33,26 @@ def test_readme_example_runs(tmp_path: Path) -> None:
     assert np.all(counts.sum(axis=0) == 26)
     assert ds.time.values[-1] == 5.0
     assert counts[2, 0] == 1 and counts[1:, -1].sum() > 0
+
+
+def test_readme_documents_every_scenario_key() -> None:
+    # every key the scenario parser knows (top level, and the fields of its sections) appears in code in the
+    # README's "Writing a scenario" section, so a reader need not read the parser
+    from hyosan.agents import scenario_crowd, scenario_groups, screening
+    from hyosan.agents.interventions import ACTIONS
+    from hyosan.agents.scenario_parse import ANIMATION_KEYS, KNOWN
+    from hyosan.interventions import TRIGGERS
+
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index("## Writing a scenario") :]
+    section = section[: section.index("\n## ", 1)]
+    spans = " ".join(re.findall(r"`([^`]+)`", section))
+    words = set(re.findall(r"[A-Za-z_]+", spans))
+    wanted = {
+        *KNOWN, *ANIMATION_KEYS, *ACTIONS, *TRIGGERS, *scenario_groups.FIELDS, *scenario_crowd.FIELDS,
+        *screening.FIELDS, "step", "horizon", "report", "alarm", "starts_at", "start", "until", "per_zone",
+        "patrol", "contact_radius", "bite_probability", "kill_probability", "humbie_fraction",
+        "humbie_bite_probability", "incubation", "sunrise", "sunset", "night_light", "break_rate", "memory",
+        "heard_within", "quiet", "moves", "legend", "zones", "scale",
+    }  # fmt: skip
+    assert not wanted - words, sorted(wanted - words)
