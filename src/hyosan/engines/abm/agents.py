@@ -97,7 +97,8 @@ def place(scenario: Scenario, rng: np.random.Generator) -> Agents:
         if cells.size == 0:
             raise ScenarioError(f"{scenario.source}: {g.where} has no open floor cell to place people on")
         sl = slice(start, start + g.count)
-        put(scenario, agents, np.arange(start, start + g.count), cells, rng, f"{scenario.source}: {g.where}", occ)
+        where = f"{scenario.source}: population ({g.where})"
+        put(scenario, agents, np.arange(start, start + g.count), cells, rng, where, occ)
         agents.state[sl] = g.state
         agents.kind[sl] = g.kind
         agents.alert[sl] = g.state == 3

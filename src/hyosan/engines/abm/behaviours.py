@@ -115,7 +115,7 @@ def triggers(A, KT, T):
 
 
 @njit(cache=True, error_model="numpy")
-def soldier(i, k, t, B, A, W, KT, SC, L, n_ev, CR):
+def soldier(i, t, B, A, W, KT, SC, L, n_ev, CR):
     """A soldier: every zombie in sight within range is destroyed with probability ``KT.hit`` this step, every
     humbie in sight within range discovered (and shot) with probability ``KT.detect``; one independent draw per
     target. A soldier engaging a zombie holds its ground; otherwise it walks its route (a loop of waypoints
@@ -124,6 +124,7 @@ def soldier(i, k, t, B, A, W, KT, SC, L, n_ev, CR):
     y = A.y
     state = A.state
     leg = A.leg
+    k = A.kind[i]
     x0 = SC.x0
     y0 = SC.y0
     nxt = SC.nxt
@@ -206,8 +207,10 @@ def humbie_hide(i, best, bd2, x, y, x0, y0, block, room, hnext, hdist, P, occ, c
 
 
 @njit(cache=True, error_model="numpy")
-def human_move(i, x, y, heading, goal, hidden, block, room, hnext, hdist, speed, P, occ, cp, rs):
+def human_move(i, x, y, heading, goal, hidden, block, room, hnext, hdist, speed, P, CR, rs):
     """A human (or humbie) not fleeing: hidden ones mill about their room, others follow their goal field."""
+    occ = CR.occ
+    cp = CR.par
     if hidden[i] >= 0:
         wander(i, speed * P[P_HIDE_SPEED], False, hidden[i], P[P_TURN_SD], x, y, heading, block, room, occ, cp, rs)
         return

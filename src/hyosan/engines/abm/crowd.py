@@ -164,6 +164,20 @@ def nearest_room(sc: Any, a: Any, idx: np.ndarray, walk: np.ndarray) -> None:
         todo = np.delete(todo, first)
 
 
+def core(sc: Any, target: np.ndarray, walk: np.ndarray) -> np.ndarray:
+    """With crowding on, the deepest cells of each connected part of a target zone (within a cell of its largest
+    distance from the zone's edge): where people sent to the zone head, so that it fills from the inside and its
+    doorway stays clear (heading for the nearest cell of the zone, they stopped in the doorway and jammed it).
+    The zone itself when crowding is off."""
+    inside = target & walk
+    parts, n = ndimage.label(inside)
+    if not n or not capacity(sc):
+        return target
+    depth = ndimage.distance_transform_edt(inside)
+    top = ndimage.maximum(depth, parts, index=np.arange(1, n + 1))
+    return inside & (depth >= np.concatenate([[np.inf], np.asarray(top) - 1.0])[parts])
+
+
 @njit(cache=True, inline="always", error_model="numpy")
 def enter(occ, xi, yi):
     """Count one more agent on the cell of (xi, yi)."""

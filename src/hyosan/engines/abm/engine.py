@@ -123,7 +123,7 @@ class World:
         w = self.sc.world
         walk = self.walk()
         rooms = (self.room >= 0) & (self.room < self.n_safe)
-        goal = (w.kind == EXIT) if self.target is None else self.target
+        goal = (w.kind == EXIT) if self.target is None else crowd.core(self.sc, self.target, walk)
         self.hdist = np.stack(
             [distance_field(walk, goal), distance_field(walk, rooms), distance_field(walk, self.hideouts)]
         )

@@ -122,8 +122,13 @@ def advance(t0, dt, nsteps, A, W, KT, P, SC, L, n_ev, T, CR, GR, SG):
         lt = sgm.light_now(t, P)
         head_prey[:] = -1
         head_zomb[:] = -1
+        x0[:] = x
+        y0[:] = y
         if crowd:
             occ[:] = 0
+            for i in range(n):
+                if state[i] != D and state[i] != X:
+                    enter(occ, x[i], y[i])
         for q in range(n - 1, 0, -1):
             p = int(urand(rs) * (q + 1))
             o = order[q]
@@ -138,10 +143,6 @@ def advance(t0, dt, nsteps, A, W, KT, P, SC, L, n_ev, T, CR, GR, SG):
                 n_ev = log(L, n_ev, t, HUMBIE if st == H else TURN, i, x[i], y[i], -1)
                 n_ev = sgm.turned(i, t, hidden, SG, L, n_ev, x, y)
                 hidden[i] = -1
-            x0[i] = x[i]
-            y0[i] = y[i]
-            if crowd and st != D and st != X:
-                enter(occ, x[i], y[i])
             if st == S or st == E:
                 br = min(int(y[i] / B), nbr - 1)
                 bc = min(int(x[i] / B), nbc - 1)
@@ -176,10 +177,12 @@ def advance(t0, dt, nsteps, A, W, KT, P, SC, L, n_ev, T, CR, GR, SG):
                     cc = bc + dc
                     if rr < 0 or cc < 0 or rr >= nbr or cc >= nbc:
                         continue
+                    j = head_prey[rr, cc]
+                    if j < 0:
+                        continue
                     e2 = gap2(xi, yi, rr, cc, B)
                     if e2 > rc2 and (e2 >= bd2 or e2 > reach * reach):
                         continue
-                    j = head_prey[rr, cc]
                     while j >= 0:
                         if state[j] != S and state[j] != E:
                             j = nxt[j]
@@ -216,8 +219,7 @@ def advance(t0, dt, nsteps, A, W, KT, P, SC, L, n_ev, T, CR, GR, SG):
                 if not zombie and P[P_HUMBIE_BEH] == 1:
                     humbie_hide(i, best, bd2, x, y, x0, y0, block, room, W.hnext, W.hdist, P, occ, cp)
                 elif not zombie:
-                    human_move(i, x, y, heading, goal, hidden, block, room, W.hnext, W.hdist, P[P_HWALK], P, occ, cp,
-                               rs)  # fmt: skip
+                    human_move(i, x, y, heading, goal, hidden, block, room, W.hnext, W.hdist, P[P_HWALK], P, CR, rs)
                 elif (
                     best < 0
                     and siege
@@ -244,7 +246,7 @@ def advance(t0, dt, nsteps, A, W, KT, P, SC, L, n_ev, T, CR, GR, SG):
             else:
                 k = kind[i]
                 if ksoldier[k]:
-                    n_ev = soldier(i, k, t, B, A, W, KT, SC, L, n_ev, CR)
+                    n_ev = soldier(i, t, B, A, W, KT, SC, L, n_ev, CR)
                     continue
                 if hidden[i] >= 0:
                     sgm.hider(i, x, y, hidden, alert, goal, SG, P, rs)
@@ -263,10 +265,12 @@ def advance(t0, dt, nsteps, A, W, KT, P, SC, L, n_ev, T, CR, GR, SG):
                         cc = bc + dc
                         if rr < 0 or cc < 0 or rr >= nbr or cc >= nbc:
                             continue
+                        j = head_zomb[rr, cc]
+                        if j < 0:
+                            continue
                         e2 = gap2(xi, yi, rr, cc, B)
                         if e2 >= bd2 or e2 > ksight[k] * ksight[k]:
                             continue
-                        j = head_zomb[rr, cc]
                         while j >= 0:
                             if state[j] == Z:
                                 ddx = x0[j] - xi
@@ -303,7 +307,7 @@ def advance(t0, dt, nsteps, A, W, KT, P, SC, L, n_ev, T, CR, GR, SG):
                         leaving = SG.leaving.size and SG.leaving[i]
                         if not (leaving and sgm.to_base(i, kwalk[k], x, y, block, room, occ, cp, SG)):
                             human_move(i, x, y, heading, goal, hidden, block, room, W.hnext, W.hdist,
-                                       kwalk[k] * GR.pace[i], P, occ, cp, rs)  # fmt: skip
+                                       kwalk[k] * GR.pace[i], P, CR, rs)  # fmt: skip
             r = int(y[i])
             c = int(x[i])
             st = state[i]
