@@ -249,3 +249,26 @@ def test_cli_analyze_on_a_graph_gives_network_r0_and_final_size(cli):
     assert found["network_R0"] == pytest.approx(0.5 * 3, rel=0.01)  # regular k=4: excess degree 3
     done = cli("analyze", "munz-szr", "--graph", "er:n=500,k=4", "--json")
     assert done.returncode == 0 and "not given" in json.loads(done.stdout)["ebcm"]
+
+
+def test_node_events_add_up_to_the_counts_and_form_a_transmission_tree(cli, tmp_path):
+    from hyosan.engines.network.engine import node_events_frame
+
+    ds = hyosan.load("sir").run(engine="network", graph="er:n=400,k=6", replicates=2, node_events=True, seed=3)
+    frame = node_events_frame(ds)
+    for rep, events in frame.groupby("replicate"):
+        final = ds.isel(replicate=rep, time=-1)
+        assert (events["to"] == "R").sum() == int(final["R"])
+        infections = events[events["to"] == "I"]
+        assert (infections["by"] >= 0).all() and (events[events["to"] == "R"]["by"] == -1).all()
+        # each infector was infectious at that moment: infected before (or at t = 0) and not yet recovered
+        got_i = dict(zip(infections["node"], infections["time"], strict=True))
+        got_r = dict(zip(events[events["to"] == "R"]["node"], events[events["to"] == "R"]["time"], strict=True))
+        for _, row in infections.iterrows():
+            assert got_i.get(row["by"], 0.0) < row["time"] < got_r.get(row["by"], np.inf)
+    done = cli("run", "sir", "--engine", "network", "--graph", "er:n=300,k=4", "--node-events", "--no-plot",
+               "--out", str(tmp_path / "ne"))  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "ne" / "node_events.parquet").exists()
+    done = cli("run", "sir", "--engine", "ssa", "--node-events", "--out", str(tmp_path / "no"))
+    assert done.returncode == 2 and "--node-events: only for models on --engine network" in done.stderr

@@ -122,6 +122,9 @@ def run(
     edge_rate: list[str] = typer.Option(
         [], "--edge-rate", help="network: NAME=VALUE, a pair transition's per-edge rate."
     ),
+    node_events: bool = typer.Option(
+        False, "--node-events", help="network: write node_events.parquet (each state change, who caused it)."
+    ),
     period: list[str] = typer.Option(
         [], "--period", help="network: NAME=fixed:D | gamma:MEAN,SHAPE | lognormal:MEAN,SD, a node transition's period."
     ),
@@ -135,7 +138,7 @@ def run(
         raise HyosanError("--engine: the name is empty; give ode, ssa or tau (scenarios: abm, or leave it out)")
     scenario = scenarios.is_scenario(target)
     limits = _limits(engine, scenario, epsilon, max_events, time_limit)
-    network = _network(None if scenario else engine, graph, seed_nodes, edge_rate, period)
+    network = _network(None if scenario else engine, graph, seed_nodes, edge_rate, period, node_events)
     show = sys.stderr.isatty() if progress is None else progress
     name = Path(target).stem if target.endswith((".yaml", ".yml")) else target
     folder = out or Path("out") / name
@@ -201,10 +204,16 @@ def _limits(engine: str | None, scenario: bool, epsilon, max_events, time_limit)
 
 
 def _network(
-    engine: str | None, graph: str | None, seed_nodes: str | None, edge_rate: list[str], period: list[str] = ()
+    engine: str | None,
+    graph: str | None,
+    seed_nodes: str | None,
+    edge_rate: list[str],
+    period: list[str] = (),
+    node_events: bool = False,
 ) -> dict:
     """The network engine's options (the graph is built here, before any output is claimed)."""
     given = {"--graph": graph, "--seed-nodes": seed_nodes, "--edge-rate": edge_rate or None, "--period": period or None}
+    given["--node-events"] = node_events or None
     if engine != "network":
         for flag, value in given.items():
             if value is not None:
@@ -219,8 +228,10 @@ def _network(
         except ValueError:
             raise HyosanError(f"--edge-rate {name}={value[:20]}: the per-edge rate is a number per day") from None
     periods = _values(list(period)) or None
-    return {"graph": build(graph) if graph else None, "seed_nodes": seed_nodes, "edge_rates": rates or None} | (
-        {"periods": periods} if periods else {}
+    return (
+        {"graph": build(graph) if graph else None, "seed_nodes": seed_nodes, "edge_rates": rates or None}
+        | ({"periods": periods} if periods else {})
+        | ({"node_events": True} if node_events else {})
     )
 
 

@@ -178,9 +178,22 @@ def save(
     }
     if plot:
         writers["plot.png"] = lambda p: draw(ds, p)
+    if "node_event_node" in ds:
+        writers.update(_node_event_writer(ds))
     writers.update(more)
     writers.update(extra or {})
     return write_outputs(out, writers)
+
+
+def _node_event_writer(ds: xr.Dataset) -> dict[str, Callable[[Path], None]]:
+    """node_events.parquet (node_events.csv without pyarrow): the network engine's state changes."""
+    from hyosan.engines.network.engine import node_events_frame
+
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        return {"node_events.csv": lambda p: node_events_frame(ds).to_csv(p, index=False)}
+    return {"node_events.parquet": lambda p: node_events_frame(ds).to_parquet(p, index=False)}
 
 
 def _decoded(value: Any) -> Any:

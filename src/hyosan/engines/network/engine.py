@@ -24,6 +24,7 @@ import numpy as np
 import xarray as xr
 
 from hyosan import __version__
+from hyosan.budget import require_memory
 from hyosan.compartmental.model import Model
 from hyosan.engines.network import kernel
 from hyosan.engines.network.rules import Tables, tables
@@ -36,7 +37,7 @@ from hyosan.parallel import generator, map_replicates, replicate_seeds
 from hyosan.results import make_dataset
 
 INTERVENTIONS: frozenset[str] = frozenset()
-_OPTIONS = {"graph", "seed_nodes", "edge_rates", "periods", "max_events"}
+_OPTIONS = {"graph", "seed_nodes", "edge_rates", "periods", "max_events", "node_events"}
 
 
 class Outcome(NamedTuple):
@@ -45,6 +46,8 @@ class Outcome(NamedTuple):
     t_extinct: float
     fired: int
     heap: int
+    log_t: np.ndarray
+    log_i: np.ndarray  # (events, 4): node, from, to, by (the neighbour that caused it, or -1)
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,7 @@ class Setup:
     infected: np.ndarray
     times: np.ndarray
     max_events: int
+    node_events: bool = False
 
     def __call__(self, chunk: list[tuple[int, np.random.SeedSequence]]) -> list[Outcome]:
         return [self.replicate(generator(seq)) for _, seq in chunk]
@@ -72,13 +76,14 @@ class Setup:
         g = self.graph
         pieces = g.segments(t_end) if isinstance(g, Schedule) else [(g, 0.0, t_end)]
         k, fired, most, t_last, t_zero, cut = 0, 0, 0, 0.0, -1.0, False
+        log_t, log_i, nlog = np.empty(1024 if self.node_events else 1), np.empty((1024, 4), dtype=np.int64), 0
         for i, (snap, start, stop) in enumerate(pieces):
             weights = snap.weights if snap.weights is not None else np.empty(0)
-            status, t, fired, zero, heap, cut, k = kernel.simulate(
+            status, t, fired, zero, heap, cut, k, log_t, log_i, nlog = kernel.simulate(
                 rng, snap.indptr, snap.indices, weights, snap.weights is not None, ss, t_node, i == 0, start, stop,
                 tb.node_count, tb.node_dest, tb.node_rate, tb.pair_count, tb.pair_dest, tb.pair_rate, tb.period,
                 self.infected, self.times, out, k, fired, self.max_events, 4 * int(self.initial[1:].sum()) + 1024,
-                i == len(pieces) - 1,
+                i == len(pieces) - 1, log_t, log_i, nlog, self.node_events,
             )  # fmt: skip
             if status == kernel.TOO_MANY:
                 raise EngineError(
@@ -99,7 +104,7 @@ class Setup:
         t_final = t_end if going else t_last
         still = bool(out[-1, self.infected].any())
         t_extinct = math.nan if still or not self.infected.any() else (t_zero if t_zero >= 0 else 0.0)
-        return Outcome(out, t_final, t_extinct, fired, most)
+        return Outcome(out, t_final, t_extinct, fired, most, log_t[:nlog].copy(), log_i[:nlog].copy())
 
 
 def _place(setup: Setup, rng: np.random.Generator) -> np.ndarray:
@@ -215,6 +220,10 @@ def run(
     times = np.asarray(times, dtype=np.float64)
     setup = prepare(model, times, options.get("graph"), options.get("seed_nodes"), options.get("edge_rates"),
                     options.get("max_events"), options.get("periods"))  # fmt: skip
+    if options.get("node_events"):
+        from dataclasses import replace
+
+        setup = replace(setup, node_events=True)
     start = _time.perf_counter()
     root, seeds = replicate_seeds(seed, replicates)
     used = max(1, min(workers or os.cpu_count() or 1, replicates))
@@ -245,4 +254,43 @@ def run(
     add_outcomes(ds, model, values[:, -1, :])
     ds["t_final"] = ("replicate", np.array([r.t_final for r in results]), {"units": "days"})
     ds["t_extinction"] = ("replicate", np.array([r.t_extinct for r in results]), {"units": "days"})
+    if setup.node_events:
+        _add_node_events(ds, results, model)
     return ds
+
+
+def _add_node_events(ds: xr.Dataset, results: list[Outcome], model: Model) -> None:
+    """Each replicate's state changes as (replicate, event) variables, padded with NaN / -1."""
+    width = max(1, max(len(r.log_t) for r in results))
+    require_memory(len(results) * width * 48, f"node events: {len(results)} replicates x {width:,} changes",
+                   "run fewer replicates or drop node_events")  # fmt: skip
+    t = np.full((len(results), width), np.nan)
+    cols = np.full((4, len(results), width), -1, dtype=np.int64)
+    for i, r in enumerate(results):
+        t[i, : len(r.log_t)] = r.log_t
+        cols[:, i, : len(r.log_t)] = r.log_i.T
+    names = ", ".join(model.compartments)
+    ds["node_event_time"] = (("replicate", "event"), t, {"units": "days"})
+    ds["node_event_node"] = (("replicate", "event"), cols[0], {"long_name": "node that changed state"})
+    ds["node_event_from"] = (("replicate", "event"), cols[1], {"compartments": names})
+    ds["node_event_to"] = (("replicate", "event"), cols[2], {"compartments": names})
+    ds["node_event_by"] = (("replicate", "event"), cols[3], {"long_name": "neighbour that caused it (-1: none)"})
+
+
+def node_events_frame(ds: xr.Dataset):
+    """The node events of a result as a tidy table: replicate, time, node, from, to, by (the
+    transmission tree is the rows with by >= 0)."""
+    import pandas as pd
+
+    names = np.array(ds["node_event_from"].attrs["compartments"].split(", "))
+    t = ds["node_event_time"].values
+    keep = ~np.isnan(t)
+    rep = np.broadcast_to(ds["replicate"].values[:, None], t.shape)[keep]
+    return pd.DataFrame({
+        "replicate": rep,
+        "time": t[keep],
+        "node": ds["node_event_node"].values[keep],
+        "from": names[ds["node_event_from"].values[keep]],
+        "to": names[ds["node_event_to"].values[keep]],
+        "by": ds["node_event_by"].values[keep],
+    })  # fmt: skip

@@ -69,6 +69,13 @@ def _wait(rng, period, x, total):  # pragma: no cover - compiled
     return rng.exponential() / total
 
 
+@numba.njit(cache=True)
+def _grow2(a):  # pragma: no cover - compiled
+    b = np.empty((2 * a.shape[0], a.shape[1]), dtype=a.dtype)
+    b[: a.shape[0]] = a
+    return b
+
+
 @numba.njit(inline="always")
 def _key(node, stamp):  # pragma: no cover - compiled
     """A node (-1 for none) and its stamp packed into one int64."""
@@ -109,6 +116,10 @@ def simulate(
     max_events,
     heap_size,
     last,
+    log_t,
+    log_i,
+    nlog,
+    logging,
 ):  # pragma: no cover - compiled
     """Run one segment, from ``t0`` to ``t_stop``, on one graph; ``ss`` ((stamp << 16) | state per node)
     and ``t_node`` (each node's next node event) carry over between segments (``first``: draw the
@@ -117,7 +128,9 @@ def simulate(
     Returns (status, t of the last event or -1, events fired so far, t when the infected last became
     empty or -1, largest heap, whether a clock beyond ``t_stop`` was dropped, next report index).
     ``out[k]`` gets the counts per state at ``times[k]`` (events at or before it); ``last`` fills the
-    report times left at the end.
+    report times left at the end. With ``logging``, every state change is appended at ``nlog`` to
+    ``log_t`` (time) and ``log_i`` (node, from, to, the neighbour that caused it or -1), grown as
+    needed; then the arrays and the new ``nlog`` are returned last.
     """
     n = len(indptr) - 1
     nc = len(node_count)
@@ -195,7 +208,7 @@ def simulate(
         if (ss[u] >> 16) & 0xFFFFFFFF != su or (v >= 0 and (ss[v] >> 16) & 0xFFFFFFFF != sv):
             continue
         if fired >= max_events:
-            return TOO_MANY, t, fired, t_zero, most, cut, k
+            return TOO_MANY, t, fired, t_zero, most, cut, k, log_t, log_i, nlog
         while k < len(times) and times[k] < te:
             out[k, :] = counts
             k += 1
@@ -217,6 +230,12 @@ def simulate(
                 i += 1
             y = pair_dest[x, sx, i]
         fired += 1
+        if logging:
+            if nlog == len(log_t):
+                log_t, log_i = _grow(log_t), _grow2(log_i)
+            log_t[nlog] = t
+            log_i[nlog, 0], log_i[nlog, 1], log_i[nlog, 2], log_i[nlog, 3] = u, x, y, v
+            nlog += 1
         ss[u] = (((ss[u] >> 16) + 1) << 16) | y
         counts[x] -= 1
         counts[y] += 1
@@ -268,7 +287,7 @@ def simulate(
     while last and k < len(times):
         out[k, :] = counts
         k += 1
-    return OK, t, fired, t_zero, most, cut, k
+    return OK, t, fired, t_zero, most, cut, k, log_t, log_i, nlog
 
 
 @numba.njit(cache=True)
