@@ -57,7 +57,7 @@ def test_scenario_run_is_reproducible_and_takes_days_or_units() -> None:
 def test_scenario_with_values_changes_a_field_and_keeps_earlier_ones() -> None:
     sc = hyosan.load("hyosan-high").with_values({"infection.bite_probability": 0})
     assert sc.bite_probability == 0
-    again = sc.with_values({"hide_fraction": 0.5})
+    again = sc.with_values({"hiding.fraction": 0.5})
     assert again.bite_probability == 0 and again.hide_fraction == 0.5
 
 
@@ -171,7 +171,7 @@ def test_one_registry_holds_every_engine_and_says_what_it_runs() -> None:
     from hyosan import engines
     from hyosan.errors import EngineError
 
-    assert set(engines.ENGINES) == {"ode", "ssa", "tau", "abm"}
+    assert set(engines.ENGINES) == {"ode", "ssa", "tau", "abm", "network"}
     assert engines.for_kind("scenario") == ["abm"]
     with pytest.raises(EngineError, match="runs agent scenarios"):
         hyosan.run("sir", engine="abm")
