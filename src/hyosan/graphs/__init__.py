@@ -123,7 +123,7 @@ def _number(args: dict[str, str], key: str, spec: str, whole: bool = False, lo: 
     if whole and not value.is_integer():
         raise GraphError(f"--graph {spec[:60]}: {key}={raw[:20]} must be a whole number")
     if not lo <= value < float("inf"):
-        raise GraphError(f"--graph {spec[:60]}: {key}={raw[:20]} must be at least {lo:g}")
+        raise GraphError(f"--graph {spec[:60]}: {key}={raw[:20]} must be a finite number >= {lo:g}")
     return int(value) if whole else value
 
 

@@ -70,7 +70,7 @@ def read_edges(path: str | Path, n: int | None = None) -> Graph:
     path = Path(path)
     name = str(path)
     if not path.is_file():
-        raise GraphError(f"{name}: no such edge-list file")
+        raise GraphError(f"{name}: no such edge-list file; give a file or a generator such as er:n=10000,k=10")
     size = path.stat().st_size
     require_memory(size * CSV_FACTOR, f"{name} ({size / 1e6:,.0f} MB edge list)", "use a smaller graph")
     if path.suffix.lower() == ".parquet":
