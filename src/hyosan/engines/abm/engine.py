@@ -23,7 +23,7 @@ import json
 import os
 import time as _time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 
 import numpy as np
 import xarray as xr
@@ -38,11 +38,11 @@ from hyosan.engines.abm.actions import apply, set_down
 from hyosan.engines.abm.agents import Agents, place
 from hyosan.engines.abm.crowd import crowd_record
 from hyosan.engines.abm.estimate import check_run
+from hyosan.engines.abm.given import check_agents
 from hyosan.engines.abm.groups import group_record
 from hyosan.engines.abm.groups import parameters as group_parameters
 from hyosan.engines.abm.records import AgentArrays, EventLog, KindArrays, Scratch, Triggers, WorldArrays, record
 from hyosan.engines.abm.screening import Gate
-from hyosan.errors import ScenarioError
 from hyosan.parallel import Chunk, Executor, map_replicates
 from hyosan.results import make_dataset
 
@@ -63,6 +63,7 @@ class Run:
     kernel_s: float = 0.0
     fired: list[tuple[float, str, str]] = field(default_factory=list)
     start_state: np.ndarray | None = None
+    recorder: object | None = None
 
 
 class World:
@@ -239,6 +240,7 @@ def simulate_once(
     agents: Agents | None = None,
     hooks: Sequence[Hook] = (),
     frame_times: Sequence[float] = (),
+    recorder: object | None = None,
 ) -> Run:
     """One replicate of ``sc``; ``agents`` replaces the random placement (for tests).
 
@@ -248,6 +250,9 @@ def simulate_once(
     soldiers, who are not counted in S).
 
     ``frame_times`` (seconds, rounded to steps) adds frames at those times to the regular ones of ``frames``.
+    ``recorder`` (e.g. :class:`hyosan.viz.film.Recorder`) is called as ``recorder.add(t, agents, door_state,
+    chunks)`` every ``recorder.every`` seconds and at the end (``chunks``: the event chunks so far); it is
+    returned as ``Run.recorder``.
     ``hooks`` (for ad-hoc experiments) are called at every report time as ``hook(t_seconds, agents,
     world)``; one may change ``world`` (e.g. :meth:`World.set_doors`) or the agents, and returns True
     when it changed doors, so that blocking and distance fields are recomputed before the next step.
@@ -261,7 +266,7 @@ def simulate_once(
     start_state = a.state.copy()
     w = World(sc)
     if agents is not None:
-        _check_agents(sc, a, w)
+        check_agents(sc, a, w)
     P = parameters(sc)
     gate = Gate(sc, a, w.n_safe, rng) if sc.screening else None
     kinds = sc.kinds
@@ -297,6 +302,9 @@ def simulate_once(
         marks |= set(range(0, min(total, frame_until) + 1, frame_every))
     frame_steps = {s for s in (round(t / dt) for t in frame_times) if 0 <= s <= total}
     marks |= frame_steps
+    rec_every = max(1, round(recorder.every / dt)) if recorder is not None else 0
+    if rec_every:
+        marks |= {*range(0, total, rec_every), total}
     changes = {round(sc.alarm / dt)}
     for n in sc.noises:
         changes |= {round(n.start / dt), round((n.start + n.length) / dt)}
@@ -407,9 +415,11 @@ def simulate_once(
             if (frames and stop % frame_every == 0 and stop <= frame_until) or stop in frame_steps:
                 shots.append((stop * dt, a.x.copy(), a.y.copy(), a.state.copy()))
                 doors.append(w.door_state.copy())
+            if rec_every and (stop % rec_every == 0 or stop == total):
+                recorder.add(stop * dt, a, w.door_state, chunks)
     events = {k: np.concatenate([c[k] for c in chunks]) if chunks else v[:0].copy() for k, v in buf.items()}
     elapsed = _time.perf_counter() - start
-    return Run(
+    run = Run(
         np.array(times),
         np.array(counts),
         events,
@@ -422,43 +432,17 @@ def simulate_once(
         kernel_s,
         fired_log,
         start_state,
+        recorder,
     )
+    return run
 
 
-def _check_agents(sc: Scenario, a: Agents, w: World) -> None:
-    """Refuse given agents (tests, experiments) that stand off the map, in a wall or in a closed door."""
-    template = Agents.empty(0)
-    for name in (f.name for f in fields(Agents)):
-        want = getattr(template, name).dtype
-        if getattr(a, name).dtype != want or len(getattr(a, name)) != len(a):
-            raise ScenarioError(f"agents.{name}: expected {len(a)} values of {want}; build them with Agents.empty(n)")
-    bad = a.off_floor(w.walk())
-    if bad.size:
-        i = int(bad[0])
-        raise ScenarioError(
-            f"agent {i} at x={a.x[i]}, y={a.y[i]} (cells) is off the map, in a wall or in a closed door of "
-            f"{sc.world.name}; place it on a floor cell"
-        )
-    if np.any((a.state < 0) | (a.state > K.X)) or np.any((a.kind < 0) | (a.kind >= len(sc.kinds))):
-        raise ScenarioError(f"agents: states are 0..{K.X} and kinds 0..{len(sc.kinds) - 1} for {sc.name}")
-    n_rooms = len(w.room_door_ptr) - 1
-    lengths = np.diff(w.route_ptr)
-    routed = a.route >= 0
-    if (
-        np.any((a.goal < 0) | (a.goal > 2))
-        or np.any((a.hidden < -1) | (a.hidden >= n_rooms))
-        or np.any((a.route < -1) | (a.route >= len(sc.routes)))
-        or np.any((a.leg < 0) | (routed & (a.leg >= lengths[np.maximum(a.route, 0)] if lengths.size else routed)))
-    ):
-        raise ScenarioError(
-            f"agents: goal is 0..2, hidden -1..{n_rooms - 1}, route -1..{len(sc.routes) - 1} and leg a waypoint "
-            f"of its route, for {sc.name}"
-        )
-
-
-def _replicates(sc: Scenario, frames: bool, chunk: Chunk) -> list[Run]:
-    """One chunk of replicates (a picklable task for any executor); frames for replicate 0 only."""
-    return [simulate_once(sc, ss, frames and r == 0) for r, ss in chunk]
+def _replicates(sc: Scenario, frames: bool, chunk: Chunk, recorder: Callable | None = None) -> list[Run]:
+    """One chunk of replicates (a picklable task for any executor); frames (and ``recorder(sc)``) for replicate 0."""
+    return [
+        simulate_once(sc, ss, frames and r == 0, recorder=recorder(sc) if recorder and r == 0 else None)
+        for r, ss in chunk
+    ]
 
 
 def run_scenario(
@@ -470,16 +454,18 @@ def run_scenario(
     frames: bool = True,
     executor: Executor | None = None,
     progress: bool = False,
+    recorder: Callable | None = None,
 ) -> tuple[xr.Dataset, list[Run]]:
     """Run ``replicates`` independent replicates on ``workers`` processes (default: all cores), or on
-    ``executor`` (e.g. :func:`hyosan.cluster.dask_executor`); frames are kept for replicate 0 only.
+    ``executor`` (e.g. :func:`hyosan.cluster.dask_executor`); frames are kept for replicate 0 only, and so is
+    the ``recorder(sc)`` it is given (:class:`hyosan.viz.film.Recorder`).
     Results do not depend on ``workers``, chunking or executor: replicate r always draws from child r of
     ``SeedSequence(seed)``."""
     start = _time.perf_counter()
     workers = max(1, min(workers or os.cpu_count() or 1, replicates))
     check_run(sc, replicates, workers, frames)
     children = np.random.SeedSequence(seed).spawn(replicates)
-    task = functools.partial(_replicates, sc, frames)
+    task = functools.partial(_replicates, sc, frames, recorder=recorder)
     runs = map_replicates(
         task, children, workers=workers, executor=executor, progress=progress, label="agent replicates"
     )
