@@ -135,3 +135,28 @@ def test_igraph_graphs_are_read_with_their_weights():
     assert sorted(h.weights.tolist()) == [1.0, 1.0, 2.0, 2.0, 3.0, 3.0]
     with pytest.raises(GraphError, match="directed"):
         graph(ig.Graph([(0, 1)], directed=True))
+
+
+def test_hyosan_high_contact_network_has_the_schools_rooms_grades_and_staff():
+    from hyosan.graphs.school import PATIENT_ZERO
+
+    g = graph("school:hyosan-high")
+    assert g.n == 1111  # as many people as the agent scenario places (its population comment)
+    students, teachers = 999 + 21 + 30 + 15, np.arange(1065, 1111)
+
+    def weights_of(a: int) -> dict[int, float]:
+        lo, hi = g.indptr[a], g.indptr[a + 1]
+        return dict(zip(g.indices[lo:hi].tolist(), g.weights[lo:hi].tolist(), strict=True))
+
+    first = weights_of(0)  # class 1-1: its 26 classmates and its teacher, a whole day together
+    assert all(first.get(b) == 1.0 for b in [*range(1, 27), int(teachers[0])])
+    grade = np.repeat([0, 1, 2], [13 * 27, 12 * 27, 12 * 27])
+    for a in range(0, 999, 97):
+        for b, w in weights_of(a).items():
+            if b < 999 and w == 0.25:
+                assert grade[a] == grade[b]  # corridor contacts stay within the grade
+    assert all(weights_of(int(teachers[0])).get(int(t)) >= 0.5 for t in teachers[1:])
+    lab = weights_of(PATIENT_ZERO)
+    assert all(lab.get(b) == 1.0 for b in range(1000, 1020)) and students == 1065
+    with pytest.raises(GraphError, match="unknown school"):
+        graph("school:hyosan-low")

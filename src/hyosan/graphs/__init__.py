@@ -4,7 +4,8 @@
 (``.csv``, ``.txt``, ``.parquet``) or a generator spec: ``er:n=100000,k=10``,
 ``config:n=10000,k=5,dist=poisson`` (dist: regular, poisson, geometric), ``ba:n=1000,m=3``,
 ``ws:n=1000,k=10,p=0.1``, ``sbm:sizes=50|50,p_in=0.3,p_out=0.01``, ``complete:n=100``,
-``file:edges.csv,n=1000``. Every generator takes ``seed=`` (default 1): the same spec is always the
+``file:edges.csv,n=1000``, ``school:hyosan-high`` (the school of the agent scenario, see
+:mod:`hyosan.graphs.school`). Every generator takes ``seed=`` (default 1): the same spec is always the
 same graph, whatever the run's seed. An igraph graph is read through its edge list and its
 ``weight`` edge attribute. A time-varying graph is a :class:`~hyosan.graphs.schedule.Schedule`.
 """
@@ -35,6 +36,7 @@ _KEYS = {
     "sbm": {"sizes", "p_in", "p_out", "seed"},
     "complete": {"n"},
     "file": {"path", "n"},
+    "school": {"name", "grade_k", "clubs", "club_share", "seed"},
 }
 _REQUIRED = {
     "er": {"n", "k"},
@@ -44,6 +46,7 @@ _REQUIRED = {
     "sbm": {"sizes", "p_in", "p_out"},
     "complete": {"n"},
     "file": {"path"},
+    "school": {"name"},
 }
 
 
@@ -88,8 +91,8 @@ def from_spec(spec: str) -> Graph:
     args: dict[str, str] = {}
     for i, item in enumerate(rest.split(",") if rest else []):
         key, eq, value = item.partition("=")
-        if kind == "file" and i == 0 and not eq:
-            key, value = "path", item
+        if kind in ("file", "school") and i == 0 and not eq:
+            key, value = ("path" if kind == "file" else "name"), item
         elif not eq or key not in _KEYS[kind]:
             raise GraphError(
                 f"--graph {spec[:60]}: '{item[:30]}' is not one of {kind}'s keys key=value: "
@@ -111,6 +114,7 @@ def _example(kind: str) -> str:
         "sbm": "sbm:sizes=50|50,p_in=0.3,p_out=0.01",
         "complete": "complete:n=100",
         "file": "file:edges.csv,n=1000",
+        "school": "school:hyosan-high",
     }[kind]
 
 
@@ -135,6 +139,15 @@ def _build(kind: str, args: dict[str, str], spec: str) -> Graph:
         from hyosan.graphs.convert import read_edges
 
         return read_edges(args["path"], _number(args, "n", spec, whole=True, lo=1) if "n" in args else None)
+    if kind == "school":
+        from hyosan.graphs.school import school
+
+        extra = {"grade_k": _number(args, "grade_k", spec)} if "grade_k" in args else {}
+        if "clubs" in args:
+            extra["clubs"] = _number(args, "clubs", spec, True, 1)
+        if "club_share" in args:
+            extra["club_share"] = _number(args, "club_share", spec)
+        return school(args["name"], seed=seed, **extra)
     if kind == "er":
         return gen.er(_number(args, "n", spec, True, 2), _number(args, "k", spec), seed)
     if kind == "config":
