@@ -140,6 +140,8 @@ def prepare(
     """Check ``model`` and the options against ``graph``; refusals are one line."""
     if graph is None:
         raise EngineError("network: give the contact graph (--graph er:n=10000,k=10, an edge-list file, or graph=G)")
+    if len(model.compartments) > 65535:
+        raise EngineError(f"network: {model.name} has {len(model.compartments):,} compartments; at most 65,535")
     if model.events:
         raise EngineError(
             f"network: {model.name} has events or interventions ('{model.events[0].name}'), which the network "
