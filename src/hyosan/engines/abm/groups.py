@@ -139,19 +139,19 @@ def _centre(b, GR, A):
 
 
 @njit(cache=True, error_model="numpy")
-def _look(i, cx, cy, keep, lt, B, A, W, KT, SC):
-    """What member ``i`` sees (sight times the light, times ``lt`` at night): (a zombie, one on its way out, one
-    cutting it off from the centre)."""
+def _look(i, cx, cy, keep, lt, seen, on_way, B, A, W, KT, SC):
+    """What member ``i`` sees (sight times the light, times ``lt`` at night), added to what its group has seen:
+    (a zombie, one on its way out, one cutting it off from the centre). Lines of sight are traced only for
+    zombies that would add something, and the search stops when nothing more can be learnt."""
     x, y, state = A.x, A.y, A.state
     head, nxt, x0, y0 = SC.head_zomb, SC.nxt, SC.x0, SC.y0
     hdist, light, block = W.hdist, W.light, W.block
     xi = x[i]
     yi = y[i]
-    sight = KT.sight[A.kind[i]]
+    sight = KT.sight[A.kind[i]] * lt
     own = hdist[0, int(yi), int(xi)]
     dc = np.sqrt((cx - xi) ** 2 + (cy - yi) ** 2)
-    seen = False
-    on_way = False
+    far = dc > keep
     cut = False
     nbr = head.shape[0]
     nbc = head.shape[1]
@@ -162,15 +162,18 @@ def _look(i, cx, cy, keep, lt, B, A, W, KT, SC):
             j = head[rr, cc]
             while j >= 0:
                 if state[j] == Z:
-                    d = np.sqrt((x0[j] - xi) ** 2 + (y0[j] - yi) ** 2)
-                    reach = sight * light[int(y0[j]), int(x0[j])] * lt
-                    if d <= reach and sees(xi, yi, x0[j], y0[j], block):
-                        seen = True
-                        dz = hdist[0, int(y0[j]), int(x0[j])]
-                        if np.isfinite(own) and dz + d <= own + keep:
-                            on_way = True
-                        if dc > keep and d + np.sqrt((cx - x0[j]) ** 2 + (cy - y0[j]) ** 2) <= dc + keep:
-                            cut = True
+                    zx = x0[j]
+                    zy = y0[j]
+                    d = np.sqrt((zx - xi) ** 2 + (zy - yi) ** 2)
+                    if d <= sight * light[int(zy), int(zx)]:
+                        way = not on_way and np.isfinite(own) and hdist[0, int(zy), int(zx)] + d <= own + keep
+                        between = far and not cut and d + np.sqrt((cx - zx) ** 2 + (cy - zy) ** 2) <= dc + keep
+                        if (way or between or not seen) and sees(xi, yi, zx, zy, block):
+                            seen = True
+                            on_way = on_way or way
+                            cut = cut or between
+                            if on_way and (cut or not far):
+                                return seen, on_way, cut
                 j = nxt[j]
     return seen, on_way, cut
 
@@ -227,12 +230,13 @@ def bands(t, alarm, A, W, KT, P, SC, GR, L, n_ev):
             i = members[q]
             if group[i] != b or hidden[i] >= 0:
                 continue
-            s_, w_, cut = _look(i, cx, cy, keep, lt, B, A, W, KT, SC)
+            s_, w_, cut = seen, on_way, False
+            if not (seen and on_way) or np.sqrt((x[i] - cx) ** 2 + (y[i] - cy) ** 2) > keep:
+                s_, w_, cut = _look(i, cx, cy, keep, lt, seen, on_way, B, A, W, KT, SC)
             if cut:
                 n_ev = _leave(i, b, t, GR, A, L, n_ev)
                 continue
-            seen |= s_
-            on_way |= w_
+            seen, on_way = s_, w_
             for g in range(2):
                 ok = np.isfinite(hdist[g, int(y[i]), int(x[i])])
                 reach_any[g] = reach_any[g] or ok
