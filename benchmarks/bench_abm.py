@@ -2,11 +2,11 @@
 
 1. 10^6 agents (1% zombies, humans wandering) on an open 1,500 x 1,500 m map at 1 m per cell, crowding
    on (at most 5 people a cell, Weidmann's density-limited speed): agent-steps per second of the step
-   kernel on one core (``Run.kernel_s``: set-up, distance fields and outputs excluded), zombies wandering,
-   then hunting by sight; and bytes per agent of the agent arrays.
+   kernel on one core (``Run.kernel_s``: set-up, distance fields and outputs excluded; and by CPU time,
+   less sensitive to a loaded machine), zombies wandering, then hunting by sight; bytes per agent.
 2. The Mesa comparison model, 10^4 agents x 100 steps on a 100 x 100 grid: Mesa 3 (``MultiGrid``) against
    the same model written as an ordinary hyosan scenario (``benchmarks/mesa/grid-epidemic.yaml``) run by
-   the normal agent engine. benchmarks/README.md lists how the two differ.
+   the normal agent engine, by wall clock and by CPU time. benchmarks/README.md lists how the two differ.
 3. Wall time of ``hyosan run hyosan-high`` (the whole flagship, animation included) in a subprocess, with a
    warm Numba cache (a first run fills it).
 
@@ -63,23 +63,31 @@ def scenario(folder: Path, side: int, scale: float, n: int, steps: int, zombies:
     return path
 
 
-def engine_rate(n: int, side: int, scale: float, steps: int, zombies: str, sight: str) -> tuple[float, float, float]:
-    """Agent-steps per second inside the step kernel (set-up and outputs excluded), bytes per agent of the
-    agent arrays (with the kernels' scratch), and bytes per agent of the world arrays at this density."""
+def engine_rate(
+    n: int, side: int, scale: float, steps: int, zombies: str, sight: str
+) -> tuple[float, float, float, float]:
+    """Agent-steps per second inside the step kernel (wall clock, set-up and outputs excluded) and on the CPU
+    (process time of a (1 + steps)-step run less that of a 1-step run: less sensitive to a loaded machine),
+    bytes per agent of the agent arrays (with the kernels' scratch), and of the world arrays at this density."""
     with tempfile.TemporaryDirectory() as tmp:
-        sc = load_scenario(scenario(Path(tmp), side, scale, n, steps, zombies, sight))
         simulate_once(load_scenario(scenario(Path(tmp), 20, scale, 100, 2, zombies, sight)), np.random.SeedSequence(0))
-        run = simulate_once(sc, np.random.SeedSequence(1))
+        cpu = []
+        for k in (1, 1 + steps):
+            sc = load_scenario(scenario(Path(tmp), side, scale, n, k, zombies, sight))
+            c0 = time.process_time()
+            run = simulate_once(sc, np.random.SeedSequence(1))
+            cpu.append(time.process_time() - c0)
     per_agent = Agents.empty(1).nbytes + 4 + 8 + 8 + 4  # + cell-list link, start-of-step x, y, order of action
     world = sum(v.nbytes for v in vars(World(sc)).values() if isinstance(v, np.ndarray))
     world += 2 * sc.world.kind.size  # crowding's int16 occupancy grid
     assert run.counts[-1].sum() == n
-    return n * steps / run.kernel_s, per_agent, world / n
+    return n * (1 + steps) / run.kernel_s, n * steps / (cpu[1] - cpu[0]), per_agent, world / n
 
 
-def mesa_rate(n: int, steps: int, side: int, p: float, seed: int = 0) -> tuple[float, int]:
+def mesa_rate(n: int, steps: int, side: int, p: float, seed: int = 0) -> tuple[float, float, int]:
     """Mesa 3: each agent steps to a random one of its 8 neighbours on a torus, then each infected agent
-    infects each healthy cellmate with probability ``p``; agent-steps per second and infected at the end."""
+    infects each healthy cellmate with probability ``p``; agent-steps per second (wall clock, CPU time) and
+    how many were infected at the end."""
     import mesa
 
     class Walker(mesa.Agent):
@@ -111,20 +119,23 @@ def mesa_rate(n: int, steps: int, side: int, p: float, seed: int = 0) -> tuple[f
                     a.infected = True
 
     model = Epidemic()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for _ in range(steps):
         model.step()
-    elapsed = time.perf_counter() - t0
-    return n * steps / elapsed, sum(a.infected for a in model.agents)
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    return n * steps / wall, n * steps / cpu, sum(a.infected for a in model.agents)
 
 
-def scenario_rate(path: Path, seed: int = 1) -> tuple[float, int, int, int]:
-    """Agent-steps per second inside the step kernel for the scenario at ``path`` (one warm-up run first),
-    the agents, the steps and how many were ever infected (not healthy) at the end."""
+def scenario_rate(path: Path, seed: int = 1) -> tuple[float, float, int, int, int]:
+    """Agent-steps per second inside the step kernel (wall clock) and for the whole run on the CPU, for the
+    scenario at ``path`` (one warm-up run first); the agents, the steps and how many were infected at the end."""
     sc = load_scenario(path)
     simulate_once(sc, np.random.SeedSequence(0))
+    c0 = time.process_time()
     run = simulate_once(sc, np.random.SeedSequence(seed))
-    return sc.n_agents * run.steps / run.kernel_s, sc.n_agents, run.steps, int(sc.n_agents - run.counts[-1][0])
+    cpu = time.process_time() - c0
+    n = sc.n_agents
+    return n * run.steps / run.kernel_s, n * run.steps / cpu, n, run.steps, int(n - run.counts[-1][0])
 
 
 def main() -> None:
@@ -136,41 +147,54 @@ def main() -> None:
 
     print(f"1. {args.agents:,} agents on an open 1500 x 1500 m map, {args.steps} steps, one core")
     for zombies, sight in (("wander", "2m"), ("hunt", "10m")):
-        rate, per_agent, world = engine_rate(args.agents, 1500, 1.0, args.steps, zombies, sight)
-        print(f"   zombies {zombies:6s} (sight {sight:>3s}): {rate / 1e6:8.1f} M agent-steps/s")
+        rate, cpu_rate, per_agent, world = engine_rate(args.agents, 1500, 1.0, args.steps, zombies, sight)
+        print(f"   zombies {zombies:6s} (sight {sight:>3s}): {rate / 1e6:6.2f} M agent-steps/s", end="")
+        print(f" ({cpu_rate / 1e6:.2f} M by CPU time)")
     print(f"   memory: agent arrays {per_agent} bytes per agent (with cell-list link and step snapshot),")
     slot = BUFFER_EVENT_BYTES
     print(f"           event-log scratch {slot} bytes x (2 + 1/8) = {slot * 17 / 8:.0f} bytes per agent;")
     print(f"           world arrays (grids, fields, cell lists) {world:.0f} bytes per agent at this density")
     print(f"           peak RSS of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 
-    e_rate, n, steps, e_inf = scenario_rate(MESA_SCENARIO)
+    e_rate, e_cpu, n, steps, e_inf = scenario_rate(MESA_SCENARIO)
     print(f"2. Mesa comparison model, {n:,} agents x {steps} steps on a 100 x 100 grid (p = 0.5)")
-    print(f"   hyosan scenario {MESA_SCENARIO.name} (normal abm engine): {e_rate / 1e6:8.2f} M agent-steps/s", end="")
-    print(f"   ({e_inf:,} infected at the end)")
+    print(f"   hyosan {MESA_SCENARIO.name} (abm engine): {e_rate / 1e6:7.2f} M agent-steps/s in the kernel, ", end="")
+    print(f"{e_cpu / 1e6:.2f} M by CPU time of the whole run ({e_inf:,} infected at the end)")
     try:
         import mesa
 
-        m_rate, m_inf = mesa_rate(n, steps, 100, 0.5)
-        print(f"   Mesa {mesa.__version__:10s}: {m_rate / 1e6:8.3f} M agent-steps/s   ({m_inf:,} infected at the end)")
-        print(f"   ratio hyosan / Mesa: {e_rate / m_rate:,.0f}x")
+        m_rate, m_cpu, m_inf = mesa_rate(n, steps, 100, 0.5)
+        print(
+            f"   Mesa {mesa.__version__}: {m_rate / 1e6:7.3f} M agent-steps/s, {m_cpu / 1e6:.3f} M by CPU time ", end=""
+        )
+        print(f"({m_inf:,} infected at the end)")
+        print(f"   ratio hyosan / Mesa: {e_rate / m_rate:,.0f}x (wall clock), {e_cpu / m_cpu:,.0f}x (CPU time)")
     except ImportError as exc:
         print(f"   Mesa not installed ({exc}); pip install -e '.[bench]'")
 
     if not args.skip_school:
-        walls = []
+        walls, cpus = [], []
         for _ in range(2):
             with tempfile.TemporaryDirectory() as tmp:
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), child_cpu()
                 done = subprocess.run(
                     [sys.executable, "-m", "hyosan.cli", "run", "hyosan-high", "--out", str(Path(tmp) / "hh")],
                     capture_output=True,
                     text=True,
                 )
                 walls.append(time.perf_counter() - t0)
+                cpus.append(child_cpu() - c0)
         status = "ok" if done.returncode == 0 else f"failed: {done.stderr.strip()}"
-        print(f"3. hyosan run hyosan-high (the whole flagship, animation included): {walls[1]:.1f} s wall with a")
-        print(f"   warm Numba cache ({walls[0]:.1f} s for the first run, which fills the cache if needed) ({status})")
+        print(f"3. hyosan run hyosan-high (the whole flagship, animation included), warm Numba cache: {walls[1]:.1f} s")
+        print(
+            f"   wall, {cpus[1]:.1f} s CPU ({walls[0]:.1f} s wall for the first run, which fills the cache) ({status})"
+        )
+
+
+def child_cpu() -> float:
+    """CPU seconds (user + system) used so far by this process's finished children."""
+    use = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return use.ru_utime + use.ru_stime
 
 
 if __name__ == "__main__":
