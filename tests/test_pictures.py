@@ -127,13 +127,13 @@ def tiny(tmp_path: Path) -> Path:
 @pytest.fixture(scope="module")
 def written(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, object]:
     from hyosan.agents.run import execute, run_scenario
-    from hyosan.viz.film import make_film
+    from hyosan.viz.film import Recorder, make_film
 
     base = tmp_path_factory.mktemp("pictures")
     path = tiny(base)
     run_scenario(str(path), base / "a", seed=4)
     run_scenario(str(path), base / "b", seed=4, animation="gif")
-    sc, _, runs = execute(str(path), seed=4)
+    sc, _, runs = execute(str(path), seed=4, recorder=Recorder)
     return base / "a", base / "b", (sc, runs, make_film(sc, runs[0], 4))
 
 
@@ -182,10 +182,10 @@ def test_frames_show_the_run_at_their_times(written) -> None:
 
 
 def test_the_snapshot_is_the_busiest_minute_of_the_run(written) -> None:
-    _, _, (_, runs, film) = written
+    _, _, (sc, runs, film) = written
     ev = runs[0].events
     snap = film.pictures[-1]
-    assert snap.t == np.ceil(most_eventful(ev["t"], ev["kind"], 60.0))
+    assert abs(snap.t - most_eventful(ev["t"], ev["kind"], 60.0)) <= sc.animation_every / 2  # nearest candidate
     assert snap.note.startswith("the busiest minute")
 
 
@@ -201,3 +201,30 @@ def test_the_cli_refuses_an_unknown_animation_in_one_line_and_writes_nothing(tmp
     done = cli("run", str(tiny(tmp_path)), "--animation", "avi", "--out", str(out))
     assert done.returncode == 2 and done.stderr.count("\n") == 1 and "gif, mp4, both or none" in done.stderr
     assert not out.exists()
+
+
+def test_the_recorder_keeps_candidates_dense_where_events_are_and_within_its_budget() -> None:
+    """Two hours of candidates every 5 s (1,440) into a budget of 200, with 50 events a candidate in one
+    ten-minute stretch and one event an hour elsewhere."""
+    from types import SimpleNamespace
+
+    from hyosan.viz.film import Recorder
+
+    sc = SimpleNamespace(animation_every=5.0, animation_frames=50, n_agents=3, source="x")
+    rec = Recorder(sc)
+    a = SimpleNamespace(x=np.zeros(3), y=np.zeros(3), state=np.zeros(3, np.int8))
+    chunks: list[dict] = []
+    for i in range(1441):
+        t = 5.0 * i
+        busy = 3000 <= t < 3600
+        if busy or i % 720 == 0:
+            chunks.append({"t": np.full(50 if busy else 1, t), "kind": np.full(50 if busy else 1, K.BITE)})
+        rec.add(t, a, np.zeros(2, np.int8), chunks)
+    t = np.array(rec.t)
+    assert len(t) <= rec.budget == 200 and t[0] == 0 and t[-1] == 7200
+    inside = ((t >= 3000) & (t < 3600)).sum()
+    # half of the measure is events, all of them in the stretch: it keeps a quarter of the budget or more
+    # (thinning halves a stretch at a time); thinning evenly in time would leave it 200 / 12 = 17
+    assert inside >= 50 and inside / 600 > 3 * (len(t) - inside) / 6600  # (the newest are not thinned yet)
+    assert np.diff(t[(t > 3700) & (t < 6000)]).min() > 5 * 5  # thinned where nothing happens
+    assert list(rec.nearest(np.array([0.0, 3301.0, 7200.0]))) == [0, int(np.argmin(abs(t - 3301))), len(t) - 1]

@@ -50,6 +50,7 @@ def execute(
     every: float | str | None = None,
     engine: str | None = None,
     frames: bool = False,
+    recorder: Any = None,
     flags: bool = False,
     executor: Any = None,
     progress: bool = False,
@@ -60,6 +61,7 @@ def execute(
     ``t_end`` and ``every`` are days when bare numbers, or durations with a unit (``"20min"``).
     ``flags``: name the options as the command line spells them (``--t-end``), else as keywords.
     ``executor`` runs the replicates elsewhere (e.g. :func:`hyosan.cluster.dask_executor`), with the same results.
+    ``recorder`` (e.g. :class:`hyosan.viz.film.Recorder`), called with the scenario, records replicate 0's frames.
     """
     from hyosan.agents.scenario import Scenario, load_scenario
     from hyosan.engines.abm.engine import run_scenario as run_abm
@@ -104,7 +106,14 @@ def execute(
             raise ScenarioError(f"{', '.join(said)} (days): {exc}") from None
         raise
     ds, runs = run_abm(
-        sc, seed=seed, replicates=replicates, workers=workers, frames=frames, executor=executor, progress=progress
+        sc,
+        seed=seed,
+        replicates=replicates,
+        workers=workers,
+        frames=frames,
+        executor=executor,
+        progress=progress,
+        recorder=recorder,
     )
     return sc, ds, runs
 
@@ -130,7 +139,7 @@ def run_scenario(
     With ``plot``: plot.png, overview.png, snapshot.png and the animation as ``animation`` says (gif, mp4,
     both or none; :mod:`hyosan.viz.film`)."""
     from hyosan.results import final_frame, summary_json, wide_frame, write_netcdf, write_outputs
-    from hyosan.viz.film import ANIMATIONS
+    from hyosan.viz.film import ANIMATIONS, Recorder
 
     if animation not in ANIMATIONS:
         raise HyosanError(f"--animation {animation}: write gif, mp4, both or none")
@@ -144,6 +153,7 @@ def run_scenario(
         every=every,
         engine=engine,
         frames=False,
+        recorder=Recorder if plot else None,
         flags=True,
         executor=executor,
         progress=progress,

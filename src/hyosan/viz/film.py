@@ -1,11 +1,13 @@
-"""The film of a run: frames at the times the story needs, recorded by running replicate 0 a second time.
+"""The film of a run: frames at the times the story needs, recorded while replicate 0 runs.
 
-The first pass (the ordinary run) gives the event log; :func:`hyosan.viz.story.frame_schedule` turns it
-into frame times (dense where things happen) and :func:`hyosan.viz.story.most_eventful` picks the
-snapshot's moment (the end of the busiest minute). The engine gives the same run for the same seed
-however it is chunked, so a second pass of replicate 0 with ``frame_times`` records exactly those
-moments; its event log is checked against the first pass. Memory stays bounded: at most
-``animation.frames`` frames of positions are kept, and frames are drawn one at a time when written.
+A :class:`Recorder` rides along with replicate 0 (``hyosan.engines.abm.engine.simulate_once(...,
+recorder=...)``): it takes a candidate frame every ``animation.every`` seconds and, whenever it holds more
+than its budget, thins them where little happens, so memory stays bounded however long the run. After
+the run :func:`hyosan.viz.story.frame_schedule` turns the event log into frame times (dense where things
+happen) and each takes the nearest candidate; :func:`hyosan.viz.story.most_eventful` picks the snapshot's
+moment (the end of the busiest minute). Without a recorder (a run made elsewhere), replicate 0 is run a
+second time with ``frame_times`` (the engine gives the same run for the same seed however it is chunked;
+the event logs are checked to agree). Frames are drawn one at a time when written.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from hyosan.budget import require_memory
 from hyosan.engines.abm import codes as K
 from hyosan.errors import EngineError, HyosanError
 from hyosan.viz.animate import STATE_COLOURS, Painter, Picture, write_gif, write_mp4, write_png
-from hyosan.viz.story import clock_of, frame_schedule, most_eventful, overview, speeds
+from hyosan.viz.story import clock_of, event_weights, frame_schedule, most_eventful, overview, speeds
 
 #: The snapshot shows the end of the minute with the most events.
 SNAPSHOT_WINDOW = 60.0
@@ -71,6 +73,63 @@ class Film:
         return write_png(path, self.painter.frame(self.pictures[-1]))
 
 
+class Recorder:
+    """Candidate frames of one run, taken every ``animation.every`` seconds while it runs and thinned whenever
+    more than ``budget`` are held: the quarter of the inner candidates whose removal merges the quietest
+    neighbouring gaps goes (no two neighbours at once), a gap measured as its duration over the mean gap
+    plus its events over the mean events a gap (a story event counts as ``4 * STORY_WEIGHT``), so the
+    candidates stay dense where events are and sparse where nothing happens."""
+
+    def __init__(self, sc: Any) -> None:
+        every, frames, _ = animation_settings(sc)
+        n = max(sc.n_agents, 1)
+        self.every = every
+        self.budget = max(2 * frames, min(4 * frames, int(2e8 // (17 * n))))
+        require_memory(
+            self.budget * (17 * n + 64),
+            f"{sc.source}: {self.budget} candidate frames of {n:,} agents for the animation",
+            "set a smaller animation.frames, or run with --no-plot",
+        )
+        self.t: list[float] = []
+        self.weight: list[float] = []
+        self.shots: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+        self._seen, self._total = 0, 0.0
+
+    def add(self, t: float, a: Any, doors: np.ndarray, chunks: list[dict[str, np.ndarray]]) -> None:
+        """Take a candidate at ``t`` seconds (``chunks``: the run's event chunks so far, only ever appended to)."""
+        for c in chunks[self._seen :]:
+            self._total += float(event_weights(c["kind"], 4.0).sum())
+        self._seen = len(chunks)
+        self.t.append(float(t))
+        self.weight.append(self._total)
+        self.shots.append((a.x.copy(), a.y.copy(), a.state.copy(), np.asarray(doors).copy()))
+        if len(self.t) > self.budget:
+            self._thin()
+
+    def _thin(self) -> None:
+        t, e = np.array(self.t), np.array(self.weight)
+        span_t = max((t[-1] - t[0]) / self.budget, 1e-9)
+        span_e = max((e[-1] - e[0]) / self.budget, 1e-9)
+        merged = (t[2:] - t[:-2]) / span_t + (e[2:] - e[:-2]) / span_e
+        drop: set[int] = set()
+        for i in np.argsort(merged, kind="stable") + 1:
+            if len(drop) >= len(t) // 4:
+                break
+            if i - 1 not in drop and i + 1 not in drop:
+                drop.add(int(i))
+        keep = [i for i in range(len(t)) if i not in drop]
+        self.t = [self.t[i] for i in keep]
+        self.weight = [self.weight[i] for i in keep]
+        self.shots = [self.shots[i] for i in keep]
+
+    def nearest(self, times: np.ndarray) -> np.ndarray:
+        """Index of the candidate nearest each of ``times``."""
+        t = np.array(self.t)
+        i = np.clip(np.searchsorted(t, times), 1, max(t.size - 1, 1))
+        left = np.maximum(i - 1, 0)
+        return np.where(np.abs(times - t[left]) <= np.abs(t[np.minimum(i, t.size - 1)] - times), left, i)
+
+
 def animation_settings(sc: Any) -> tuple[float, int, float]:
     """(shortest gap between frames in s, most frames, frames per second) of scenario ``sc``."""
     every = float(sc.animation_every)
@@ -80,8 +139,8 @@ def animation_settings(sc: Any) -> tuple[float, int, float]:
 
 
 def make_film(sc: Any, run: Any, seed: int) -> Film:
-    """Choose frame times from ``run``'s events (replicate 0 of ``seed``), run it again recording them, and
-    prepare their pictures."""
+    """Choose frame times from ``run``'s events (replicate 0 of ``seed``) and prepare their pictures: the
+    nearest candidates of its :class:`Recorder`, or, without one, a second pass recording those times."""
     from hyosan.engines.abm.engine import World, simulate_once
 
     every, n_frames, fps = animation_settings(sc)
@@ -102,17 +161,23 @@ def make_film(sc: Any, run: Any, seed: int) -> Film:
         f"{sc.source}: the animation's {times.size} frames of {n:,} agents at {painter.width} x {painter.height}",
         "set a smaller animation.frames or animation.scale, or run with --no-plot",
     )
-    again = simulate_once(sc, np.random.SeedSequence(seed).spawn(1)[0], frame_times=[*times.tolist(), snap])
-    if not all(np.array_equal(again.events[k], ev[k]) for k in ev):
-        raise EngineError(f"{sc.name}: the frame pass of replicate 0 differs from the run; please report this")
+    rec = run.recorder
+    if rec is not None and rec.t:
+        pick = rec.nearest(np.array([*times.tolist(), snap]))
+        keep = np.concatenate([[True], np.diff(pick[:-1]) != 0, [True]])
+        pick = pick[keep]
+        shots = [(rec.t[i], *rec.shots[i]) for i in pick]
+        times, snap = np.array([rec.t[i] for i in pick[:-1]]), rec.t[pick[-1]]
+    else:
+        again = simulate_once(sc, np.random.SeedSequence(seed).spawn(1)[0], frame_times=[*times.tolist(), snap])
+        if not all(np.array_equal(again.events[k], ev[k]) for k in ev):
+            raise EngineError(f"{sc.name}: the frame pass of replicate 0 differs from the run; please report this")
+        by_time = {round(f[0] / sc.step): (*f, d) for f, d in zip(again.frames, again.frame_doors, strict=True)}
+        shots = [by_time[round(t / sc.step)] for t in [*times.tolist(), snap]]
     breach_t, breach_door = ev["t"][ev["kind"] == K.BREACH], ev["aux"][ev["kind"] == K.BREACH]
     speed = speeds(times, fps)
-    by_time = {
-        round(t / sc.step): (t, x, y, s, d) for (t, x, y, s), d in zip(again.frames, again.frame_doors, strict=True)
-    }
     pictures = []
-    for i, t in enumerate([*times.tolist(), snap]):
-        t0, x, y, s, doors = by_time[round(t / sc.step)]
+    for i, (t0, x, y, s, doors) in enumerate(shots):
         broken = np.zeros(doors.size, dtype=bool)
         broken[breach_door[breach_t <= t0]] = True
         state = np.where(soldier & (s == K.S), K.M, s)
