@@ -214,7 +214,7 @@ def test_nobody_is_placed_in_a_door_barricaded_from_the_start(tmp_path: Path) ->
     path = scenario(
         tmp_path,
         tmp_path / "rooms.txt",
-        population=[{"kind": "student", "count": 400, "zone": "all"}],
+        population=[{"kind": "student", "count": 269, "zone": "all"}],  # every open cell, one each (crowding)
         doors={"barricaded": ["west"]},
         behaviour={"humans": "still", "zombies": "still"},
         time={"horizon": "1s"},

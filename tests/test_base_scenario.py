@@ -63,7 +63,8 @@ def of(r, kind: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def test_detection_follows_binomial_n_sensitivity(tmp_path: Path) -> None:
     n, p = 400, 0.7
-    sc, r = run(write(tmp_path, 0, n, "10d", {"sensitivity": p}))
+    # 20 min: 400 people queue through the hall's doors (bodies take space); in 5 min half had arrived
+    sc, r = run(write(tmp_path, 0, n, "10d", {"sensitivity": p}, horizon="20min"))
     _, _, verdict = of(r, K.SCREENED)
     assert verdict.size == n and set(verdict.tolist()) <= {DETECTED, MISSED}
     detected = int((verdict == DETECTED).sum())

@@ -33,7 +33,8 @@ def test_hyosan_high_never_puts_two_people_on_a_cell() -> None:
     """The school (0.5 m cells: one person a cell at 5.4 per m2) from the outbreak through the alarm's
     evacuation, every step: humans, zombies and humbies, running, fleeing, hiding, barricading."""
     step = load_scenario("hyosan-high").step
-    sc = load_scenario("hyosan-high", {"time.horizon": "14min", "animation.every": f"{step:g}s"})
+    values = {"time.horizon": "14min", "time.alarm": "5min", "animation.every": f"{step:g}s"}
+    sc = load_scenario("hyosan-high", values)
     assert crowd.capacity(sc) == 1
     r = simulate_once(sc, np.random.SeedSequence(3), frames=True)
     assert len(r.frames) == round(14 * 60 / step) + 1
