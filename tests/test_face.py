@@ -147,7 +147,9 @@ def test_cli_show_describes_a_scenario(cli) -> None:
     assert "evacuation: at 5min -> evacuate {to: barracks}" in text
     assert "martial-law: when " in text and "-> seal {exits: [highway-north, highway-east]}" in text
     assert "Compartment model: hyosan" in text
-    assert "Interventions: none" in cli("show", "hyosan-high").stdout
+    flagship = cli("show", "hyosan-high").stdout
+    assert "seal-the-school: when zombie > 5 -> seal {exits: [main-gate, back-gate]}" in flagship
+    assert "Interventions: none" in cli("show", "military-base").stdout
 
 
 def test_cli_analyze_a_scenario_and_version(cli) -> None:
