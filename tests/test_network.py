@@ -210,7 +210,7 @@ def test_options_that_cannot_be_honoured_are_refused():
         model.run(engine="network", graph="complete:n=50", seed_nodes="some:3", t_end=10)
     with pytest.raises(EngineError, match="from 0 to 49"):
         model.run(engine="network", graph="complete:n=50", seed_nodes="ids:3,70", t_end=10)
-    with pytest.raises(EngineError, match="interventions"):
+    with pytest.raises(EngineError, match="'impulsive attack' changes compartments"):
         hyosan.load("munz-impulsive").run(engine="network", graph="complete:n=50", t_end=10)
 
 

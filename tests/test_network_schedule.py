@@ -45,3 +45,35 @@ def test_a_schedule_needs_explicit_per_edge_rates_and_matching_nodes():
         Schedule([("complete:n=3", 1), ("complete:n=4", 1)])
     with pytest.raises(GraphError, match="positive"):
         Schedule([("complete:n=3", 0)])
+
+
+def test_a_timed_parameter_change_switches_the_per_edge_rate_at_its_time():
+    # one S--I edge (mean degree 1, so the per-edge rate is beta): beta 0.3 until t = 2, then 0;
+    # P(infected) = P(the edge fires before both recovery and t = 2) = r/(r+g) (1 - exp(-(r+g) 2))
+    r, g, reps = 0.3, 0.1, 4000
+    model = hyosan.load("sir").with_values(S=1, I=1, R=0)
+    model = model.with_interventions([{"name": "lockdown", "at": 2, "set": {"beta": 0}}])
+    ds = model.run(engine="network", graph="complete:n=2", t_end=50, every=0.5, replicates=reps, seed=6, workers=1)
+    s = ds["S"].values
+    p = r / (r + g) * (1 - math.exp(-(r + g) * 2))
+    hit = (s[:, -1] == 0).mean()
+    assert abs(hit - p) < 4 * math.sqrt(p * (1 - p) / reps)  # 4 binomial standard errors
+    assert (s[:, ds["time"].values >= 2] == s[:, -1:]).all()  # nobody is infected after the lockdown
+
+
+def test_interventions_the_network_engine_cannot_apply_are_refused():
+    sir = hyosan.load("sir")
+    refused = (
+        ({"name": "cure", "at": 3, "cull": {"I": 0.5}}, "'cure' changes compartments"),
+        ({"name": "panic", "when": "I > 20", "set": {"beta": 0}}, "triggered interventions"),
+    )
+    for item, words in refused:
+        with pytest.raises(EngineError) as err:
+            sir.with_interventions([item]).run(engine="network", graph="complete:n=30", t_end=10)
+        assert words in str(err.value) and "\n" not in str(err.value)
+
+
+def test_a_parameter_change_that_an_explicit_per_edge_rate_would_hide_is_refused():
+    model = hyosan.load("sir").with_interventions([{"name": "lockdown", "at": 2, "set": {"beta": 0}}])
+    with pytest.raises(EngineError, match="'lockdown' sets beta, but transition 'infection'"):
+        model.run(engine="network", graph="complete:n=20", edge_rates={"infection": 0.1}, t_end=5)

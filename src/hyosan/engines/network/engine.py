@@ -8,7 +8,9 @@ first compartment (the susceptibles) takes the other nodes. ``seed_nodes`` choos
 the model's first infected compartment instead of its initial size: ``"random:10"``,
 ``"degree:10"`` (the 10 of highest degree, ties to the lower id) or ``"ids:1,2,3"``
 (or a sequence of ids). Each replicate draws from its own PCG64 stream, so a result depends on the
-seed only, never on ``workers``. The result has the common schema of the stochastic engines.
+seed only, never on ``workers``. Timed parameter changes (interventions ``set: {beta: ...}`` at
+times) cut the run into segments at their times, where the tables are rebuilt and the exponential
+clocks redrawn (exact, by memorylessness). The result has the common schema of the stochastic engines.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import xarray as xr
 from hyosan import __version__
 from hyosan.budget import require_memory
 from hyosan.compartmental.model import Model
+from hyosan.engines.events import event_params, schedule
 from hyosan.engines.network import kernel
 from hyosan.engines.network.rules import Tables, tables
 from hyosan.errors import EngineError
@@ -36,7 +39,7 @@ from hyosan.outcomes import add_outcomes
 from hyosan.parallel import generator, map_replicates, replicate_seeds
 from hyosan.results import make_dataset
 
-INTERVENTIONS: frozenset[str] = frozenset()
+INTERVENTIONS: frozenset[str] = frozenset({"timed"})
 _OPTIONS = {"graph", "seed_nodes", "edge_rates", "periods", "max_events", "node_events"}
 
 
@@ -64,6 +67,20 @@ class Setup:
     times: np.ndarray
     max_events: int
     node_events: bool = False
+    model: Model | None = None
+    edge_rates: Mapping[str, float] | None = None
+    periods: Mapping[str, str] | None = None
+
+    @property
+    def timed(self) -> list:
+        """The model's timed parameter changes, grouped by time, up to the horizon."""
+        return schedule(self.model, float(self.times[-1])) if self.model is not None and self.model.events else []
+
+    def rates(self, p: np.ndarray) -> Tables:
+        """The tables of the model with parameter values ``p`` (after timed interventions)."""
+        model = self.model.with_values(dict(zip([q.name for q in self.model.parameters], p.tolist(), strict=True)))
+        g = self.graph
+        return tables(model, g.n, None if isinstance(g, Schedule) else g.mean_degree, self.edge_rates, self.periods)
 
     def __call__(self, chunk: list[tuple[int, np.random.SeedSequence]]) -> list[Outcome]:
         return [self.replicate(generator(seq)) for _, seq in chunk]
@@ -74,17 +91,26 @@ class Setup:
         ss, t_node = state.astype(np.int64), np.full(len(state), np.inf)
         out = np.zeros((len(self.times), len(self.initial)), dtype=np.int64)
         g = self.graph
-        pieces = g.segments(t_end) if isinstance(g, Schedule) else [(g, 0.0, t_end)]
+        pieces = _pieces(g, t_end, [t for t, _ in self.timed])
         k, fired, most, t_last, t_zero, cut = 0, 0, 0, 0.0, -1.0, False
         log_t, log_i, nlog = np.empty(1024 if self.node_events else 1), np.empty((1024, 4), dtype=np.int64), 0
+        p = np.array([q.value for q in self.model.parameters]) if self.timed else None
+        timed, draw = list(self.timed), 1
         for i, (snap, start, stop) in enumerate(pieces):
+            while timed and timed[0][0] <= start:
+                t_event, group = timed.pop(0)
+                x = np.bincount(ss & 0xFFFF, minlength=len(self.initial)).astype(np.float64)
+                for event, n_occ in group:
+                    p = event_params(self.model, event, n_occ, t_event, x, p)
+                tb, draw = self.rates(p), max(draw, 2)
             weights = snap.weights if snap.weights is not None else np.empty(0)
             status, t, fired, zero, heap, cut, k, log_t, log_i, nlog = kernel.simulate(
-                rng, snap.indptr, snap.indices, weights, snap.weights is not None, ss, t_node, i == 0, start, stop,
+                rng, snap.indptr, snap.indices, weights, snap.weights is not None, ss, t_node, draw, start, stop,
                 tb.node_count, tb.node_dest, tb.node_rate, tb.pair_count, tb.pair_dest, tb.pair_rate, tb.period,
                 self.infected, self.times, out, k, fired, self.max_events, 4 * int(self.initial[1:].sum()) + 1024,
                 i == len(pieces) - 1, log_t, log_i, nlog, self.node_events,
             )  # fmt: skip
+            draw = 0
             if status == kernel.TOO_MANY:
                 raise EngineError(
                     f"network: a replicate fired {fired:,} transitions by t={t:.6g}, the most allowed (max_events, "
@@ -105,6 +131,17 @@ class Setup:
         still = bool(out[-1, self.infected].any())
         t_extinct = math.nan if still or not self.infected.any() else (t_zero if t_zero >= 0 else 0.0)
         return Outcome(out, t_final, t_extinct, fired, most, log_t[:nlog].copy(), log_i[:nlog].copy())
+
+
+def _pieces(g: Graph | Schedule, t_end: float, cuts: list[float]) -> list[tuple[Graph, float, float]]:
+    """(graph, start, stop) segments to ``t_end``: the schedule's snapshots, also cut at ``cuts``."""
+    base = g.segments(t_end) if isinstance(g, Schedule) else [(g, 0.0, t_end)]
+    out = []
+    for snap, start, stop in base:
+        inner = sorted(c for c in cuts if start < c < stop)
+        for a, b in zip([start, *inner], [*inner, stop], strict=True):
+            out.append((snap, a, b))
+    return out
 
 
 def _place(setup: Setup, rng: np.random.Generator) -> np.ndarray:
@@ -142,11 +179,21 @@ def prepare(
         raise EngineError("network: give the contact graph (--graph er:n=10000,k=10, an edge-list file, or graph=G)")
     if len(model.compartments) > 65535:
         raise EngineError(f"network: {model.name} has {len(model.compartments):,} compartments; at most 65,535")
-    if model.events:
-        raise EngineError(
-            f"network: {model.name} has events or interventions ('{model.events[0].name}'), which the network "
-            "engine does not apply yet; remove them or use --engine ssa"
-        )
+    fixed = {**dict(edge_rates or {}), **dict(periods or {})}
+    for ev in model.events:
+        for tr in model.transitions:
+            hit = tr.name in fixed and {name for name, _ in ev.params} & tr.rate.names
+            if hit:
+                raise EngineError(
+                    f"network: intervention '{ev.name}' sets {', '.join(sorted(hit))}, but transition '{tr.name}' has "
+                    "its per-edge rate or period given, which the change would not reach; drop one of them"
+                )
+        if ev.triggered or ev.assign or not ev.params:
+            what = "is triggered by a condition" if ev.triggered else "changes compartments"
+            raise EngineError(
+                f"network: intervention '{ev.name}' {what}; the network engine applies timed parameter changes "
+                "(set: {beta: 0.1} at times) only so far; remove it or use --engine ssa"
+            )
     g = graph if isinstance(graph, Schedule) else as_graph(graph)
     tb = tables(model, g.n, None if isinstance(g, Schedule) else g.mean_degree, edge_rates, periods)
     infected = np.array([c in model.infected for c in model.compartments], dtype=np.bool_)
@@ -174,7 +221,10 @@ def prepare(
     initial[0] = g.n - placed
     if max_events is not None and (not isinstance(max_events, (int, np.integer)) or max_events < 1):
         raise EngineError(f"max_events (--max-events) {max_events!r}: give a whole number >= 1")
-    return Setup(g, tb, initial, seeds, random_seeds, seed_state, infected, times, int(max_events or 10**12))
+    return Setup(
+        g, tb, initial, seeds, random_seeds, seed_state, infected, times, int(max_events or 10**12), False,
+        model, dict(edge_rates or {}) or None, dict(periods or {}) or None,
+    )  # fmt: skip
 
 
 def _seed_nodes(spec: str | Sequence[int], g: Graph) -> tuple[np.ndarray | None, int]:

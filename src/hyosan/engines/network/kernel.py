@@ -122,8 +122,9 @@ def simulate(
     logging,
 ):  # pragma: no cover - compiled
     """Run one segment, from ``t0`` to ``t_stop``, on one graph; ``ss`` ((stamp << 16) | state per node)
-    and ``t_node`` (each node's next node event) carry over between segments (``first``: draw the
-    node clocks now). Edge clocks are drawn afresh for the segment's graph (memoryless, so exact).
+    and ``t_node`` (each node's next node event) carry over between segments (``first``: 1 draws every
+    node clock now, 2 redraws those of exponential law after the rates changed, 0 keeps them). Edge
+    clocks are drawn afresh for the segment's graph (memoryless, so exact).
 
     Returns (status, t of the last event or -1, events fired so far, t when the infected last became
     empty or -1, largest heap, whether a clock beyond ``t_stop`` was dropped, next report index).
@@ -167,7 +168,7 @@ def simulate(
     for u in range(n):
         x = ss[u] & 0xFFFF
         r = node_total[x]
-        if first:
+        if first == 1 or (first == 2 and period[x, 0] == 0.0):
             t_node[u] = t0 + _wait(rng, period, x, r) if r > 0.0 else np.inf
         if t_node[u] < np.inf:
             if t_node[u] > t_end:
