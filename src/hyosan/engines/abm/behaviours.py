@@ -114,7 +114,7 @@ def triggers(A, KT, T):
     return fired
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def soldier(i, t, B, A, W, KT, SC, L, n_ev, CR):
     """A soldier: every zombie in sight within range is destroyed with probability ``KT.hit`` this step, every
     humbie in sight within range discovered (and shot) with probability ``KT.detect``; one independent draw per
@@ -206,7 +206,7 @@ def humbie_hide(i, best, bd2, x, y, x0, y0, block, room, hnext, hdist, P, occ, c
         follow(i, P[P_HWALK], hnext[2], hdist[2], False, -1, x, y, block, room, occ, cp)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def human_move(i, x, y, heading, goal, hidden, block, room, hnext, hdist, speed, P, CR, rs):
     """A human (or humbie) not fleeing: hidden ones mill about their room, others follow their goal field."""
     occ = CR.occ

@@ -109,7 +109,7 @@ def group_record(sc: Any, a: Any, w: Any, rng: np.random.Generator | None = None
     )
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def _centre(b, GR, A):
     """Count and centre (cells) of group ``b``'s moving members, and the farthest one and its distance."""
     x, y, state, hidden = A.x, A.y, A.state, A.hidden
@@ -138,7 +138,7 @@ def _centre(b, GR, A):
     return cnt, cx, cy, far, dmax
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def _look(i, cx, cy, keep, lt, seen, on_way, B, A, W, KT, SC):
     """What member ``i`` sees (sight times the light, times ``lt`` at night), added to what its group has seen:
     (a zombie, one on its way out, one cutting it off from the centre). Lines of sight are traced only for

@@ -193,7 +193,7 @@ def bitten(j, t, xx, yy, hidden, SG, L, n_ev, P, rs):
     return n_ev
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def hider(i, x, y, hidden, alert, goal, SG, P, rs):
     """A person hidden in a safe room: leaves it if the room is being left, else makes its noise and is
     counted (as one who could leave) if the base can be reached from where it stands."""
@@ -212,7 +212,7 @@ def hider(i, x, y, hidden, alert, goal, SG, P, rs):
         SG.noisy[hr] = True
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def to_base(i, speed, x, y, block, room, occ, cp, SG):
     """A survivor who left its hiding place walks along the field to the base exits; False if there is none."""
     r = int(y[i])
@@ -227,7 +227,7 @@ def to_base(i, speed, x, y, block, room, occ, cp, SG):
     return True
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def zombie(i, t, hunting, x, y, door_state, block, room, occ, cp, SG, P):
     """A zombie that sees no prey: marks rooms whose hiders hear it; if drawn to a room, pushes on a barricaded
     door of it next to it (whatever its behaviour), or (``hunting``) walks towards the room's doors. True
