@@ -228,3 +228,12 @@ def test_the_recorder_keeps_candidates_dense_where_events_are_and_within_its_bud
     assert inside >= 50 and inside / 600 > 3 * (len(t) - inside) / 6600  # (the newest are not thinned yet)
     assert np.diff(t[(t > 3700) & (t < 6000)]).min() > 5 * 5  # thinned where nothing happens
     assert list(rec.nearest(np.array([0.0, 3301.0, 7200.0]))) == [0, int(np.argmin(abs(t - 3301))), len(t) - 1]
+
+
+def test_with_replicates_the_overview_has_bands_and_no_animation_is_written_when_asked(tmp_path: Path) -> None:
+    from hyosan.agents.run import run_scenario
+
+    out = tmp_path / "out"
+    run_scenario(str(tiny(tmp_path)), out, seed=2, replicates=2, workers=1, animation="none")
+    assert (out / "overview.png").stat().st_size > 10_000 and (out / "snapshot.png").exists()
+    assert not (out / "animation.gif").exists() and not (out / "animation.mp4").exists()
