@@ -230,7 +230,7 @@ def test_the_recorder_keeps_candidates_dense_where_events_are_and_within_its_bud
     assert list(rec.nearest(np.array([0.0, 3301.0, 7200.0]))) == [0, int(np.argmin(abs(t - 3301))), len(t) - 1]
 
 
-def test_with_replicates_the_overview_has_bands_and_no_animation_is_written_when_asked(tmp_path: Path) -> None:
+def test_with_replicates_the_overview_is_drawn_and_no_animation_is_written_when_asked(tmp_path: Path) -> None:
     from hyosan.agents.run import run_scenario
 
     out = tmp_path / "out"
