@@ -81,7 +81,8 @@ def engine_rate(
     world = sum(v.nbytes for v in vars(World(sc)).values() if isinstance(v, np.ndarray))
     world += 2 * sc.world.kind.size  # crowding's int16 occupancy grid
     assert run.counts[-1].sum() == n
-    return n * (1 + steps) / run.kernel_s, n * steps / (cpu[1] - cpu[0]), per_agent, world / n
+    spent = cpu[1] - cpu[0]
+    return n * (1 + steps) / run.kernel_s, n * steps / spent if spent > 0 else float("nan"), per_agent, world / n
 
 
 def mesa_rate(n: int, steps: int, side: int, p: float, seed: int = 0) -> tuple[float, float, int]:
