@@ -240,7 +240,7 @@ def write_mp4(path: str | Path, frames: Iterable[np.ndarray], fps: float) -> Pat
     import imageio.v2 as imageio
 
     with imageio.get_writer(
-        str(path), format="FFMPEG", mode="I", fps=fps, codec="libx264", quality=7, macro_block_size=16
+        str(path), format="FFMPEG", mode="I", fps=fps, codec="libx264", quality=5, macro_block_size=16
     ) as out:
         for f in frames:
             out.append_data(f)
