@@ -313,12 +313,12 @@ def advance(t0, dt, nsteps, A, W, KT, P, SC, L, n_ev, T, CR, GR, SG):
             st = state[i]
             if st == D or st == Z:
                 continue
-            if grid[r, c] == EXIT and hidden[i] < 0 and (P[P_HBEH] == 0 or st == H) and not ksoldier[kind[i]]:
+            if (P[P_HBEH] == 0 or st == H) and grid[r, c] == EXIT and hidden[i] < 0 and not ksoldier[kind[i]]:
                 n_ev = log(L, n_ev, t, ESCAPE, i, x[i], y[i], exit_id[r, c])
                 n_ev = sgm.escaped(i, t, exit_id[r, c], state, SG, L, n_ev, x, y)
                 state[i] = X
                 leave(occ, cp, x[i], y[i])
-            elif hidden[i] < 0 and goal[i] == 1 and room[r, c] >= 0 and st != H and alert[i]:
+            elif goal[i] == 1 and hidden[i] < 0 and room[r, c] >= 0 and st != H and alert[i]:
                 hr = room[r, c]
                 hidden[i] = hr
                 n_ev = log(L, n_ev, t, HIDE, i, x[i], y[i], hr)
