@@ -41,6 +41,8 @@ def test_readme_documents_every_scenario_key() -> None:
     from hyosan.agents import scenario_crowd, scenario_groups, screening
     from hyosan.agents.interventions import ACTIONS
     from hyosan.agents.scenario_parse import ANIMATION_KEYS, KNOWN
+    from hyosan.agents.scenario_siege import MOVES
+    from hyosan.agents.scenario_types import HUMAN_BEHAVIOURS, HUMBIE_BEHAVIOURS, INCUBATION, ZOMBIE_BEHAVIOURS
     from hyosan.interventions import TRIGGERS
 
     text = README.read_text(encoding="utf-8")
@@ -50,7 +52,9 @@ def test_readme_documents_every_scenario_key() -> None:
     words = set(re.findall(r"[A-Za-z_]+", spans))
     wanted = {
         *KNOWN, *ANIMATION_KEYS, *ACTIONS, *TRIGGERS, *scenario_groups.FIELDS, *scenario_crowd.FIELDS,
-        *screening.FIELDS, "step", "horizon", "report", "alarm", "starts_at", "start", "until", "per_zone",
+        *screening.FIELDS, *MOVES, *scenario_crowd.SPEED_LAWS, *HUMAN_BEHAVIOURS, *ZOMBIE_BEHAVIOURS,
+        *HUMBIE_BEHAVIOURS, *INCUBATION, "step", "horizon", "report", "alarm", "starts_at", "start", "until",
+        "per_zone",
         "patrol", "contact_radius", "bite_probability", "kill_probability", "humbie_fraction",
         "humbie_bite_probability", "incubation", "sunrise", "sunset", "night_light", "break_rate", "memory",
         "heard_within", "quiet", "moves", "legend", "zones", "scale",
