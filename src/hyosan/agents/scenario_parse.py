@@ -118,7 +118,7 @@ def parse_scenario(data: dict[str, Any], source: str, lines: dict[tuple, int], f
     for key, value in (("report", report), ("horizon", horizon)):
         steps_of(value, step, at("time", key), f"time.{key}")
     steps_of(every, step, at("animation", "every"), "animation.every")
-    scale = whole(anim.get("scale", 0), at("animation", "scale"), "animation scale (pixels per cell)", 0, 10**6)
+    scale = _animation_scale(anim.get("scale", "auto"), at("animation", "scale"), world.shape)
     if sum(g.count for g in groups) > MAX_AGENTS:
         raise ScenarioError(
             f"{at('population')}: {sum(g.count for g in groups):,} agents; at most {MAX_AGENTS:,}, place fewer"
@@ -461,3 +461,20 @@ def _parameters(data: dict[str, Any]) -> dict[str, Any]:
         "interventions", "screening", "crowd", "groups", *SIEGE_KEYS,
     )  # fmt: skip
     return {k: data[k] for k in keep if k in data}
+
+
+#: The widest frame an animation may have, in pixels.
+MAX_FRAME_PIXELS = 4096
+
+
+def _animation_scale(raw: Any, where: str, shape: tuple[int, int]) -> int:
+    """Pixels per cell of the pictures: ``auto`` (0: fit about 1200 px) or a whole number whose frames fit."""
+    if raw == "auto":
+        return 0
+    scale = whole(raw, where, "animation scale (pixels per cell, or auto)", 1, MAX_FRAME_PIXELS)
+    if max(shape) * scale > MAX_FRAME_PIXELS:
+        raise ScenarioError(
+            f"{where}: {scale} pixels per cell makes frames {max(shape) * scale:,} px wide, over "
+            f"{MAX_FRAME_PIXELS:,}; write at most {max(1, MAX_FRAME_PIXELS // max(shape))} or auto"
+        )
+    return scale
