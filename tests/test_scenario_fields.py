@@ -205,7 +205,6 @@ def test_a_huge_text_map_is_refused_before_it_is_allocated() -> None:
     "change, replicates, message",
     [
         ({"population": [{"kind": "student", "count": 1_000_000_000, "zone": "hall"}]}, 1, "place fewer agents"),
-        ({"animation": {"every": "5s", "scale": 10_000}}, 1, "animation scale"),
         ({"time": {"step": "1s", "horizon": "100d", "report": "1s"}}, 10_000, "report less often"),
         ({"time": {"step": "1s", "horizon": "1000000000d", "report": "1000000000d"}}, 1, "more than a day's work"),
     ],
