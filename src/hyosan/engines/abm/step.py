@@ -124,7 +124,7 @@ def advance(t0, dt, nsteps, A, W, KT, P, SC, L, n_ev, T, CR, GR, SG):
         head_zomb[:] = -1
         x0[:] = x
         y0[:] = y
-        if crowd:
+        if crowd and s == 0:  # afterwards every move, death and escape keeps it
             occ[:] = 0
             for i in range(n):
                 if state[i] != D and state[i] != X:
