@@ -67,5 +67,5 @@ def set_down(a: Agents, w: Any) -> None:
     """After doors or exits changed (``w.block`` refreshed): move everyone on the map standing on a cell that
     became a wall (a shut, sealed or barricaded door, a sealed exit) to the centre of the nearest free cell with
     room (:func:`hyosan.engines.abm.crowd.nearest_room`)."""
-    idx = a.off_floor(w.block == 0)
-    nearest_room(w.sc, a, idx, w.block == 0)
+    idx = a.off_floor((w.block & 7) == 0)
+    nearest_room(w.sc, a, idx, (w.block & 7) == 0)

@@ -33,6 +33,7 @@ import numpy as np
 from numba import njit
 from scipy import ndimage
 
+from hyosan.agents.floorplan import WALL
 from hyosan.agents.scenario_crowd import Crowd
 from hyosan.engines.abm.records import CrowdArrays
 from hyosan.errors import ScenarioError
@@ -43,6 +44,22 @@ NSLOT = 10
 EDGE = 1e-6
 WINDOW = 2.5
 TABLE_MAX = 1 << 16
+CLEAR = 8
+"""Bit of the blocking grid ``W.block``: the density window around this cell lies on the map and holds no wall,
+door or exit (cells whose blocking never changes), so :func:`slowdown` counts it without reading ``block``."""
+
+
+def half_window(scale: float) -> int:
+    """Cells on each side of the agent's cell in the density window, for cells of ``scale`` metres."""
+    return max(0, round(WINDOW / 2 / scale - 0.5))
+
+
+def clear_bits(plan: Any) -> np.ndarray:
+    """``CLEAR`` on the cells whose whole density window stays open whatever the doors and exits do, else 0."""
+    fixed = (plan.kind != WALL) & (plan.door_id < 0) & (plan.exit_id < 0)
+    side = 2 * half_window(plan.scale) + 1
+    whole = ndimage.minimum_filter(fixed.astype(np.uint8), size=side, mode="constant", cval=0)
+    return (whole * CLEAR).astype(np.uint8)
 
 
 def settings(sc: Any) -> Crowd:
@@ -66,7 +83,7 @@ def slots(sc: Any) -> np.ndarray:
     out[C_GAMMA] = c.gamma
     out[C_INVJAM] = 1.0 / c.jam_density
     out[C_AREA] = sc.world.scale**2
-    out[C_HALF] = max(0, round(WINDOW / 2 / sc.world.scale - 0.5))
+    out[C_HALF] = half_window(sc.world.scale)
     return out
 
 
@@ -235,14 +252,12 @@ def slowdown(xi, yi, zombie, hroom, block, room, occ, cp):
     bit = 2 if zombie else 1
     count = 0
     cells = 0
-    if hroom < 0 and r0 >= half and c0 >= half and r0 + half < h and c0 + half < w:
+    if hroom < 0 and 0 <= r0 < h and 0 <= c0 < w and block[r0, c0] & CLEAR:
+        cells = (2 * half + 1) * (2 * half + 1)
+        count = -1
         for r in range(r0 - half, r0 + half + 1):
             for c in range(c0 - half, c0 + half + 1):
-                if not block[r, c] & bit:
-                    cells += 1
-                    count += occ[r, c]
-        if not block[r0, c0] & bit:
-            count -= 1
+                count += occ[r, c]
     else:
         for r in range(r0 - half, r0 + half + 1):
             for c in range(c0 - half, c0 + half + 1):

@@ -170,7 +170,8 @@ class World:
 
 
 def blocking(plan: FloorPlan, door_state: np.ndarray) -> np.ndarray:
-    """Per cell: bit 1 blocks humans, bit 2 blocks zombies, bit 4 blocks sight: walls, shut and barricaded doors.
+    """Per cell: bit 1 blocks humans, bit 2 blocks zombies, bit 4 blocks sight: walls, shut and barricaded doors;
+    bit 8 (:data:`hyosan.engines.abm.crowd.CLEAR`) marks cells whose crowding window stays open.
 
     The bits are separate so that one-sided obstacles can come later (e.g. doors only soldiers open).
     """
@@ -179,7 +180,7 @@ def blocking(plan: FloorPlan, door_state: np.ndarray) -> np.ndarray:
         state = np.asarray(door_state)[np.maximum(plan.door_id, 0)]
         doors = plan.door_id >= 0
         block[doors & (state != K.OPEN)] = K.BLOCKS_HUMANS | K.BLOCKS_ZOMBIES | K.OPAQUE
-    return block
+    return block | crowd.clear_bits(plan)
 
 
 def parameters(sc: Scenario) -> np.ndarray:
