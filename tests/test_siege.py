@@ -238,6 +238,9 @@ def test_hidden_people_leave_when_it_is_quiet_and_reach_the_base(tmp_path: Path,
     assert (exits == sc.world.exits.index("base")).all() and t_esc.size == 5
     t_rev, who_rev, _ = events(run, K.REVEALED)
     assert list(who_rev) == [0] and t_rev[0] == 700.0
+    t_down, _, doors = events(run, K.UNBARRED)  # the barricade comes down when they leave, unbroken
+    assert t_down.size == doors.size >= 1 and (t_down >= leave).all() and t_down.max() < t.min()
+    assert events(run, K.BREACH)[0].size == 0
 
 
 def test_hidden_people_stay_while_the_base_is_sealed_off(tmp_path: Path) -> None:

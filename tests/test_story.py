@@ -85,7 +85,7 @@ def test_a_known_log_is_told_exactly(tmp_path: Path) -> None:
         (200.0, K.HIDE, 8, 1), (3600.0, K.INTERVENTION, -1, 0), (7270.0, K.BREACH, -1, door_a),
         (7300.0, K.BITE, 0, 7), (7300.0, K.ROOM_FALLS, 0, 0), (7400.0, K.BITE, 1, 7),
         (9000.0, K.RESCUED, 4, 1), (9000.0, K.RESCUED, 5, 1), (9000.0, K.RESCUED, 8, 1),
-        (10800.0, K.REACHED_BASE, 2, 0), (10900.0, K.REACHED_BASE, 1, 1),
+        (10000.0, K.UNBARRED, -1, door_b), (10800.0, K.REACHED_BASE, 2, 0), (10900.0, K.REACHED_BASE, 1, 1),
     ]  # fmt: skip
     a.state[:] = [K.Z, K.E, K.X, K.S, K.X, K.X, K.X, K.Z, K.X, K.Z]
     a.state[1] = K.X  # bitten, yet reached the base: carries the bite, hidden (aux 1 of reached-base)
@@ -110,6 +110,8 @@ def test_a_known_log_is_told_exactly(tmp_path: Path) -> None:
     bars = {b["room"]: b for b in st["barricades"]}
     assert bars["room-a"]["held_h"] == pytest.approx(7200 / 3600, abs=1e-3)
     assert bars["room-b"]["broken_h"] is None and st["barricades_broken"] == 1
+    assert bars["room-b"]["taken_down_h"] == pytest.approx(10000 / 3600, abs=1e-3)
+    assert bars["room-a"]["taken_down_h"] is None
     what = [e["what"] for e in st["timeline"]]
     assert what[0] == "room-a barricaded (1 door)" and "seal-the-school: seal" in what
     assert what.index("seal-the-school: seal") < what.index("room-a falls") < what.index("3 rescued")

@@ -15,7 +15,8 @@ bitten who left are counted apart (``carrying_bite``; ``hiding_bite``: those of 
 of their ``reached-base`` or ``rescued`` event; humbies, who kept their minds, are bitten too and walk out
 like anyone: ``base.humbies``). A
 human hid in the safe room of their last ``hide`` event. A barricade holds from its ``barricade`` event
-to the next ``breach`` of the same door (``held_h``; missing while it still stands). A room falls at its
+to the next ``breach`` of the same door (``held_h``; missing while it still stands, or when those leaving
+took it down first: ``unbarred``, ``taken_down_h``). A room falls at its
 ``room-falls`` event. Times are hours after the start (``_h``) and clock times when the scenario has a
 clock (``time.starts_at``).
 """
@@ -32,7 +33,7 @@ from hyosan.engines.abm import codes as K
 
 FATES = ("reached_base", "rescued", "escaped", "in_school", "lost")
 ROOM_NUMBERS = ("hid", "survived", "rescued", "reached_base", "barricaded_h", "held_h", "fell_h")
-BARRICADE_COLUMNS = ["replicate", "door", "label", "room", "barricaded_h", "broken_h", "held_h"]
+BARRICADE_COLUMNS = ["replicate", "door", "label", "room", "barricaded_h", "broken_h", "held_h", "taken_down_h"]
 
 
 def clock(sc: Any, t: float) -> str:
@@ -113,7 +114,8 @@ def fates(sc: Any, run: Any) -> dict[str, Any]:
 
 
 def barricades(sc: Any, run: Any) -> list[dict[str, Any]]:
-    """Each barricade of a safe-room door: door, label, room, barricaded at, broken at, held for (hours)."""
+    """Each barricade of a safe-room door: door, label, room, barricaded at, broken at, held for, and taken down
+    at (by those leaving the room, ``unbarred``: it then stands no more, unbroken); hours."""
     ev = run.events
     kinds, t, aux = ev["kind"], ev["t"], ev["aux"]
     names = door_names(sc)
@@ -122,13 +124,15 @@ def barricades(sc: Any, run: Any) -> list[dict[str, Any]]:
         d = int(aux[i])
         if d not in names:
             continue
-        later = np.flatnonzero((kinds == K.BREACH) & (aux == d) & (t >= t[i]))
+        ends = np.flatnonzero(((kinds == K.BREACH) | (kinds == K.UNBARRED)) & (aux == d) & (t >= t[i]))
         again = np.flatnonzero((kinds == K.BARRICADE) & (aux == d) & (t > t[i]))
-        broken = float(t[later[0]]) if later.size and (not again.size or t[later[0]] <= t[again[0]]) else None
+        end = ends[0] if ends.size and (not again.size or t[ends[0]] <= t[again[0]]) else -1
+        broken = float(t[end]) if end >= 0 and kinds[end] == K.BREACH else None
+        down = float(t[end]) if end >= 0 and kinds[end] == K.UNBARRED else None
         out.append({
             "door": d, "label": names[d][1], "room": sc.safe_rooms[names[d][0]],
             "barricaded_h": _hours(t[i]), "broken_h": _hours(broken),
-            "held_h": None if broken is None else _hours(broken - float(t[i])),
+            "held_h": None if broken is None else _hours(broken - float(t[i])), "taken_down_h": _hours(down),
         })  # fmt: skip
     return out
 
@@ -172,6 +176,8 @@ def timeline(sc: Any, run: Any, bars: list | None = None) -> list[dict[str, Any]
     for b in bars:
         if b["broken_h"] is not None:
             items.append((b["broken_h"] * 3600.0, f"broken through: {b['label']} (held {b['held_h']:.2f} h)"))
+        if b["taken_down_h"] is not None:
+            items.append((b["taken_down_h"] * 3600.0, f"taken down by those leaving: {b['label']}"))
     for i in np.flatnonzero((kinds == K.ROOM_FALLS) & (aux >= 0) & (aux < len(sc.safe_rooms))):
         items.append((float(t[i]), f"{sc.safe_rooms[aux[i]]} falls"))
     rescued = np.flatnonzero(kinds == K.RESCUED)
@@ -275,9 +281,11 @@ def markdown(sc: Any, stories: list[dict[str, Any]], summary: dict[str, Any] | N
     lines += ["|---|" + "---:|" * len(ROOM_NUMBERS)]
     for name, vals in st["rooms"].items():
         lines.append(f"| {name} | " + " | ".join(_cell(vals[k]) for k in ROOM_NUMBERS) + " |")
-    lines += ["", "## Barricades", "", "| door | barricaded_h | broken_h | held_h |", "|---|---:|---:|---:|"]
+    lines += ["", "## Barricades", "", "| door | barricaded_h | broken_h | held_h | taken_down_h |",
+              "|---|---:|---:|---:|---:|"]  # fmt: skip
     for b in st["barricades"]:
-        lines.append(f"| {b['label']} | {_cell(b['barricaded_h'])} | {_cell(b['broken_h'])} | {_cell(b['held_h'])} |")
+        cells = (_cell(b[k]) for k in ("barricaded_h", "broken_h", "held_h", "taken_down_h"))
+        lines.append(f"| {b['label']} | " + " | ".join(cells) + " |")
     lines += ["", "## Timeline", "", "| hours | clock | what |", "|---:|---|---|"]
     lines += [f"| {e['time_h']:.2f} | {e['clock']} | {e['what']} |" for e in st["timeline"]]
     if summary and len(stories) > 1:

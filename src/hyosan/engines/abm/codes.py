@@ -16,10 +16,11 @@ HELD, SCREENED, ISOLATED, ADMITTED, GUARDED = range(10, 15)
 EVENT_NAMES = (
     "bite", "turn", "humbie", "kill", "escape", "hide", "barricade", "shot", "discovered", "intervention",
     "held", "screened", "isolated", "admitted", "guarded",
-    "breach", "room-falls", "rescued", "reached-base", "revealed", "split", "regroup",
+    "breach", "room-falls", "rescued", "reached-base", "revealed", "split", "regroup", "unbarred",
 )  # fmt: skip
 BREACH, ROOM_FALLS, RESCUED, REACHED_BASE, REVEALED = range(15, 20)  # the siege (engines/abm/siege.py)
 SPLIT, REGROUP = 20, 21  # groups of friends (engines/abm/groups.py)
+UNBARRED = 22  # the siege: those leaving a quiet room take its barricade down
 ABOVE, BELOW, ENTERS = 0, 1, 2
 
 # indices into the parameter vector P

@@ -41,6 +41,7 @@ from hyosan.engines.abm.codes import (
     RESCUED,
     REVEALED,
     ROOM_FALLS,
+    UNBARRED,
     E,
     S,
     X,
@@ -347,6 +348,8 @@ def end_of_step(t, A, W, SG, L, n_ev, P, rs):
                         for m in range(W.door_cell_ptr[d], W.door_cell_ptr[d + 1]):
                             q = W.door_cells[m]
                             block[q // wd, q % wd] = 0
+                        q = W.door_cells[W.door_cell_ptr[d]]
+                        n_ev = log(L, n_ev, t, UNBARRED, -1, q % wd + 0.5, q // wd + 0.5, d)
                         changed = True
     SG.hiders[:] = 0
     return n_ev, changed
