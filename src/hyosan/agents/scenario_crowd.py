@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from hyosan.agents.scenario_types import known_fields
 from hyosan.errors import ScenarioError
 
 SPEED_LAWS = ("weidmann", "free")
@@ -51,13 +52,7 @@ def parse_crowd(raw: Any, at: Callable[..., str], scale: float) -> Crowd:
         return Crowd(on=False)
     if not isinstance(raw, dict):
         raise ScenarioError(f"{at('crowd')}: crowd is 'off' or a mapping with {', '.join(FIELDS)}")
-    for key in raw:
-        if key not in FIELDS:
-            from hyosan.catalog import did_you_mean
-
-            raise ScenarioError(
-                f"{at('crowd', key)}: unknown field '{key}'{did_you_mean(key, FIELDS)}; crowd has {', '.join(FIELDS)}"
-            )
+    known_fields(raw, FIELDS, at, "crowd")
     base = Crowd()
     law = raw.get("speed", base.speed)
     if law not in SPEED_LAWS:

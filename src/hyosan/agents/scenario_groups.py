@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from hyosan.agents.scenario_types import known_fields
 from hyosan.errors import ScenarioError
 from hyosan.units import duration, fraction, length
 
@@ -41,14 +42,7 @@ def parse_groups(sc: Any, raw: Any, at: Callable[..., str]) -> Bands | None:
         return None
     if not isinstance(raw, dict):
         raise ScenarioError(f"{at('groups')}: groups is a mapping, e.g. {EXAMPLE}")
-    for key in raw:
-        if key not in FIELDS:
-            from hyosan.catalog import did_you_mean
-
-            raise ScenarioError(
-                f"{at('groups', key)}: unknown field '{key}'{did_you_mean(str(key), FIELDS)}; "
-                f"groups has {', '.join(FIELDS)}"
-            )
+    known_fields(raw, FIELDS, at, "groups")
     for key in ("size", "keep", "wait"):
         if key not in raw:
             raise ScenarioError(f"{at('groups')}: missing '{key}' in groups; write e.g. {EXAMPLE}")

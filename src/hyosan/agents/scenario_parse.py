@@ -33,6 +33,7 @@ from hyosan.agents.scenario_types import (
     Kind,
     Noise,
     Scenario,
+    known_fields,
     names,
     number,
     text,
@@ -106,14 +107,7 @@ def parse_scenario(data: dict[str, Any], source: str, lines: dict[tuple, int], f
     noises = _noises(f)
     door_state = _doors(f)
     anim = section("animation")
-    for key in anim:
-        if key not in ANIMATION_KEYS:
-            from hyosan.catalog import did_you_mean
-
-            raise ScenarioError(
-                f"{at('animation', key)}: unknown field '{key}'{did_you_mean(str(key), ANIMATION_KEYS)}; "
-                f"animation has {', '.join(ANIMATION_KEYS)}"
-            )
+    known_fields(anim, ANIMATION_KEYS, at, "animation")
     every = duration(anim.get("every", f"{step * max(1, round(5.0 / step)):g}s"), at("animation", "every"))
     for key, value in (("report", report), ("horizon", horizon)):
         steps_of(value, step, at("time", key), f"time.{key}")

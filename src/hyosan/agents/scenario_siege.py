@@ -34,6 +34,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from hyosan.agents.scenario_types import known_fields
 from hyosan.errors import ScenarioError
 from hyosan.units import NUM, SECONDS, duration, fraction, length
 
@@ -98,13 +99,7 @@ def _section(data: dict, key: str, allowed: tuple[str, ...], at: Callable[..., s
     value = data.get(key) or {}
     if not isinstance(value, dict):
         raise ScenarioError(f"{at(key)}: '{key}' is a mapping with {', '.join(allowed)}")
-    for k in value:
-        if k not in allowed:
-            from hyosan.catalog import did_you_mean
-
-            raise ScenarioError(
-                f"{at(key, k)}: unknown field '{k}'{did_you_mean(str(k), allowed)}; {key} has {', '.join(allowed)}"
-            )
+    known_fields(value, allowed, at, key)
     return value
 
 

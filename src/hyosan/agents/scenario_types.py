@@ -6,7 +6,7 @@ re-exported here; the readers below check names, counts and plain numbers.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,6 +49,19 @@ def whole(raw: Any, where: str, what: str, low: int, high: int) -> int:
     if not isinstance(raw, int) or isinstance(raw, bool) or not low <= raw <= high:
         raise ScenarioError(f"{where}: {raw!r} is not a valid {what}; write a whole number from {low:,} to {high:,}")
     return raw
+
+
+def known_fields(raw: dict, allowed: Sequence[str], at: Callable[..., str], section: str) -> None:
+    """Refuse a key of the mapping ``raw`` (the scenario's ``section``) that is not in ``allowed``, with a
+    did-you-mean."""
+    for key in raw:
+        if key not in allowed:
+            from hyosan.catalog import did_you_mean
+
+            raise ScenarioError(
+                f"{at(section, key)}: unknown field '{key}'{did_you_mean(str(key), allowed)}; "
+                f"{section} has {', '.join(allowed)}"
+            )
 
 
 def names(raw: Any, where: str, what: str) -> list[str]:
