@@ -123,7 +123,10 @@ def test_analysis_is_typed_and_says_where_r0_is_taken() -> None:
 
 
 def test_analyze_a_scenario_through_its_declared_model() -> None:
-    assert hyosan.analyze("hyosan-high").to_dict() == hyosan.analyze("hyosan").to_dict()
+    # Equilibria notes depend on whether sympy beat its wall-clock budget, so compare what does not.
+    school, model = hyosan.analyze("hyosan-high").to_dict(), hyosan.analyze("hyosan").to_dict()
+    for key in ("model", "R0", "R0_expression", "equations", "parameters", "conservation_laws"):
+        assert school[key] == model[key], key
     with pytest.raises(ScenarioError, match="off-limits' declares no compartment model") as info:
         hyosan.analyze("off-limits")
     assert "\n" not in str(info.value)

@@ -82,8 +82,9 @@ def next_generation(
     try:
         dfe_eqs = [e.subs(dict.fromkeys(x_inf, 0)) for e, p in zip(sym_rhs, mf.passive, strict=True) if not p]
         sols = [{}] if at_start else solve_budget(dfe_eqs, x_non, seconds)
-    except (TimeoutError, RuntimeError, NotImplementedError) as exc:
-        sols, note = [{}], f"the disease-free state could not be solved ({exc}); taken from the initial state"
+    except (TimeoutError, RuntimeError, NotImplementedError):
+        sols = [{}]
+        note = f"sympy did not solve the disease-free state within {seconds:g} s; taken from the initial state"
     dfe_expr, dfe_num = _choose_dfe(model, mf, sols, non_idx, inf_idx)
     if dfe_expr is None:
         return NextGeneration(
