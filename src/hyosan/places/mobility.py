@@ -1,0 +1,163 @@
+"""How people move between patches: gravity, radiation and walking, as sparse per-capita hop rates.
+
+Each builder returns the (P, P) CSR matrix ``movement`` of :class:`~hyosan.places.patches.Patches`:
+``movement[i, j]`` is the rate (per person per day) at which someone in patch ``i`` hops to ``j``.
+Distances are great-circle (haversine) km. Neighbours come from a k-d tree over points on the unit
+sphere (k nearest, or all within a radius), so 34,000 cities never need a dense P x P matrix.
+
+- :func:`gravity`: flux ``F_ij = m_i^a m_j^b / d_ij^g`` over the k nearest neighbours (made mutual),
+  scaled so that the whole population travels at ``rate`` per person per day on average:
+  ``sum_ij m_i movement[i, j] = rate * sum_i m_i``. With ``a == b`` the fluxes are symmetric.
+- :func:`radiation`: Simini et al. (2012), ``T_ij = T_i m_i n_j / ((m_i + s_ij)(m_i + n_j + s_ij))``
+  with ``T_i = rate * m_i`` and ``s_ij`` the people living closer to ``i`` than ``j`` is (neither ``i``
+  nor ``j``). Over all destinations the fractions telescope to ``1 - m_i / M`` (M everyone); hyosan
+  divides by that sum over the destinations kept (the finite-size correction of Masucci et al. 2013),
+  so each place sends out exactly ``T_i``. Places equally far are ranked by index.
+- :func:`walk`: neighbours within ``radius``; hop rate ``speed / distance`` to each (a zombie walking
+  from cell to cell, as in Alemi et al. 2015).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.spatial import cKDTree
+
+from hyosan.errors import ScenarioError
+from hyosan.places.patches import Patches
+from hyosan.places.sources import EARTH_KM, haversine
+
+
+def _points(patches: Patches, what: str) -> np.ndarray:
+    if patches.lat is None or patches.lon is None:
+        raise ScenarioError(f"{what}: the patches have no positions (lat, lon); build them from cities, a table or a grid")
+    lat, lon = np.radians(patches.lat), np.radians(patches.lon)
+    return np.column_stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)])
+
+
+def nearest(patches: Patches, k: int, what: str = "mobility") -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` nearest other patches of each patch, nearest first: indices and km, both (P, k)."""
+    n = patches.size
+    k = min(int(k), n - 1)
+    if k < 1:
+        return np.zeros((n, 0), dtype=np.int64), np.zeros((n, 0))
+    tree = cKDTree(_points(patches, what))
+    _, idx = tree.query(_points(patches, what), k=k + 1)
+    idx = np.asarray(idx).reshape(n, k + 1)
+    keep = np.argsort(idx == np.arange(n)[:, None], axis=1, kind="stable")[:, :k]
+    idx = np.take_along_axis(idx, keep, axis=1)
+    dist = haversine(patches.lat[:, None], patches.lon[:, None], patches.lat[idx], patches.lon[idx])
+    order = np.lexsort((idx, dist), axis=-1)
+    return np.take_along_axis(idx, order, axis=1), np.take_along_axis(dist, order, axis=1)
+
+
+def within(patches: Patches, radius_km: float, what: str = "walk") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pairs (i, j), i != j, at most ``radius_km`` apart, with their distance in km."""
+    pts = _points(patches, what)
+    chord = 2.0 * np.sin(min(radius_km / (2.0 * EARTH_KM), np.pi / 2))
+    tree = cKDTree(pts)
+    pairs = tree.query_pairs(chord * (1 + 1e-12), output_type="ndarray")
+    i = np.concatenate([pairs[:, 0], pairs[:, 1]]).astype(np.int64)
+    j = np.concatenate([pairs[:, 1], pairs[:, 0]]).astype(np.int64)
+    d = haversine(patches.lat[i], patches.lon[i], patches.lat[j], patches.lon[j])
+    ok = d <= radius_km * (1 + 1e-9)
+    return i[ok], j[ok], d[ok]
+
+
+def _positive(value: float, what: str, example: str) -> float:
+    value = float(value)
+    if not np.isfinite(value) or value < 0:
+        raise ScenarioError(f"{what}: {value!r} must be a finite number >= 0, e.g. {example}")
+    return value
+
+
+def gravity(
+    patches: Patches, rate: float, a: float = 1.0, b: float = 1.0, g: float = 2.0, k: int = 30, min_km: float = 1.0
+) -> sp.csr_matrix:
+    """Gravity-model hop rates (see the module docstring); ``rate`` per person per day, distances
+    below ``min_km`` count as ``min_km`` (two places at one point would otherwise attract infinitely)."""
+    rate = _positive(rate, "gravity: rate", "rate=0.05/d")
+    for name, v in (("a", a), ("b", b), ("g", g)):
+        _positive(v, f"gravity: {name}", f"{name}=1")
+    if not min_km > 0:
+        raise ScenarioError("gravity: min distance must be > 0 km, e.g. min=1km")
+    n = patches.size
+    idx, dist = nearest(patches, k, "gravity")
+    rows = np.repeat(np.arange(n), idx.shape[1])
+    pairs = sp.coo_matrix((np.maximum(dist.ravel(), min_km), (rows, idx.ravel())), shape=(n, n)).tocsr()
+    pairs = pairs.maximum(pairs.T).tocoo()
+    m = patches.population.astype(float)
+    i, j, d = pairs.row, pairs.col, pairs.data
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per_capita = np.where(m[i] > 0, m[i] ** (a - 1.0) * m[j] ** b / d**g, 0.0)
+    flux = per_capita * m[i]
+    total = flux.sum()
+    scale = rate * m.sum() / total if total > 0 else 0.0
+    return sp.csr_matrix((per_capita * scale, (i, j)), shape=(n, n))
+
+
+def radiation_fractions(patches: Patches, k: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Simini's unnormalised fractions ``m_i n_j / ((m_i + s_ij)(m_i + n_j + s_ij))`` to the ``k``
+    nearest destinations (all when None): destination indices and fractions, both (P, k)."""
+    n = patches.size
+    idx, _ = nearest(patches, n - 1 if k is None else k, "radiation")
+    m = patches.population.astype(float)
+    dest = m[idx]
+    s = np.cumsum(dest, axis=1) - dest
+    mi = m[:, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        frac = np.where(mi > 0, mi * dest / ((mi + s) * (mi + dest + s)), 0.0)
+    return idx, frac
+
+
+def radiation(patches: Patches, rate: float, k: int | None = 50) -> sp.csr_matrix:
+    """Radiation-model hop rates: each place sends ``rate`` per person per day, split by Simini's law
+    over its ``k`` nearest places (all when None), normalised over those (see the module docstring).
+    A place whose kept destinations are all empty sends nobody."""
+    rate = _positive(rate, "radiation: rate", "rate=0.05/d")
+    n = patches.size
+    idx, frac = radiation_fractions(patches, k)
+    total = frac.sum(axis=1, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(total > 0, frac / total, 0.0)
+    rows = np.repeat(np.arange(n), idx.shape[1])
+    out = sp.csr_matrix((rate * share.ravel(), (rows, idx.ravel())), shape=(n, n))
+    out.eliminate_zeros()
+    return out
+
+
+def walk(patches: Patches, speed_km_per_day: float, radius_km: float) -> sp.csr_matrix:
+    """Walking hop rates: to each patch within ``radius_km``, ``speed / distance`` per day."""
+    speed = _positive(speed_km_per_day, "walk: speed", "speed=5km/h")
+    if not radius_km > 0:
+        raise ScenarioError(f"walk: radius {radius_km!r} km must be positive, e.g. radius=3km")
+    n = patches.size
+    i, j, d = within(patches, radius_km)
+    if np.any(d <= 0):
+        raise ScenarioError("walk: two patches share one position; a walk between them would be instant")
+    return sp.csr_matrix((speed / d, (i, j)), shape=(n, n))
+
+
+def couple(
+    patches: Patches,
+    movement: sp.csr_matrix | None = None,
+    mobility: Mapping[str, float] | None = None,
+    mixing: sp.csr_matrix | None = None,
+    description: str = "",
+) -> Patches:
+    """``patches`` with the given couplings (and one more clause in the description)."""
+    changes: dict = {}
+    if movement is not None:
+        changes["movement"] = movement.tocsr()
+    if mobility is not None:
+        for name, value in mobility.items():
+            _positive(value, f"mobility {name}", f"{name}: 1")
+        changes["mobility"] = dict(mobility)
+    if mixing is not None:
+        changes["mixing"] = mixing.tocsr()
+    if description:
+        changes["description"] = "; ".join(p for p in (patches.description, description) if p)
+    return dataclasses.replace(patches, **changes)

