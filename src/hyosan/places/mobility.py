@@ -33,7 +33,9 @@ from hyosan.places.sources import EARTH_KM, haversine
 
 def _points(patches: Patches, what: str) -> np.ndarray:
     if patches.lat is None or patches.lon is None:
-        raise ScenarioError(f"{what}: the patches have no positions (lat, lon); build them from cities, a table or a grid")
+        raise ScenarioError(
+            f"{what}: the patches have no positions (lat, lon); build them from cities, a table or a grid"
+        )
     lat, lon = np.radians(patches.lat), np.radians(patches.lon)
     return np.column_stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)])
 

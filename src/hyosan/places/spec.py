@@ -39,7 +39,9 @@ def _split(text: str, flag: str, kinds: dict) -> tuple[str, str, dict[str, str]]
     kind, _, rest = str(text).strip().partition(":")
     kind = kind.strip().lower()
     if kind not in kinds:
-        raise ScenarioError(f"{flag} {str(text)[:60]}: unknown kind '{kind[:20]}'{did_you_mean(kind, kinds)}; use {' | '.join(kinds)}")
+        raise ScenarioError(
+            f"{flag} {str(text)[:60]}: unknown kind '{kind[:20]}'{did_you_mean(kind, kinds)}; use {' | '.join(kinds)}"
+        )
     head, pairs = "", {}
     for item in (p.strip() for p in rest.split(",") if p.strip()):
         key, sep, value = item.partition("=")
@@ -101,7 +103,9 @@ def rate_per_day(raw: str, where: str) -> float:
     """Per-person rate per day from ``0.05/d``, ``1/w``, ``0.002/h``, ``0.05 per day``."""
     m = re.fullmatch(NUM + r"\s*(?:/|per\s+)\s*([a-z]+)", str(raw).strip().lower())
     if not m or m.group(2) not in SECONDS:
-        raise ScenarioError(f"{where}: {str(raw)[:30]!r} is not a rate; write a number per time, e.g. 0.05/d or 0.002/h")
+        raise ScenarioError(
+            f"{where}: {str(raw)[:30]!r} is not a rate; write a number per time, e.g. 0.05/d or 0.002/h"
+        )
     value = float(m.group(1)) * 86400.0 / SECONDS[m.group(2)]
     if not 0 <= value < 1e9:
         raise ScenarioError(f"{where}: {raw!r} must be >= 0 and finite, e.g. 0.05/d")
@@ -139,7 +143,11 @@ def mobility(text: str, places: Patches, flag: str = "--mobility") -> tuple[sp.c
     return mob.gravity(places, rate, k=k or 30, **exps), f"gravity model, {rate:g} trips per person per day"
 
 
-_EXAMPLES = {"radiation": "radiation:rate=0.05/d", "gravity": "gravity:rate=0.05/d,g=2", "walk": "walk:speed=5km/h,radius=3km"}
+_EXAMPLES = {
+    "radiation": "radiation:rate=0.05/d",
+    "gravity": "gravity:rate=0.05/d,g=2",
+    "walk": "walk:speed=5km/h,radius=3km",
+}
 
 
 def moves(text: str, flag: str = "--moves") -> dict[str, float]:
