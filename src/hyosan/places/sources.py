@@ -54,7 +54,8 @@ def cities(country: str | None = None, min_population: int = 15000) -> Patches:
     code = COUNTRIES.get(key, key)
     if isinstance(min_population, bool) or not isinstance(min_population, (int, float)) or min_population < 500:
         raise ScenarioError(
-            f"cities: min={min_population!r}: the shipped lists hold cities of 500 people or more; write min=500 or more"
+            f"cities: min={min_population!r}: the shipped lists hold cities of 500 people or more; "
+            "write min=500 or more"
         )
     threshold = max(t for t in THRESHOLDS if t <= min_population)
     rows = [r for r in _geonames(threshold) if r[4] >= min_population and (code is None or r[1] == code)]
@@ -104,7 +105,7 @@ def from_table(path: str | Path) -> Patches:
             table = pd.read_parquet(path)
         else:
             table = pd.read_csv(path, skipinitialspace=True)
-    except Exception as exc:  # noqa: BLE001 - any reader failure is the user's file
+    except Exception as exc:
         raise ScenarioError(f"{path}: cannot read the table ({type(exc).__name__}); write CSV or Parquet") from None
     table.columns = [str(c).strip().lower() for c in table.columns]
     missing = [c for c in ("name", "lat", "lon", "population") if c not in table.columns]

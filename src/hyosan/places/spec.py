@@ -60,8 +60,9 @@ def _split(text: str, flag: str, kinds: dict) -> tuple[str, str, dict[str, str]]
 def _unknown_keys(flag: str, text: str, pairs: dict, allowed: set[str]) -> None:
     for key in pairs:
         if key not in allowed:
+            hint = did_you_mean(key, allowed)
             raise ScenarioError(
-                f"{flag} {text[:60]}: unknown key '{key[:20]}'{did_you_mean(key, allowed)}; allowed: {', '.join(sorted(allowed))}"
+                f"{flag} {text[:60]}: unknown key '{key[:20]}'{hint}; allowed: {', '.join(sorted(allowed))}"
             )
 
 
