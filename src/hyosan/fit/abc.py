@@ -265,7 +265,8 @@ def abc_smc(
     workers = 1 if executor is not None else max(1, workers or os.cpu_count() or 1)
     print_ = _printer(progress)
     digest = resume.fingerprint({
-        "model": problem.model.digest(), "engine": problem.engine, "y": {c: list(map(float, problem.y[c])) for c in problem.columns},
+        "model": problem.model.digest(), "engine": problem.engine,
+        "y": {c: list(map(float, problem.y[c])) for c in problem.columns},
         "times": list(map(float, problem.times)), "free": [(f.name, str(f.prior)) for f in problem.free],
         "settings": {k: v for k, v in asdict(settings).items() if k not in ("budget_sims", "budget_seconds")},
         "seed": seed, "noise": [problem.noise.name, noise], "options": opts,
@@ -273,7 +274,7 @@ def abc_smc(
     path = Path(checkpoint) if checkpoint is not None else None
     state = resume.load(path, digest) if path is not None and path.exists() else resume.State(digest)
     if state.history:
-        print_(f"abc: resuming at generation {state.generation}, round {state.round} ({state.simulations:,} sims so far)")
+        print_(f"abc: resuming at generation {state.generation}, round {state.round} ({state.simulations:,} sims)")
     batched = abc_sim.fast_path(problem)
     _warm(problem, settings, noise, opts, seed)
     started = time.perf_counter() - state.seconds
@@ -359,7 +360,8 @@ def _generation(problem, settings, state, noise, opts, seed, workers, run_on, st
                 return "budget"
         if settings.budget_seconds is not None and time.perf_counter() - started > settings.budget_seconds:
             return "budget"
-        rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(0, state.generation, state.round))))
+        stream = np.random.SeedSequence(seed, spawn_key=(0, state.generation, state.round))
+        rng = np.random.Generator(np.random.PCG64(stream))
         thetas = _propose(problem, state, size, rng)
         rows = np.repeat(thetas, R, axis=0)
         task = abc_sim.BlockTask(problem, rows, settings.distance, noise, opts)
@@ -399,7 +401,7 @@ def _finish(problem: Problem, settings: AbcSettings, state: resume.State, second
     next_eps = float(weighted_quantile(flat[within], np.repeat(w, dist.shape[1])[within], settings.quantile)[0])
     ess = float(w.sum() ** 2 / (w**2).sum())
     state.history.append({
-        "generation": state.generation, "epsilon": state.epsilon, "accepted": int(len(theta)),
+        "generation": state.generation, "epsilon": state.epsilon, "accepted": len(theta),
         "simulations": int(state.round_sims), "acceptance": len(theta) * dist.shape[1] / state.round_sims,
         "ess": ess, "seconds": seconds, "distance_median": float(np.median(flat[within])) if within.any() else None,
     })  # fmt: skip
