@@ -89,8 +89,18 @@ def _grow(a):  # pragma: no cover - compiled
     return b
 
 
+def simulate(*args: object) -> tuple:
+    """Run one segment on the node-keyed kernel of :mod:`~hyosan.engines.network.frontier` when the
+    model meets its condition (faster, the same process), else on :func:`general`."""
+    from hyosan.engines.network import frontier
+
+    if frontier.applies(args[15].sum(axis=2)):  # pair_rate
+        return frontier.simulate(*args)
+    return general(*args)
+
+
 @numba.njit(cache=True)
-def simulate(
+def general(
     rng,
     indptr,
     indices,
