@@ -195,29 +195,22 @@ def _split_top(text: str) -> list[str]:
 
 
 def transform(x: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """Bounded -> unconstrained: logit between two bounds, log above one, identity with none."""
+    """Bounded -> unconstrained (over the last axis): logit between two bounds, log above one, log of
+    the distance below an upper bound, identity with none."""
     x = np.asarray(x, dtype=float)
-    out = x.copy()
-    both = np.isfinite(lo) & np.isfinite(hi)
-    low = np.isfinite(lo) & ~np.isfinite(hi)
-    high = ~np.isfinite(lo) & np.isfinite(hi)
+    flo, fhi = np.isfinite(lo), np.isfinite(hi)
+    lo0, hi0 = np.where(flo, lo, 0.0), np.where(fhi, hi, 1.0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        u = (x[both] - lo[both]) / (hi[both] - lo[both])
-        out[both] = np.log(u) - np.log1p(-u)
-        out[low] = np.log(x[low] - lo[low])
-        out[high] = np.log(hi[high] - x[high])
-    return out
+        u = (x - lo0) / (hi0 - lo0)
+        both = np.log(u) - np.log1p(-u)
+        return np.where(flo & fhi, both, np.where(flo, np.log(x - lo0), np.where(fhi, np.log(hi0 - x), x)))
 
 
 def untransform(z: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     """The inverse of :func:`transform`."""
     z = np.asarray(z, dtype=float)
-    out = z.copy()
-    both = np.isfinite(lo) & np.isfinite(hi)
-    low = np.isfinite(lo) & ~np.isfinite(hi)
-    high = ~np.isfinite(lo) & np.isfinite(hi)
+    flo, fhi = np.isfinite(lo), np.isfinite(hi)
+    lo0, hi0 = np.where(flo, lo, 0.0), np.where(fhi, hi, 1.0)
     with np.errstate(over="ignore"):
-        out[both] = lo[both] + (hi[both] - lo[both]) / (1.0 + np.exp(-z[both]))
-        out[low] = lo[low] + np.exp(z[low])
-        out[high] = hi[high] - np.exp(z[high])
-    return out
+        both = lo0 + (hi0 - lo0) / (1.0 + np.exp(-z))
+        return np.where(flo & fhi, both, np.where(flo, lo0 + np.exp(z), np.where(fhi, hi0 - np.exp(z), z)))
