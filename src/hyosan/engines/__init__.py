@@ -23,9 +23,10 @@ ENGINES = {
     "tau": "hyosan.engines.tau",
     "abm": "hyosan.engines.abm",
     "network": "hyosan.engines.network",
+    "patches": "hyosan.engines.patches",
 }
 #: What each engine runs: compartment models or agent scenarios.
-RUNS = {"ode": "model", "ssa": "model", "tau": "model", "abm": "scenario", "network": "model"}
+RUNS = {"ode": "model", "ssa": "model", "tau": "model", "abm": "scenario", "network": "model", "patches": "model"}
 
 
 def for_kind(kind: str) -> list[str]:

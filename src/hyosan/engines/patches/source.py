@@ -1,0 +1,53 @@
+"""Generated code of the patches engine: the model's rates for one patch, with effective counts.
+
+``prates(t, x, e, Ne, p, a)`` fills ``a`` with the rates of every transition in one patch: ``x`` the
+patch's own counts, ``e`` the effective counts ``mixing @ X`` of that patch and ``Ne`` its effective
+population. Which terms see effective counts: in a transition with two or more reactant compartments
+(a pair term such as ``S + Z -> Z + Z @ beta*S*Z``) each *catalyst* — a reactant the transition does
+not consume, the infectious or acting party — is read from ``e``, and ``N`` from ``Ne``; every other
+name (the consumed party, and every name of a one-reactant transition) is the patch's own count.
+Without mixing ``e`` equals ``x`` and ``Ne`` the patch's population, so the rates are the model's.
+``tmargins(t, x, p, act)`` is :func:`hyosan.engines.triggers.margins_source` over the totals.
+"""
+
+from __future__ import annotations
+
+from hyosan.compartmental.model import Model, Transition
+from hyosan.engines import triggers
+from hyosan.engines.codegen import kernel_module, rename_map
+from hyosan.engines.kernel_source import HEADER, JIT, pop_source, reads
+from hyosan.engines.patches.kernels import KERNELS
+
+
+def catalysts(tr: Transition) -> set[str]:
+    """The reactants of a pair term that the transition does not consume (see the module docstring)."""
+    if len(tr.reactants) < 2:
+        return set()
+    made = dict(tr.products)
+    return {c for c, k in tr.reactants if made.get(c, 0) >= k}
+
+
+def prates_source(model: Model) -> str:
+    names = rename_map(model)
+    lines = [JIT, "def prates(t, x, e, Ne, p, a):"]
+    used = set().union(*(tr.rate.names for tr in model.transitions)) if model.transitions else set()
+    lines += reads(model, used, "    ", True)
+    effective = set().union(*(catalysts(tr) for tr in model.transitions)) if model.transitions else set()
+    lines += [f"    e_{c} = float(e[{i}])" for i, c in enumerate(model.compartments) if c in effective]
+    for j, tr in enumerate(model.transitions):
+        cat = catalysts(tr)
+        rename = {**names, **{c: f"e_{c}" for c in cat}} | ({"N": "Ne"} if cat else {})
+        lines.append(f"    a[{j}] = {tr.rate.source(rename)}")
+    return "\n".join([*lines, "    return a"]) + "\n\n\n"
+
+
+def patch_source(model: Model) -> str:
+    rename = rename_map(model)
+    margins = triggers.margins_source(model, rename, reads(model, triggers.used_names(model), "    ", True))
+    margins = margins.replace("def margins(", "def tmargins(")
+    return "".join([HEADER, pop_source(model), prates_source(model), margins, KERNELS])
+
+
+def patch_module(model: Model):
+    """The compiled module (``prates``, ``tmargins``, ``patch_ssa``, ``patch_tau``, ``patch_rhs``) of ``model``."""
+    return kernel_module(model, "patch", patch_source(model))
