@@ -488,6 +488,14 @@ def analyze(
     typer.echo(json.dumps(report.to_dict(), indent=2) if as_json else format_report(report))
 
 
+from hyosan.cli_view import view as _view  # noqa: E402 - the viewer's command lives in its own module
+
+app.command(name="view")(_view)
+from hyosan.cli_fit import fit as _fit  # noqa: E402 - the fit command lives in its own module
+
+app.command(name="fit")(_fit)
+
+
 def _usage_errors() -> tuple[type[BaseException], ...]:
     """Command-line usage errors, whether typer vendors click or uses the click package."""
     kinds: list[type[BaseException]] = [getattr(typer, "TyperException", typer.BadParameter)]

@@ -44,7 +44,15 @@ def pictures(sc: Any, ds: Any, runs: list, seed: int, animation: str = "both") -
     }
     for kind in ANIMATIONS[animation]:
         writers[f"animation.{kind}"] = lambda p, kind=kind: getattr(film(), kind)(p)
+    writers["frames.npz"] = lambda p: _frames(p, sc, runs[0], film(), seed)
     return writers
+
+
+def _frames(path: Path, sc: Any, run: Any, film: Film, seed: int) -> Path:
+    """frames.npz, the film's frames as arrays for the browser viewer (:mod:`hyosan.view.frames`)."""
+    from hyosan.view.frames import frame_arrays, write_frames
+
+    return write_frames(path, frame_arrays(sc, run, film, seed))
 
 
 @dataclass

@@ -1,0 +1,208 @@
+"""Runs started from the page: the form's fields for a model or scenario, and the runs themselves.
+
+A run goes through the same Python API and the same checks as ``hyosan run`` (:mod:`hyosan.cli`'s helpers
+name options as the command line does), in a worker thread; what it writes is an ordinary result folder.
+A click on the agent map becomes ``patient_zero.zone`` or one more ``noise`` entry, for the zone under it.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hyosan.errors import HyosanError
+
+#: Scenario sections whose plain values the form offers.
+SECTIONS = ("time", "infection", "hiding", "groups", "barricades")
+#: Engines a model may run on from the page.
+ENGINES = ("ode", "ssa", "tau")
+#: A noise dropped by a click: how long and how far it carries.
+CLICK_NOISE = {"what": "a noise dropped in the viewer", "start": "0s", "length": "5min", "radius": "40m"}
+
+
+def targets() -> dict[str, list[dict[str, str]]]:
+    """The library models and shipped scenarios with their titles."""
+    from hyosan.catalog import models, scenarios
+
+    return {
+        "models": [{"name": k, "title": v} for k, v in models().items()],
+        "scenarios": [{"name": k, "title": v} for k, v in scenarios().items()],
+    }
+
+
+def fields(target: str) -> dict[str, Any]:
+    """The form of ``target``: its parameters (and initial sizes) with value, unit and meaning."""
+    from hyosan.agents import run as scenarios
+    from hyosan.cli import _known
+
+    _known(target)
+    if scenarios.is_scenario(target):
+        return _scenario_fields(target)
+    from hyosan.compartmental.io import load
+
+    m = load(target)
+    out = [{"name": p.name, "value": p.value, "unit": p.unit or "", "meaning": p.meaning or ""} for p in m.parameters]
+    for c, v, meaning in zip(m.compartments, m.initial, m.compartment_meaning, strict=False):
+        out.append({"name": c, "value": v, "unit": "people", "meaning": f"initial {meaning or c}"})
+    return {"target": target, "kind": "model", "title": m.title or m.name, "engines": list(ENGINES), "fields": out}
+
+
+def _scenario_fields(target: str) -> dict[str, Any]:
+    from hyosan.agents.scenario import load_scenario, scenario_text
+
+    sc = load_scenario(target)
+    text = scenario_text(target)[0]
+    out = []
+    for section in SECTIONS:
+        node = sc.raw.get(section)
+        if not isinstance(node, dict):
+            continue
+        for key, value in node.items():
+            if isinstance(value, (int, float, str)) and not isinstance(value, bool):
+                found = re.search(rf"^\s*{re.escape(str(key))}:[^#\n]*#\s*(.*)$", text, re.M)
+                unit = re.sub(r"^[-+0-9.eE\s]+", "", value) if isinstance(value, str) else ""
+                out.append(
+                    {"name": f"{section}.{key}", "value": value, "unit": unit, "meaning": found.group(1) if found else ""}
+                )
+    zones = sorted(sc.world.zones)
+    return {"target": target, "kind": "scenario", "title": sc.title, "engines": ["abm"], "fields": out, "zones": zones}
+
+
+@dataclass
+class Job:
+    """One run from the page: ``state`` running, done or error; ``message`` the one-line error."""
+
+    id: int
+    target: str
+    state: str = "running"
+    message: str = ""
+    started: float = field(default_factory=time.monotonic)
+    ended: float | None = None
+    result: int | None = None
+
+    def view(self) -> dict[str, Any]:
+        end = self.ended if self.ended is not None else time.monotonic()
+        return {"id": self.id, "target": self.target, "state": self.state, "message": self.message,
+                "elapsed_s": round(end - self.started, 1), "result": self.result}  # fmt: skip
+
+
+def _number(raw: Any, flag: str, low: int, high: int) -> int | None:
+    if raw is None or raw == "":
+        return None
+    try:
+        value = int(str(raw))
+    except ValueError:
+        raise HyosanError(f"{flag} {str(raw)[:20]}: give a whole number from {low} to {high}") from None
+    if not low <= value <= high:
+        raise HyosanError(f"{flag} {value}: give a whole number from {low} to {high}")
+    return value
+
+
+def prepare(request: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """Check a run request as the CLI would (one-line errors) and return (target, run options)."""
+    from hyosan.agents import run as scenarios
+    from hyosan.cli import _duration, _known, _setting, _values
+
+    if not isinstance(request, dict):
+        raise HyosanError("run: send a JSON object with target, values, engine, replicates, seed")
+    target = str(request.get("target") or "")
+    if not target or "/" in target or target.endswith((".yaml", ".yml")):
+        raise HyosanError(f"target {target[:40]!r}: choose a library model or a shipped scenario")
+    _known(target)
+    raw = request.get("values") or {}
+    if not isinstance(raw, dict):
+        raise HyosanError("--set: send the values as NAME: VALUE pairs")
+    values = _values([f"{k}={v}" for k, v in raw.items() if str(v).strip() != ""])
+    seed = _number(request.get("seed"), "--seed", 0, 2**63 - 1)
+    replicates = _number(request.get("replicates"), "--replicates", 1, 10_000) or 1
+    t_end = _duration(request.get("t_end") or None)
+    engine = request.get("engine") or None
+    scenario = scenarios.is_scenario(target)
+    options: dict[str, Any] = {"seed": 0 if seed is None else seed, "replicates": replicates, "t_end": t_end}
+    with _setting(values):
+        if scenario:
+            from hyosan.agents.scenario import load_scenario
+
+            drop = request.get("drop")
+            if drop:
+                values |= _dropped(target, drop)
+            if engine not in (None, "abm"):
+                raise HyosanError(f"--engine {engine}: scenario {target} runs on the agent engine; drop --engine")
+            load_scenario(target, values)
+        else:
+            from hyosan.cli import _stochastic_only
+            from hyosan.compartmental.io import load
+
+            engine = engine or "ode"
+            if engine not in ENGINES:
+                raise HyosanError(f"--engine {str(engine)[:20]}: give ode, ssa or tau")
+            load(target).with_values(values)
+            _stochastic_only(engine, seed=seed, workers=None)
+            if engine == "ode" and replicates != 1:
+                raise HyosanError("--replicates: the ode engine is deterministic; use --engine ssa or tau")
+    options |= {"values": values, "engine": engine, "scenario": scenario}
+    return target, options
+
+
+def _dropped(target: str, drop: Any) -> dict[str, Any]:
+    """``patient_zero.zone`` or the scenario's noises plus one, for a click in zone ``drop['zone']``."""
+    from hyosan.agents.scenario import load_scenario
+
+    if not isinstance(drop, dict) or drop.get("what") not in ("patient_zero", "noise"):
+        raise HyosanError("drop: give what (patient_zero or noise) and the zone clicked")
+    sc = load_scenario(target)
+    zone = str(drop.get("zone") or "")
+    if zone not in sc.world.zones:
+        raise HyosanError(f"drop: no zone named {zone[:40]!r} on map {sc.world.name}; click inside a named room")
+    if drop["what"] == "patient_zero":
+        return {"patient_zero.zone": zone}
+    noises = list(sc.raw.get("noise") or [])
+    return {"noise": noises + [CLICK_NOISE | {"zone": zone}]}
+
+
+def execute(target: str, options: dict[str, Any], out: Path) -> dict[str, Any]:
+    """Run ``target`` into folder ``out`` through the same API as ``hyosan run``; the summary."""
+    from hyosan.cli import _setting
+
+    values = options["values"]
+    with _setting({k: v for k, v in values.items() if isinstance(v, str)}):
+        if options["scenario"]:
+            from hyosan.agents.run import run_scenario
+
+            return run_scenario(
+                target, out=out, seed=options["seed"], values=values, replicates=options["replicates"],
+                t_end=options["t_end"], plot=True, animation="none",
+            )  # fmt: skip
+        from hyosan.compartmental.io import load
+        from hyosan.simulate import run_to_folder
+
+        model = load(target).with_values(values)
+        return run_to_folder(
+            model, options["engine"], out, plot=True, t_end=options["t_end"], seed=options["seed"],
+            replicates=options["replicates"], workers=1,
+        )  # fmt: skip
+
+
+def start(job: Job, target: str, options: dict[str, Any], out: Path, done: Any) -> threading.Thread:
+    """Run in a daemon thread; ``done(job, folder)`` is called with the finished folder (None on error)."""
+
+    def work() -> None:
+        folder = None
+        try:
+            execute(target, options, out)
+            folder = out
+            job.state = "done"
+        except HyosanError as exc:
+            job.state, job.message = "error", str(exc).splitlines()[0]
+        except Exception as exc:  # noqa: BLE001 - the page shows it; the server keeps serving
+            job.state, job.message = "error", f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        job.ended = time.monotonic()
+        done(job, folder)
+
+    thread = threading.Thread(target=work, name=f"hyosan-view-run-{job.id}", daemon=True)
+    thread.start()
+    return thread
