@@ -85,6 +85,7 @@ def fit(
     result = METHODS[method](problem, seed=seed, budget=budget or Budget(), progress=progress, **options)
     kinds = {f.name: f.kind for f in problem.free}
     result.extra["derived"] = _derived.derive(model, problem.names, result.samples, result.estimate, kinds)
+    result.extra["derived"]["intervals_from"] = result.sample_kind
     pred = report.predictive(problem, result, seed)
     result.extra["posterior_predictive_check"] = pred["check"]
     if out is not None:

@@ -152,7 +152,7 @@ def _ppc_png(path: Path, pred: dict[str, Any]) -> None:
         ax.set_ylim(0, top)
     p = pred["check"]["p_value"]
     ax.set_title(f"posterior-predictive check: p = {p:.2f}" if p is not None else "posterior-predictive check")
-    ax.set_xlabel("T(observed data)")
+    ax.set_xlabel("T(observed data)   [points below the line: data scatter more than the model allows]", fontsize=8)
     ax.set_ylabel("T(replicated data)")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -185,6 +185,6 @@ def _corner_png(path: Path, problem: Problem, result: FitResult) -> None:
                     ax.plot(samples[:, j], samples[:, i], ",", alpha=0.3)
                 else:
                     ax.axis("off")
-    fig.suptitle(f"{result.method}: {result.sample_kind}", fontsize=9)
+    fig.text(0.98, 0.98, f"{result.method}: {result.sample_kind}", ha="right", va="top", fontsize=8, wrap=True)
     fig.savefig(path, dpi=100)
     plt.close(fig)

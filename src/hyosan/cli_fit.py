@@ -1,0 +1,152 @@
+"""``hyosan fit TARGET --data FILE``: fit a model's parameters to observed counts (see hyosan.fit)."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import typer
+
+from hyosan.errors import HyosanError
+
+_BUDGET = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|min|h|evals?)?\s*$")
+
+
+def _budget(text: str | None):
+    from hyosan.fit.mle import Budget
+
+    if text is None:
+        return Budget()
+    m = _BUDGET.match(text)
+    if not m or float(m.group(1)) <= 0:
+        raise HyosanError(f"--budget {text}: give a time (30s, 5min, 1h) or a number of model evaluations (20000)")
+    value, unit = float(m.group(1)), m.group(2)
+    if unit in (None, "eval", "evals"):
+        return Budget(evaluations=int(value))
+    return Budget(seconds=value * {"s": 1, "min": 60, "h": 3600}[unit])
+
+
+def _data_path(data: str) -> str | Path:
+    """A file, or the name of data shipped with hyosan (``boarding-school``)."""
+    path = Path(data)
+    if path.exists() or "/" in data or path.suffix:
+        return path
+    from importlib.resources import files
+
+    shipped = files("hyosan.data") / "fits" / f"{data}.csv"
+    if shipped.is_file():
+        return Path(str(shipped))
+    names = sorted(p.name[:-4] for p in (files("hyosan.data") / "fits").iterdir() if p.name.endswith(".csv"))
+    raise HyosanError(f"--data {data}: no such file nor shipped data set; shipped: {', '.join(names)}")
+
+
+def _pairs(items: list[str], option: str) -> dict[str, str]:
+    out = {}
+    for item in items:
+        for part in item.split(","):
+            name, eq, value = part.partition("=")
+            if not eq or not name.strip() or not value.strip():
+                raise HyosanError(f"{option} {part.strip()!r}: write NAME=VALUE, e.g. {option} B=I")
+            out[name.strip()] = value.strip()
+    return out
+
+
+def fit(
+    target: str = typer.Argument(..., help="A library model or a model YAML file."),
+    data: str = typer.Option(..., help="CSV/Parquet of a time column and observed columns, or a shipped data set."),
+    fit_: list[str] = typer.Option(
+        [], "--fit", help="Parameters to fit, with optional bounds: beta=0:5,gamma,I0; repeat."
+    ),
+    prior: list[str] = typer.Option(
+        [],
+        help="NAME=PRIOR: uniform(a,b) loguniform(a,b) lognormal(m,s) normal(m,s) halfnormal(s); "
+        "adds NAME to the fitted ones; repeat.",
+    ),
+    observe: list[str] = typer.Option(
+        [], help="COLUMN=OBSERVABLE: I, I + Q, new(S -> I) or new(TRANSITION) (default: the column's name)."
+    ),
+    noise: str = typer.Option(
+        "poisson", help="Observation model: poisson | negbin (phi) | normal (sd) | binomial (rho)."
+    ),
+    method: str = typer.Option(None, help="mle | mcmc (ode) | abc (stochastic engines); default by engine."),
+    engine: str = typer.Option("ode", help="The engine simulating the model."),
+    set_: list[str] = typer.Option([], "--set", help="NAME=VALUE held fixed (parameters, initial sizes); repeat."),
+    seed: int = typer.Option(0, help="Seed of starts, samplers and predictive draws (>= 0)."),
+    starts: int = typer.Option(None, help="mle: optimiser starts (default 5)."),
+    steps: int = typer.Option(None, help="mcmc: steps per walker (default 2000; the first half is burn-in)."),
+    walkers: int = typer.Option(None, help="mcmc: walkers (default max(16, 4 × free parameters))."),
+    budget: str = typer.Option(None, help="Stop after a time (30s, 5min) or a number of model evaluations."),
+    out: Path = typer.Option(None, help="Output folder (default: out/fit-TARGET)."),
+    progress: bool = typer.Option(None, help="Show a progress bar (default: when on a terminal)."),
+) -> None:
+    """Fit TARGET to --data; writes fit.json, posterior.csv, fit.png, corner.png and ppc.png."""
+    from hyosan.catalog import load
+    from hyosan.cli import _known, _setting, _values
+    from hyosan.compartmental.model import Model
+    from hyosan.fit import fit as run_fit
+    from hyosan.fit.priors import parse_assignments
+    from hyosan.outputs import claim
+
+    _known(target)
+    free = parse_assignments(fit_, "--fit")
+    priors = parse_assignments(prior, "--prior")
+    for name, text in priors.items():
+        if text is None:
+            raise HyosanError(f"--prior {name}: give the prior, e.g. --prior '{name}=lognormal(0,1)'")
+        if free.get(name) is not None:
+            raise HyosanError(f"--prior {name}: --fit gives {name} bounds already; give bounds or a prior, not both")
+        free[name] = text
+    if not free:
+        raise HyosanError("--fit: name the parameters to fit, e.g. --fit beta,gamma")
+    options = {k: v for k, v in {"starts": starts, "steps": steps, "walkers": walkers}.items() if v is not None}
+    values = _values(set_)
+    name = Path(target).stem if target.endswith((".yaml", ".yml")) else target
+    folder = out or Path("out") / f"fit-{name}"
+    show = sys.stderr.isatty() if progress is None else progress
+    loaded = load(target)
+    if not isinstance(loaded, Model):
+        raise HyosanError(f"fit {target}: fitting agent scenarios needs --method abc, which is not available yet")
+    with _setting(values):
+        model = loaded.with_values(values)
+    with claim(folder):
+        result = run_fit(
+            model,
+            _data_path(data),
+            free,
+            method=method,
+            engine=engine,
+            noise=noise,
+            observe=_pairs(observe, "--observe"),
+            seed=seed,
+            budget=_budget(budget),
+            progress=show,
+            out=folder,
+            **options,
+        )
+    _print(result, folder)
+
+
+def _print(result, folder: Path) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{result.method}: {result.interval_kind}")
+    for col in ("", "estimate", "95% interval"):
+        table.add_column(col)
+
+    def cell(v):
+        return "open" if v is None else f"{v:.4g}"
+
+    for name in result.names:
+        lo, hi = result.intervals.get(name, (None, None))
+        table.add_row(name, cell(result.estimate[name]), f"{cell(lo)} – {cell(hi)}")
+    for name, entry in result.extra.get("derived", {}).items():
+        if isinstance(entry, dict):
+            lo, hi = entry.get("interval_95", (None, None))
+            table.add_row(name, cell(entry["estimate"]), f"{cell(lo)} – {cell(hi)}")
+    console = Console()
+    console.print(table)
+    check = result.extra.get("posterior_predictive_check", {})
+    if check.get("p_value") is not None:
+        console.print(f"posterior-predictive p = {check['p_value']:.2f}; written to {folder}")
