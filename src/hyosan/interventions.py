@@ -25,16 +25,21 @@ Actions (:data:`ACTIONS`; an engine that does not apply one refuses it, naming t
 action     meaning                                                                      engines
 =========  ==========================================================================  =============
 set        set parameters and/or compartments; ``kind: quarantine | kill | cure``        ode ssa tau
-           labels a set that switches those rates on
+           labels a set that switches those rates on                                    network
 cull       destroy a fraction of a compartment at once (Munz's impulsive eradication):   ode ssa tau abm
-           ``Z <- max(0, 1 - f) * Z``; stochastic engines and abm thin binomially
+           ``Z <- max(0, 1 - f) * Z``; stochastic engines and abm thin binomially        network
            (each individual destroyed with probability f; abm: optional ``zone``)
+isolate    remove every edge of the nodes in ``compartments`` (at the firing time)       network
+           and/or of the listed ``nodes``: isolation, for the rest of the run
+close      remove every edge joining two members of a group of nodes (a node            network
+           attribute of the graph: ``close: {class: [1-3]}``, ``{grade: [1]}``, ``{all: true}``)
 seal       doors of zones' borders and exits become walls to everyone                   abm
 open       the reverse of seal                                                           abm
 evacuate   healthy and bitten civilians route to an exit or zone                         abm
 sweep      soldiers walk a zone in serpentine order, in a loop                           abm
 noise      a sound drawing zombies, from the firing time                                abm
 rescue     soldiers take everyone alive (healthy or bitten civilians) out of zones         abm
+cordon     movement across the border of ``patches`` stops (``mixing: true``: contacts too)  patches
 =========  ==========================================================================  =============
 
 "sweep" meant a fractional kill in compartment models before; that is ``cull`` now, and the old
@@ -55,6 +60,7 @@ from hyosan.units import days
 
 COMPARTMENT_ENGINES = ("ode", "ssa", "tau")
 AGENT_ENGINES = ("abm",)
+GRAPH_ENGINES = ("network",)
 
 
 @dataclass(frozen=True)
@@ -69,14 +75,19 @@ class Action:
 ACTIONS: dict[str, Action] = {
     a.name: a
     for a in (
-        Action("set", "set parameters and/or compartments", COMPARTMENT_ENGINES),
-        Action("cull", "destroy a fraction of a compartment at once", (*COMPARTMENT_ENGINES, "abm")),
+        Action("set", "set parameters and/or compartments", (*COMPARTMENT_ENGINES, "network", "patches")),
+        Action(
+            "cull", "destroy a fraction of a compartment at once", (*COMPARTMENT_ENGINES, "abm", "network", "patches")
+        ),
+        Action("isolate", "remove every edge of nodes in given compartments or given nodes", GRAPH_ENGINES),
+        Action("close", "remove every edge within a group of nodes (a class, a grade)", GRAPH_ENGINES),
         Action("seal", "doors of zones' borders and exits become walls", AGENT_ENGINES),
         Action("open", "doors of zones' borders and exits open again", AGENT_ENGINES),
         Action("evacuate", "healthy and bitten civilians route to an exit or zone", AGENT_ENGINES),
         Action("sweep", "soldiers walk a zone in serpentine order", AGENT_ENGINES),
         Action("noise", "a sound drawing zombies", AGENT_ENGINES),
         Action("rescue", "soldiers take everyone alive out of zones", AGENT_ENGINES),
+        Action("cordon", "stop movement (and optionally mixing) across the border of a set of patches", ("patches",)),
     )
 }
 KINDS = {
@@ -87,7 +98,20 @@ KINDS = {
     "cull": "destroy a fraction of compartments at once (cull: {Z: fraction})",
 }
 TRIGGERS = ("at", "every", "when")
-_MODEL_FIELDS = {"name", "kind", "at", "every", "start", "until", "when", "set", "cull", "changes_total"}
+_MODEL_FIELDS = {
+    "name",
+    "kind",
+    "at",
+    "every",
+    "start",
+    "until",
+    "when",
+    "set",
+    "cull",
+    "changes_total",
+    "isolate",
+    "close",
+}
 _CULL_MESSAGE = "a fractional kill is 'cull' now: write cull: {Z: fraction} (sweep means soldiers walking a zone)"
 
 
@@ -133,6 +157,10 @@ class Intervention:
     sweep: Mapping[str, Any] | None = None
     noise: Mapping[str, Any] | None = None
     rescue: Mapping[str, Any] | None = None
+    isolate: Mapping[str, Any] | None = None
+    close: Mapping[str, Any] | None = None
+    cordon: Mapping[str, Any] | None = None
+    patches: Sequence[str] | None = None
     changes_total: bool | None = None
 
     def __post_init__(self) -> None:
@@ -253,7 +281,8 @@ def _model_event(
         raise ModelError(f"{where}: an intervention is a mapping with a name, a trigger and an action")
     for key in item:
         if key in ACTIONS:
-            refuse_unsupported(key, COMPARTMENT_ENGINES, f"{where}.{key}", ModelError)
+            refuse_unsupported(key, GRAPH_ENGINES if key in ("isolate", "close") else COMPARTMENT_ENGINES,
+                               f"{where}.{key}", ModelError)  # fmt: skip
     if "kill" in item:
         raise ModelError(f"{where}.kill: {_CULL_MESSAGE}")
     extra = set(item) - _MODEL_FIELDS
@@ -303,11 +332,54 @@ def _model_event(
         raise ModelError(f"{where}: a cull needs 'cull: {{COMPARTMENT: fraction}}'")
     if kind in ("quarantine", "kill", "cure") and not new_params:
         raise ModelError(f"{where}: a {kind} intervention sets rate parameters, e.g. set: {{kappa: 0.1}}")
-    if not new_params and not assign:
-        raise ModelError(f"{where}: the intervention changes nothing; give 'set' or 'cull'")
+    graph = graph_actions(item, comps, where)
+    if not new_params and not assign and not graph:
+        raise ModelError(f"{where}: the intervention changes nothing; give 'set', 'cull', 'isolate' or 'close'")
     name = str(item.get("name") or f"{kind} {i}")
     removes = bool(item.get("cull")) or item.get("changes_total") is True
-    return Event(name, times, tuple(assign), tuple(new_params), when, kind, removes, where)
+    return Event(name, times, tuple(assign), tuple(new_params), when, kind, removes, where, graph)
+
+
+def graph_actions(item: Mapping[str, Any], comps: Sequence[str], where: str) -> tuple[tuple[str, Any], ...]:
+    """``isolate`` and ``close`` of a model intervention, checked as far as the model allows (the graph's
+    node attributes are checked by the network engine): ``(("isolate", (compartments, nodes)),
+    ("close", ((attribute, labels), ...)))``."""
+    out: list[tuple[str, Any]] = []
+    if "isolate" in item:
+        spec = item["isolate"]
+        if not isinstance(spec, Mapping) or not spec or set(spec) - {"compartments", "nodes"}:
+            raise ModelError(f"{where}.isolate: write isolate: {{compartments: [I]}} and/or {{nodes: [0, 5]}}")
+        names = _listed(spec.get("compartments", []))
+        bad = [c for c in names if c not in comps]
+        if bad:
+            raise ModelError(f"{where}.isolate.compartments: unknown '{bad[0]}'; declared: {', '.join(comps)}")
+        nodes = _listed(spec.get("nodes", []))
+        if any(isinstance(v, bool) or not isinstance(v, int) or v < 0 for v in nodes):
+            raise ModelError(f"{where}.isolate.nodes: node ids are whole numbers >= 0, e.g. nodes: [0, 5]")
+        if not names and not nodes:
+            raise ModelError(f"{where}.isolate: name the compartments or nodes to isolate")
+        out.append(("isolate", (tuple(names), tuple(nodes))))
+    if "close" in item:
+        spec = item["close"]
+        if not isinstance(spec, Mapping) or not spec:
+            raise ModelError(f"{where}.close: write close: {{class: [1-3]}}, {{grade: [1, 2]}} or {{all: true}}")
+        groups = []
+        for attr, labels in spec.items():
+            if attr == "all":
+                if labels is not True:
+                    raise ModelError(f"{where}.close.all: write all: true (every edge of the graph)")
+                groups.append(("all", ()))
+                continue
+            listed = tuple(str(v) for v in _listed(labels))
+            if not listed:
+                raise ModelError(f"{where}.close.{attr}: list the groups to close, e.g. {attr}: [1-3]")
+            groups.append((str(attr), listed))
+        out.append(("close", tuple(groups)))
+    return tuple(out)
+
+
+def _listed(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
 def _check_contradictions(events: list[Event], at: Callable[..., str]) -> None:

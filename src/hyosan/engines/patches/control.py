@@ -66,7 +66,7 @@ def actions(model: Model, names: Sequence[str], raw: Any) -> list[Action]:
             out.append(_cordon(item, cordon, index, name, allowed, where))
             continue
         try:
-            (event,) = parse_interventions([item], model.compartments, params, allowed, lambda *p: where)
+            (event,) = parse_interventions([item], model.compartments, params, allowed, lambda *p, w=where: w)
         except HyosanError as e:
             raise EngineError(str(e)) from None
         check_events(replace(model, events=(event,)))

@@ -86,7 +86,7 @@ def replicate(task: Task, rng: np.random.Generator, index: int) -> Outcome:
     max_events = int(opts.get("max_events") or 10**12)
     deadline = opts.get("deadline")
     eps = float(opts.get("epsilon") or 0.002)
-    V, hor, horc, watch = tau_tables(model)
+    _, hor, horc, watch = tau_tables(model)
     t_end = float(times[-1])
     t, k, fired, leaps = 0.0, 0, 0, 0
 
