@@ -129,7 +129,8 @@ def load(folder: str | Path) -> Loaded:
             fr = read_frames(folder / "frames.npz")
             meta = fr.pop("meta")
             table, blob = pack({k: v for k, v in fr.items()})
-            manifest["film"] = {"meta": meta, "arrays": table, "frames": int(fr["t"].size), "agents": int(fr["x"].shape[1])}
+            n_frames, n_agents = int(fr["t"].size), int(fr["x"].shape[1])
+            manifest["film"] = {"meta": meta, "arrays": table, "frames": n_frames, "agents": n_agents}
     if "node_event_node" in ds:
         manifest["tree"] = _tree(ds)
     if kind == "patches":
@@ -169,7 +170,7 @@ def _agent_events(folder: Path) -> dict[str, list]:
         "other": ev["other"].astype(int).tolist(),
         "x": ev["x_m"].tolist(),
         "y": ev["y_m"].tolist(),
-        "name": ev["name"].fillna("").astype(str).tolist() if "name" in ev else [],
+        "name": ev["name"].astype(object).fillna("").astype(str).tolist() if "name" in ev else [],
     }
 
 

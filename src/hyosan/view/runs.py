@@ -65,9 +65,8 @@ def _scenario_fields(target: str) -> dict[str, Any]:
             if isinstance(value, (int, float, str)) and not isinstance(value, bool):
                 found = re.search(rf"^\s*{re.escape(str(key))}:[^#\n]*#\s*(.*)$", text, re.M)
                 unit = re.sub(r"^[-+0-9.eE\s]+", "", value) if isinstance(value, str) else ""
-                out.append(
-                    {"name": f"{section}.{key}", "value": value, "unit": unit, "meaning": found.group(1) if found else ""}
-                )
+                meaning = found.group(1) if found else ""
+                out.append({"name": f"{section}.{key}", "value": value, "unit": unit, "meaning": meaning})
     zones = sorted(sc.world.zones)
     return {"target": target, "kind": "scenario", "title": sc.title, "engines": ["abm"], "fields": out, "zones": zones}
 
@@ -96,9 +95,9 @@ def _number(raw: Any, flag: str, low: int, high: int) -> int | None:
     try:
         value = int(str(raw))
     except ValueError:
-        raise HyosanError(f"{flag} {str(raw)[:20]}: give a whole number from {low} to {high}") from None
+        raise HyosanError(f"{flag} {str(raw)[:20]}: give a whole number from {low:,} to {high:,}") from None
     if not low <= value <= high:
-        raise HyosanError(f"{flag} {value}: give a whole number from {low} to {high}")
+        raise HyosanError(f"{flag} {value}: give a whole number from {low:,} to {high:,}")
     return value
 
 
@@ -117,11 +116,13 @@ def prepare(request: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     if not isinstance(raw, dict):
         raise HyosanError("--set: send the values as NAME: VALUE pairs")
     values = _values([f"{k}={v}" for k, v in raw.items() if str(v).strip() != ""])
+    from hyosan.simulate import MAX_REPLICATES, horizon
+
+    scenario = scenarios.is_scenario(target)
     seed = _number(request.get("seed"), "--seed", 0, 2**63 - 1)
-    replicates = _number(request.get("replicates"), "--replicates", 1, 10_000) or 1
+    replicates = _number(request.get("replicates"), "--replicates", 1, 10_000 if scenario else MAX_REPLICATES) or 1
     t_end = _duration(request.get("t_end") or None)
     engine = request.get("engine") or None
-    scenario = scenarios.is_scenario(target)
     options: dict[str, Any] = {"seed": 0 if seed is None else seed, "replicates": replicates, "t_end": t_end}
     with _setting(values):
         if scenario:
@@ -140,10 +141,8 @@ def prepare(request: dict[str, Any]) -> tuple[str, dict[str, Any]]:
             engine = engine or "ode"
             if engine not in ENGINES:
                 raise HyosanError(f"--engine {str(engine)[:20]}: give ode, ssa or tau")
-            load(target).with_values(values)
+            horizon(load(target).with_values(values), t_end, None)
             _stochastic_only(engine, seed=seed, workers=None)
-            if engine == "ode" and replicates != 1:
-                raise HyosanError("--replicates: the ode engine is deterministic; use --engine ssa or tau")
     options |= {"values": values, "engine": engine, "scenario": scenario}
     return target, options
 
@@ -161,7 +160,7 @@ def _dropped(target: str, drop: Any) -> dict[str, Any]:
     if drop["what"] == "patient_zero":
         return {"patient_zero.zone": zone}
     noises = list(sc.raw.get("noise") or [])
-    return {"noise": noises + [CLICK_NOISE | {"zone": zone}]}
+    return {"noise": [*noises, CLICK_NOISE | {"zone": zone}]}
 
 
 def execute(target: str, options: dict[str, Any], out: Path) -> dict[str, Any]:
@@ -198,7 +197,7 @@ def start(job: Job, target: str, options: dict[str, Any], out: Path, done: Any) 
             job.state = "done"
         except HyosanError as exc:
             job.state, job.message = "error", str(exc).splitlines()[0]
-        except Exception as exc:  # noqa: BLE001 - the page shows it; the server keeps serving
+        except Exception as exc:  # the page shows it; the server keeps serving
             job.state, job.message = "error", f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
         job.ended = time.monotonic()
         done(job, folder)

@@ -98,7 +98,7 @@ class Handler(BaseHTTPRequestHandler):
     server_version = "hyosan-view"
     sys_version = ""
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class names it so
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
     def _send(self, code: int, body: bytes, ctype: str, extra: dict[str, str] | None = None) -> None:
@@ -155,7 +155,8 @@ class Handler(BaseHTTPRequestHandler):
         if not ok:
             self._error(403, "missing or wrong token: open the page at the URL 'hyosan view' printed")
             return None
-        cookie = {"Set-Cookie": f"{COOKIE}={self.session.token}; Path=/; HttpOnly; SameSite=Strict"} if from_query else {}
+        token = f"{COOKIE}={self.session.token}; Path=/; HttpOnly; SameSite=Strict"
+        cookie = {"Set-Cookie": token} if from_query else {}
         return parts.path, query, cookie
 
     def do_HEAD(self) -> None:
