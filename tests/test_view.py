@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from viewhelp import agent_result, court, ensemble_result, ensemble_values, serving
 
 
@@ -83,7 +84,8 @@ def test_traversal_and_unknown_paths_are_404(folders, path: str) -> None:
 
 def test_a_listed_picture_is_served(folders) -> None:
     with serving(list(folders)) as (_, _, url):
-        status, headers, body = request(url, "/api/result/0/picture/plot.png", headers={"X-Hyosan-Token": token_of(url)})
+        auth = {"X-Hyosan-Token": token_of(url)}
+        status, headers, body = request(url, "/api/result/0/picture/plot.png", headers=auth)
         assert status == 200 and headers["Content-Type"] == "image/png" and body[:4] == b"\x89PNG"
         assert body == (folders[0] / "plot.png").read_bytes()
 
@@ -132,8 +134,9 @@ def post_run(url: str, payload: object) -> tuple[int, dict]:
 
 
 def test_hostile_runs_get_the_same_one_line_errors_as_the_cli(folders, cli, tmp_path: Path) -> None:
+    hostile = "__import__('os').system('true')"
     cases = [
-        ({"target": "sir", "values": {"beta": "__import__('os').system('true')"}}, ["sir", "--set", "beta=__import__('os').system('true')"]),
+        ({"target": "sir", "values": {"beta": hostile}}, ["sir", "--set", f"beta={hostile}"]),
         ({"target": "sir", "values": {"beta": "-1"}}, ["sir", "--set", "beta=-1"]),
         ({"target": "sir", "values": {"nosuch": "1"}}, ["sir", "--set", "nosuch=1"]),
         ({"target": "sir", "engine": "ssa", "replicates": "0"}, ["sir", "--engine", "ssa", "--replicates", "0"]),
@@ -157,7 +160,7 @@ def test_a_run_from_the_api_completes_and_opens_beside_the_others(folders, tmp_p
     """beta = 0.5, gamma = 0.25 on the ode engine: the final size solves r = 1 - s0 exp(-R0 r) (R0 = 2)."""
     from scipy.optimize import brentq
 
-    with serving(list(folders), tmp_path / "runs") as (_, session, url):
+    with serving(list(folders), tmp_path / "runs") as (_, _, url):
         status, job = post_run(url, {"target": "sir", "engine": "ode", "values": {"beta": "0.5", "gamma": "0.25"},
                                      "t_end": "400"})  # fmt: skip
         assert status == 202 and job["state"] == "running"
