@@ -305,8 +305,8 @@ def abc_smc(
             "raise it or lower --population"
         )
     assert state.theta is not None and state.weight is not None and state.dist is not None
-    if path is not None and path.exists() and stopped != "budget":
-        path.unlink()
+    if path is not None and stopped != "budget":
+        resume.remove(path)
     return AbcResult(
         names=list(problem.names), theta=state.theta, weight=state.weight, distance=state.dist,
         history=state.history, simulations=state.simulations, seconds=time.perf_counter() - started,
@@ -319,7 +319,7 @@ def _stop_reason(settings: AbcSettings, state: resume.State) -> str:
     h = state.history[-1]
     if len(state.history) >= settings.generations:
         return "generations"
-    if state.epsilon <= settings.min_epsilon:
+    if h["epsilon"] <= settings.min_epsilon:
         return "min_epsilon"
     if h["generation"] > 0 and h["acceptance"] < settings.min_acceptance:
         return "min_acceptance"
@@ -408,7 +408,7 @@ def _finish(problem: Problem, settings: AbcSettings, state: resume.State, second
     state.theta, state.weight, state.dist = theta, w, dist.mean(axis=1)
     state.generation += 1
     state.round = 0
-    state.epsilon = min(next_eps, state.epsilon)
+    state.epsilon = max(min(next_eps, state.epsilon), settings.min_epsilon)
     state.acc_theta = state.acc_frac = state.acc_dist = None
     state.round_sims = 0
 

@@ -51,12 +51,15 @@ def fingerprint(parts: dict[str, Any]) -> str:
 
 
 def save(path: Path, state: State) -> None:
-    """Write ``state`` to ``path`` atomically: a temporary file beside it, then a rename."""
+    """Write ``state`` to ``path`` atomically: a temporary file beside it, then a rename (a process
+    killed while writing leaves only its temporary file, removed by the next save)."""
     meta = {k: getattr(state, k) for k in ("fingerprint", "generation", "round", "epsilon", "simulations", "seconds")}
     meta |= {"format": FORMAT, "history": state.history, "round_sims": state.round_sims}
     arrays = {k: getattr(state, k) for k in _ARRAYS if getattr(state, k) is not None}
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    for stale in path.parent.glob(f".{path.name}.*.tmp"):
+        stale.unlink(missing_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with open(tmp, "wb") as fh:
@@ -97,3 +100,11 @@ def load(path: Path, expected: str) -> State:
     for k, v in arrays.items():
         setattr(state, k, v)
     return state
+
+
+def remove(path: Path) -> None:
+    """Delete a finished fit's checkpoint and any temporary file a killed write left beside it."""
+    path = Path(path)
+    for stale in path.parent.glob(f".{path.name}.*.tmp"):
+        stale.unlink(missing_ok=True)
+    path.unlink(missing_ok=True)
