@@ -210,8 +210,9 @@ def test_options_that_cannot_be_honoured_are_refused():
         model.run(engine="network", graph="complete:n=50", seed_nodes="some:3", t_end=10)
     with pytest.raises(EngineError, match="from 0 to 49"):
         model.run(engine="network", graph="complete:n=50", seed_nodes="ids:3,70", t_end=10)
-    with pytest.raises(EngineError, match="'impulsive attack' changes compartments"):
-        hyosan.load("munz-impulsive").run(engine="network", graph="complete:n=50", t_end=10)
+    with pytest.raises(EngineError, match="adds 5 to I from nowhere"):
+        add = {"name": "add", "at": 1, "set": {"I": "I + 5"}, "changes_total": True}
+        model.with_interventions([add]).run(engine="network", graph="complete:n=50", t_end=10)
 
 
 def test_cli_runs_on_a_graph_and_refuses_a_bad_one_without_output(cli, tmp_path):

@@ -64,8 +64,8 @@ def test_a_timed_parameter_change_switches_the_per_edge_rate_at_its_time():
 def test_interventions_the_network_engine_cannot_apply_are_refused():
     sir = hyosan.load("sir")
     refused = (
-        ({"name": "cure", "at": 3, "cull": {"I": 0.5}}, "'cure' changes compartments"),
-        ({"name": "panic", "when": "I > 20", "set": {"beta": 0}}, "triggered interventions"),
+        ({"name": "grow", "at": 3, "set": {"I": "2*I"}, "changes_total": True}, "more than one node"),
+        ({"name": "panic", "when": "t > 2", "set": {"beta": 0}}, "reads t"),
     )
     for item, words in refused:
         with pytest.raises(EngineError) as err:

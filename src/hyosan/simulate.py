@@ -81,7 +81,8 @@ def simulate(
     missing = needed_support(model) - engines.interventions_supported(engine)
     if missing:
         kinds = " and ".join(sorted(f"{m} interventions" for m in missing))
-        raise EngineError(f"--engine {engine}: {model.name} has {kinds}, which this engine does not apply; use ode")
+        fix = "--engine network with --graph" if "graph" in missing else "ode"
+        raise EngineError(f"--engine {engine}: {model.name} has {kinds}, which this engine does not apply; use {fix}")
     times = time_grid(t_end, every)
     sink = options.get("sink")
     kept = len(times) if sink is None else 1

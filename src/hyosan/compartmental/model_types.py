@@ -95,6 +95,7 @@ class Event:
     kind: str = "event"
     changes_total: bool = False
     where: str = ""
+    graph: tuple[tuple[str, Any], ...] = ()  # isolate / close: actions on a contact graph (network engine)
 
     @property
     def triggered(self) -> bool:

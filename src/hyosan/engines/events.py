@@ -24,9 +24,12 @@ def schedule(model: Model, t_end: float) -> list[tuple[float, list[tuple[Event, 
 
 
 def needed_support(model: Model) -> set[str]:
-    """What an engine must support to run ``model``: "timed" parameter changes, "triggered" events."""
+    """What an engine must support to run ``model``: "timed" parameter changes, "triggered" events,
+    "graph" actions (isolate, close)."""
     need = set()
     for ev in model.events:
+        if ev.graph:
+            need.add("graph")
         if ev.triggered:
             need.add("triggered")
         elif ev.params:

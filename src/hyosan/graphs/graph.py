@@ -35,6 +35,7 @@ class Graph:
     indices: np.ndarray
     weights: np.ndarray | None = None
     name: str = "graph"
+    attrs: dict[str, np.ndarray] | None = None  # node attributes (label per node, "" for none), e.g. class
 
     @property
     def n(self) -> int:

@@ -19,10 +19,14 @@ people spend in contact; these are modelling assumptions, not facts of the story
   grades, everyone in a club with everyone else;
 * **staff** (0.5): every teacher with every other.
 
-A pair in several layers gets the largest of their weights.
+A pair in several layers gets the largest of their weights. Nodes carry the attributes ``class``
+(``1-3``, ``lab``, ``gym``, ``library``), ``grade`` (``1``-``3``), ``club`` and ``role``
+(student, teacher, staff), which the network engine's ``close`` intervention reads.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 
@@ -90,4 +94,27 @@ def school(
     clique(teachers, WEIGHTS["staff"])
     keys = np.array(list(pairs), dtype=np.int64).reshape(-1, 2)
     weights = np.array(list(pairs.values()))
-    return from_edges(keys[:, 0], keys[:, 1], n, weights, name=f"school:{name},seed={seed}")
+    g = from_edges(keys[:, 0], keys[:, 1], n, weights, name=f"school:{name},seed={seed}")
+    return replace(g, attrs=_attributes(rooms, home_rooms, spec, grade, teachers, joined, club, n))
+
+
+def _attributes(rooms, home_rooms, spec, grade, teachers, joined, club, n) -> dict[str, np.ndarray]:
+    """Node labels: ``class`` (``1-3``: grade 1, class 3; ``lab``, ``gym``, ``library``; a home-room
+    teacher has the class), ``grade`` (1-3; staff none), ``club`` (1..clubs), ``role``."""
+    klass = np.full(n, "", dtype=object)
+    counts = spec["classes"]
+    r = 0
+    for g, count in enumerate(counts):
+        for c in range(count):
+            klass[rooms[r]] = klass[teachers[r]] = f"{g + 1}-{c + 1}"
+            r += 1
+    for name, members in zip(("lab", "gym", "library"), rooms[home_rooms:], strict=True):
+        klass[members] = name
+    grades = np.full(n, "", dtype=object)
+    grades[: len(grade)] = (grade + 1).astype(str)
+    clubs = np.full(n, "", dtype=object)
+    clubs[joined] = (club + 1).astype(str)
+    role = np.full(n, "student", dtype=object)
+    role[teachers[:home_rooms]] = "teacher"
+    role[teachers[home_rooms:]] = "staff"
+    return {"class": klass, "grade": grades, "club": clubs, "role": role}

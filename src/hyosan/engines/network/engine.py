@@ -8,9 +8,10 @@ first compartment (the susceptibles) takes the other nodes. ``seed_nodes`` choos
 the model's first infected compartment instead of its initial size: ``"random:10"``,
 ``"degree:10"`` (the 10 of highest degree, ties to the lower id) or ``"ids:1,2,3"``
 (or a sequence of ids). Each replicate draws from its own PCG64 stream, so a result depends on the
-seed only, never on ``workers``. Timed parameter changes (interventions ``set: {beta: ...}`` at
-times) cut the run into segments at their times, where the tables are rebuilt and the exponential
-clocks redrawn (exact, by memorylessness). The result has the common schema of the stochastic engines.
+seed only, never on ``workers``. Interventions (``set``, ``cull``, ``isolate``, ``close``; timed
+or triggered) are applied exactly at their times (:mod:`hyosan.engines.network.interventions`): a
+triggered one at the transition after which its condition holds, found by replaying the kernel from
+a saved state to that transition. The result has the common schema of the stochastic engines.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ import xarray as xr
 from hyosan import __version__
 from hyosan.budget import require_memory
 from hyosan.compartmental.model import Model
-from hyosan.engines.events import event_params, schedule
+from hyosan.engines.events import schedule
+from hyosan.engines.network import interventions as ni
 from hyosan.engines.network import kernel
 from hyosan.engines.network.rules import Tables, tables
 from hyosan.errors import EngineError
@@ -39,7 +41,7 @@ from hyosan.outcomes import add_outcomes
 from hyosan.parallel import generator, map_replicates, replicate_seeds
 from hyosan.results import make_dataset
 
-INTERVENTIONS: frozenset[str] = frozenset({"timed"})
+INTERVENTIONS: frozenset[str] = frozenset({"timed", "triggered", "graph"})
 _OPTIONS = {"graph", "seed_nodes", "edge_rates", "periods", "max_events", "node_events"}
 
 
@@ -51,6 +53,7 @@ class Outcome(NamedTuple):
     heap: int
     log_t: np.ndarray
     log_i: np.ndarray  # (events, 4): node, from, to, by (the neighbour that caused it, or -1)
+    t_trigger: np.ndarray  # when each triggered intervention fired (NaN: never)
 
 
 @dataclass(frozen=True)
@@ -86,62 +89,186 @@ class Setup:
         return [self.replicate(generator(seq)) for _, seq in chunk]
 
     def replicate(self, rng: np.random.Generator) -> Outcome:
-        tb, t_end = self.tables, float(self.times[-1])
-        state = _place(self, rng)
-        ss, t_node = state.astype(np.int64), np.full(len(state), np.inf)
-        out = np.zeros((len(self.times), len(self.initial)), dtype=np.int64)
-        g = self.graph
-        pieces = _pieces(g, t_end, [t for t, _ in self.timed])
-        k, fired, most, t_last, t_zero, cut = 0, 0, 0, 0.0, -1.0, False
-        log_t, log_i, nlog = np.empty(1024 if self.node_events else 1), np.empty((1024, 4), dtype=np.int64), 0
-        p = np.array([q.value for q in self.model.parameters]) if self.timed else None
-        timed, draw = list(self.timed), 1
-        for i, (snap, start, stop) in enumerate(pieces):
-            while timed and timed[0][0] <= start:
-                t_event, group = timed.pop(0)
-                x = np.bincount(ss & 0xFFFF, minlength=len(self.initial)).astype(np.float64)
+        return _Run(self, rng).go()
+
+
+CHUNK = 65_536
+"""Transitions per kernel call while a trigger is pending: each call is checked for the crossing."""
+
+
+class _Run:
+    """One replicate: kernel calls between interventions, schedule switches and trigger checks."""
+
+    def __init__(self, setup: Setup, rng: np.random.Generator) -> None:
+        self.s, self.rng = setup, rng
+        self.model, self.times, g = setup.model, setup.times, setup.graph
+        self.c = len(setup.initial)
+        self.tb = ni.pad(setup.tables)
+        self.ss = _place(setup, rng).astype(np.int64)
+        self.t_node = np.full(len(self.ss), np.inf)
+        self.out = np.zeros((len(self.times), self.c + 1), dtype=np.int64)
+        self.infected = np.append(setup.infected, False)
+        self.edges = ni.Edges(g)
+        self.p = np.array([q.value for q in self.model.parameters], dtype=np.float64)
+        self.timed = list(setup.timed)
+        self.pending = [(e, ev) for e, ev in enumerate(ev for ev in self.model.events if ev.triggered)]
+        self.t_trigger = np.full(len(self.pending), math.nan)
+        self.k, self.fired, self.draw, self.most = 0, 0, 1, 0
+        self.t_last, self.t_zero = 0.0, -1.0
+        self.log_t, self.log_i, self.nlog = np.empty(1024), np.empty((1024, 4), dtype=np.int64), 0
+        t_end = float(self.times[-1])
+        if isinstance(g, Schedule):
+            index = {id(s): i for i, s in enumerate(g.graphs)}
+            self.segments = [(index[id(snap)], a, b) for snap, a, b in g.segments(t_end)]
+        else:
+            self.segments = [(0, 0.0, t_end)]
+
+    def counts(self) -> np.ndarray:
+        return np.bincount(self.ss & 0xFFFF, minlength=self.c + 1)
+
+    def fill(self, before: float) -> None:
+        """Report rows before ``before`` get the present counts (nothing changed since the last event)."""
+        counts = self.counts()
+        while self.k < len(self.times) and self.times[self.k] < before:
+            self.out[self.k] = counts
+            self.k += 1
+
+    def fire(self, event, n_occ: int, t: float) -> None:
+        self.fill(t)
+        p, moved, old = ni.apply(self.model, event, n_occ, t, self.ss, self.p, self.rng, self.edges)
+        if p is not self.p:
+            self.p, self.tb = p, ni.pad(self.s.rates(p))
+            self.draw = 1 if self.draw == 1 else 2
+        if len(moved):
+            self.t_last = max(self.t_last, t)
+            self._moved(moved, old, t)
+
+    def _moved(self, moved: np.ndarray, old: np.ndarray, t: float) -> None:
+        tb, state = self.tb, self.ss[moved] & 0xFFFF
+        self.t_node[moved] = np.inf
+        if self.draw != 1:
+            total = tb.node_total
+            for u, x in zip(moved.tolist(), state.tolist(), strict=True):
+                if total[x] > 0:
+                    law, a, b = tb.period[x]
+                    wait = a if law == 1 else self.rng.gamma(a, b) if law == 2 else (
+                        self.rng.lognormal(a, b) if law == 3 else self.rng.exponential() / total[x])  # fmt: skip
+                    self.t_node[u] = t + wait
+            self.draw = max(self.draw, 2)
+        n_inf = int(self.counts()[self.infected].sum())
+        if n_inf == 0 and self.infected[old].any():
+            self.t_zero = t
+        if self.s.node_events:
+            self._log(np.full(len(moved), t), np.stack([moved, old, state, np.full(len(moved), -1)], axis=1))
+
+    def _log(self, t: np.ndarray, rows: np.ndarray) -> None:
+        while self.nlog + len(t) > len(self.log_t):
+            self.log_t = np.concatenate([self.log_t, np.empty(len(self.log_t))])
+            self.log_i = np.concatenate([self.log_i, np.empty_like(self.log_i)])
+        self.log_t[self.nlog : self.nlog + len(t)] = t
+        self.log_i[self.nlog : self.nlog + len(t)] = rows
+        self.nlog += len(t)
+
+    def triggers_now(self, t: float) -> None:
+        """Fire, in order, every pending trigger whose condition holds now (again after each firing)."""
+        while self.pending:
+            m = ni.margins([ev.when for _, ev in self.pending], self.model, self.counts()[None, :], self.p)[:, 0]
+            hit = [i for i, v in enumerate(m) if v > 0]
+            if not hit:
+                return
+            e, ev = self.pending.pop(hit[0])
+            self.t_trigger[e] = t
+            self.fire(ev, 1, t)
+
+    def kernel(self, start: float, stop: float, snap: int, limit: int, logging: bool):
+        g, w, weighted = self.edges.view(snap)
+        tb = self.tb
+        res = kernel.simulate(
+            self.rng, g.indptr, g.indices, w, weighted, self.ss, self.t_node, self.draw, start, stop,
+            tb.node_count, tb.node_dest, tb.node_rate, tb.pair_count, tb.pair_dest, tb.pair_rate, tb.period,
+            self.infected, self.times, self.out, self.k, self.fired, limit,
+            4 * int(self.s.initial[1:].sum()) + 1024, False, self.log_t, self.log_i, self.nlog, logging,
+        )  # fmt: skip
+        status, t, self.fired, zero, heap, _, self.k, self.log_t, self.log_i, self.nlog = res
+        self.draw = 0
+        self.t_last = t if t >= 0 else self.t_last
+        self.t_zero = zero if zero >= 0 else self.t_zero
+        self.most = max(self.most, heap)
+        return status, t
+
+    def go(self) -> Outcome:
+        s, t_end = self.s, float(self.times[-1])
+        cur, seg = 0.0, 0
+        self.triggers_now(0.0)
+        while True:
+            while self.timed and self.timed[0][0] <= cur:
+                t_event, group = self.timed.pop(0)
                 for event, n_occ in group:
-                    p = event_params(self.model, event, n_occ, t_event, x, p)
-                tb, draw = self.rates(p), max(draw, 2)
-            weights = snap.weights if snap.weights is not None else np.empty(0)
-            status, t, fired, zero, heap, cut, k, log_t, log_i, nlog = kernel.simulate(
-                rng, snap.indptr, snap.indices, weights, snap.weights is not None, ss, t_node, draw, start, stop,
-                tb.node_count, tb.node_dest, tb.node_rate, tb.pair_count, tb.pair_dest, tb.pair_rate, tb.period,
-                self.infected, self.times, out, k, fired, self.max_events, 4 * int(self.initial[1:].sum()) + 1024,
-                i == len(pieces) - 1, log_t, log_i, nlog, self.node_events,
-            )  # fmt: skip
-            draw = 0
-            if status == kernel.TOO_MANY:
-                raise EngineError(
-                    f"network: a replicate fired {fired:,} transitions by t={t:.6g}, the most allowed (max_events, "
-                    "--max-events); raise it or shorten the horizon (--t-end)"
-                )
-            t_last = t if t >= 0 else t_last
-            t_zero = zero if zero >= 0 else t_zero
-            most = max(most, heap)
-        state = ss & 0xFFFF
+                    self.fire(event, n_occ, t_event)
+                self.triggers_now(t_event)
+            if cur >= t_end:
+                break
+            while self.segments[seg][2] <= cur:
+                seg += 1
+            snap, _, stop = self.segments[seg]
+            stop = min(stop, self.timed[0][0]) if self.timed else stop
+            cur = self.advance(cur, stop, snap)
+        self.fill(math.inf)
+        values = self.out[:, : self.c]
+        tb, state = self.tb, self.ss & 0xFFFF
         going = any(
-            kernel.active(
-                s.indptr, s.indices, s.weights if s.weights is not None else np.empty(0), s.weights is not None,
-                state, tb.node_total, tb.pair_total,
-            )
-            for s in (g.graphs if isinstance(g, Schedule) else (g,))
-        ) if cut or isinstance(g, Schedule) else False  # fmt: skip
-        t_final = t_end if going else t_last
-        still = bool(out[-1, self.infected].any())
-        t_extinct = math.nan if still or not self.infected.any() else (t_zero if t_zero >= 0 else 0.0)
-        return Outcome(out, t_final, t_extinct, fired, most, log_t[:nlog].copy(), log_i[:nlog].copy())
+            kernel.active(self.edges.view(i)[0].indptr, self.edges.view(i)[0].indices, self.edges.view(i)[1],
+                          self.edges.view(i)[2], state, tb.node_total, tb.pair_total)
+            for i in range(len(self.edges.snaps))
+        )  # fmt: skip
+        t_final = t_end if going else self.t_last
+        still = bool(values[-1, s.infected].any())
+        t_extinct = math.nan if still or not s.infected.any() else (self.t_zero if self.t_zero >= 0 else 0.0)
+        log_t, log_i = self.log_t[: self.nlog].copy(), self.log_i[: self.nlog].copy()
+        return Outcome(values, t_final, t_extinct, self.fired, self.most, log_t, log_i, self.t_trigger)
 
+    def advance(self, cur: float, stop: float, snap: int) -> float:
+        """Run from ``cur`` to ``stop`` (or to a trigger's crossing); the time reached."""
+        most = self.s.max_events
+        if not self.pending:
+            status, t = self.kernel(cur, stop, snap, most, self.s.node_events)
+            if status == kernel.TOO_MANY:
+                self.too_many(t)
+            return stop
+        saved = (self.ss.copy(), self.t_node.copy(), self.rng.bit_generator.state, self.out.copy(), self.k,
+                 self.fired, self.nlog, self.draw, self.t_last, self.t_zero)  # fmt: skip
+        counts0, n0 = self.counts(), self.nlog
+        status, t = self.kernel(cur, stop, snap, min(most, self.fired + CHUNK), True)
+        log = self.log_i[n0 : self.nlog]
+        step = np.zeros((len(log), self.c + 1), dtype=np.int64)
+        np.add.at(step, (np.arange(len(log)), log[:, 1]), -1)
+        np.add.at(step, (np.arange(len(log)), log[:, 2]), 1)
+        m = ni.margins([ev.when for _, ev in self.pending], self.model, counts0 + np.cumsum(step, axis=0), self.p)
+        holds = (m > 0).any(axis=0)
+        if holds.any():
+            first = int(np.argmax(holds))
+            ss, t_node, rng_state, out, self.k, self.fired, self.nlog, self.draw, self.t_last, self.t_zero = saved
+            self.ss[:], self.t_node[:], self.out[:] = ss, t_node, out
+            self.rng.bit_generator.state = rng_state
+            self.kernel(cur, stop, snap, self.fired + first + 1, True)
+            t_hit = float(self.log_t[self.nlog - 1])
+            if not self.s.node_events:
+                self.nlog = 0
+            self.triggers_now(t_hit)
+            return t_hit
+        if not self.s.node_events:
+            self.nlog = 0
+        if status == kernel.TOO_MANY:
+            if self.fired >= most:
+                self.too_many(t)
+            return t
+        return stop
 
-def _pieces(g: Graph | Schedule, t_end: float, cuts: list[float]) -> list[tuple[Graph, float, float]]:
-    """(graph, start, stop) segments to ``t_end``: the schedule's snapshots, also cut at ``cuts``."""
-    base = g.segments(t_end) if isinstance(g, Schedule) else [(g, 0.0, t_end)]
-    out = []
-    for snap, start, stop in base:
-        inner = sorted(c for c in cuts if start < c < stop)
-        for a, b in zip([start, *inner], [*inner, stop], strict=True):
-            out.append((snap, a, b))
-    return out
+    def too_many(self, t: float) -> None:
+        raise EngineError(
+            f"network: a replicate fired {self.fired:,} transitions by t={t:.6g}, the most allowed (max_events, "
+            "--max-events); raise it or shorten the horizon (--t-end)"
+        )
 
 
 def _place(setup: Setup, rng: np.random.Generator) -> np.ndarray:
@@ -188,13 +315,8 @@ def prepare(
                     f"network: intervention '{ev.name}' sets {', '.join(sorted(hit))}, but transition '{tr.name}' has "
                     "its per-edge rate or period given, which the change would not reach; drop one of them"
                 )
-        if ev.triggered or ev.assign or not ev.params:
-            what = "is triggered by a condition" if ev.triggered else "changes compartments"
-            raise EngineError(
-                f"network: intervention '{ev.name}' {what}; the network engine applies timed parameter changes "
-                "(set: {beta: 0.1} at times) only so far; remove it or use --engine ssa"
-            )
     g = graph if isinstance(graph, Schedule) else as_graph(graph)
+    ni.check(model, g)
     tb = tables(model, g.n, None if isinstance(g, Schedule) else g.mean_degree, edge_rates, periods)
     infected = np.array([c in model.infected for c in model.compartments], dtype=np.bool_)
     initial = np.array(model.initial, dtype=np.float64)
@@ -306,6 +428,9 @@ def run(
     add_outcomes(ds, model, values[:, -1, :])
     ds["t_final"] = ("replicate", np.array([r.t_final for r in results]), {"units": "days"})
     ds["t_extinction"] = ("replicate", np.array([r.t_extinct for r in results]), {"units": "days"})
+    for e, ev in enumerate(ev for ev in model.events if ev.triggered):
+        fired_at = np.array([r.t_trigger[e] for r in results])
+        ds[f"t_trigger_{e}"] = ("replicate", fired_at, {"units": "days", "long_name": f"time '{ev.name}' fired"})
     if setup.node_events:
         _add_node_events(ds, results, model)
     return ds
@@ -321,7 +446,7 @@ def _add_node_events(ds: xr.Dataset, results: list[Outcome], model: Model) -> No
     for i, r in enumerate(results):
         t[i, : len(r.log_t)] = r.log_t
         cols[:, i, : len(r.log_t)] = r.log_i.T
-    names = ", ".join(model.compartments)
+    names = ", ".join([*model.compartments, ni.REMOVED])
     ds["node_event_time"] = (("replicate", "event"), t, {"units": "days"})
     ds["node_event_node"] = (("replicate", "event"), cols[0], {"long_name": "node that changed state"})
     ds["node_event_from"] = (("replicate", "event"), cols[1], {"compartments": names})
