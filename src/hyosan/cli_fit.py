@@ -10,7 +10,7 @@ import typer
 
 from hyosan.errors import HyosanError
 
-_BUDGET = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|min|h|evals?)?\s*$")
+_BUDGET = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|min|h|evals?|sims?)?\s*$")
 
 
 def _budget(text: str | None):
@@ -22,7 +22,7 @@ def _budget(text: str | None):
     if not m or float(m.group(1)) <= 0:
         raise HyosanError(f"--budget {text}: give a time (30s, 5min, 1h) or a number of model evaluations (20000)")
     value, unit = float(m.group(1)), m.group(2)
-    if unit in (None, "eval", "evals"):
+    if unit in (None, "eval", "evals", "sim", "sims"):
         return Budget(evaluations=int(value))
     return Budget(seconds=value * {"s": 1, "min": 60, "h": 3600}[unit])
 
@@ -78,6 +78,15 @@ def fit(
     walkers: int = typer.Option(None, help="mcmc: walkers (default max(16, 4 × free parameters))."),
     budget: str = typer.Option(None, help="Stop after a time (30s, 5min) or a number of model evaluations."),
     out: Path = typer.Option(None, help="Output folder (default: out/fit-TARGET)."),
+    population: int = typer.Option(None, help="abc: particles per generation (default 500)."),
+    generations: int = typer.Option(None, help="abc: most generations (default 10)."),
+    replicates: int = typer.Option(None, help="abc: simulations per particle (default 1)."),
+    distance: str = typer.Option(None, help="abc: sse (default) | poisson (deviance)."),
+    workers: int = typer.Option(None, help="abc: worker processes (default: all cores)."),
+    scheduler: str = typer.Option(None, help="abc: Dask scheduler address (tcp://HOST:PORT) to simulate on."),
+    resume: Path = typer.Option(
+        None, help="abc: checkpoint file, written every round and continued from (default: .OUT.abc-state.npz)."
+    ),
     progress: bool = typer.Option(None, help="Show a progress bar (default: when on a terminal)."),
 ) -> None:
     """Fit TARGET to --data; writes fit.json, posterior.csv, fit.png, corner.png and ppc.png."""
@@ -100,9 +109,14 @@ def fit(
     if not free:
         raise HyosanError("--fit: name the parameters to fit, e.g. --fit beta,gamma")
     options = {k: v for k, v in {"starts": starts, "steps": steps, "walkers": walkers}.items() if v is not None}
+    abc = {"population": population, "generations": generations, "replicates": replicates, "distance": distance,
+           "workers": workers, "scheduler": scheduler, "checkpoint": resume}  # fmt: skip
+    options |= {k: v for k, v in abc.items() if v is not None}
     values = _values(set_)
     name = Path(target).stem if target.endswith((".yaml", ".yml")) else target
     folder = out or Path("out") / f"fit-{name}"
+    if (method or ("mle" if engine == "ode" else "abc")) == "abc" and resume is None:
+        options["checkpoint"] = folder.parent / f".{folder.name}.abc-state.npz"
     show = sys.stderr.isatty() if progress is None else progress
     loaded = load(target)
     if not isinstance(loaded, Model):

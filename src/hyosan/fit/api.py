@@ -32,7 +32,13 @@ def _mcmc(problem: Problem, *, seed: int, budget: Budget, progress: bool, **opti
     return sample(problem, seed=seed, budget=budget, progress=progress, **options)
 
 
-METHODS: dict[str, Callable[..., FitResult]] = {"mle": _mle, "mcmc": _mcmc}
+def _abc(problem: Problem, *, seed: int, budget: Budget, progress: bool, **options: Any) -> FitResult:
+    from hyosan.fit.abc_method import run
+
+    return run(problem, seed=seed, budget=budget, progress=progress, **options)
+
+
+METHODS: dict[str, Callable[..., FitResult]] = {"mle": _mle, "mcmc": _mcmc, "abc": _abc}
 LIKELIHOOD_ENGINES = ("ode",)
 
 
