@@ -114,7 +114,9 @@ def run(
         [], "--format", help="Models: also write zarr (result.zarr) or parquet (timeseries.parquet); repeat."
     ),
     graph: str = typer.Option(
-        None, help="network: the contact graph, er:n=10000,k=10 | ba:.. | ws:.. | sbm:.. | FILE."
+        None,
+        help="network: the contact graph, er:n=10000,k=10 | ba:.. | ws:.. | sbm:.. | school:hyosan-high | FILE; "
+        'a day/night schedule: "school:hyosan-high@8h; er:n=1111,k=2@16h".',
     ),
     seed_nodes: str = typer.Option(
         None, "--seed-nodes", help="network: who starts infected, random:K | degree:K | ids:1,2"
@@ -220,7 +222,10 @@ def _network(
                 raise HyosanError(f"{flag}: only for models on --engine network; drop it or add --engine network")
         return {}
     from hyosan.graphs import graph as build
+    from hyosan.graphs.schedule import is_schedule, parse
 
+    if is_schedule(graph):
+        build = parse
     rates = {}
     for name, value in _values(edge_rate).items():
         try:

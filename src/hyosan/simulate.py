@@ -187,14 +187,21 @@ def save(
 
 
 def _node_event_writer(ds: xr.Dataset) -> dict[str, Callable[[Path], None]]:
-    """node_events.parquet (node_events.csv without pyarrow): the network engine's state changes."""
-    from hyosan.engines.network.engine import node_events_frame
+    """node_events.parquet and transmission_tree.parquet (.csv without pyarrow): the network engine's
+    state changes, and who infected whom."""
+    from hyosan.engines.network.engine import node_events_frame, transmission_tree
 
     try:
         import pyarrow  # noqa: F401
     except ImportError:
-        return {"node_events.csv": lambda p: node_events_frame(ds).to_csv(p, index=False)}
-    return {"node_events.parquet": lambda p: node_events_frame(ds).to_parquet(p, index=False)}
+        return {
+            "node_events.csv": lambda p: node_events_frame(ds).to_csv(p, index=False),
+            "transmission_tree.csv": lambda p: transmission_tree(ds).to_csv(p, index=False),
+        }
+    return {
+        "node_events.parquet": lambda p: node_events_frame(ds).to_parquet(p, index=False),
+        "transmission_tree.parquet": lambda p: transmission_tree(ds).to_parquet(p, index=False),
+    }
 
 
 def _decoded(value: Any) -> Any:

@@ -5,6 +5,10 @@
 on across a switch and every edge clock is drawn afresh for the new snapshot (exact, since edge
 clocks are memoryless); a schedule has no single mean degree, so pair transitions need their
 per-edge rates given (``edge_rates=``).
+
+On the command line (and as ``graph=`` text) a schedule is written ``SPEC@DURATION; SPEC@DURATION``:
+``--graph "school:hyosan-high@8h; er:n=1111,k=2@16h"`` is the school for 8 hours, then a sparse
+random graph of the same 1,111 people for 16, repeated (:func:`parse`).
 """
 
 from __future__ import annotations
@@ -60,3 +64,25 @@ class Schedule:
     def describe(self) -> str:
         parts = ", ".join(f"{g.name} for {d:g} d" for g, d in zip(self.graphs, self.durations, strict=True))
         return f"schedule of {len(self.graphs)} snapshots, repeated: {parts}"
+
+
+def is_schedule(text: object) -> bool:
+    """Whether ``text`` is a schedule written as text (it has an ``@DURATION``)."""
+    return isinstance(text, str) and "@" in text
+
+
+def parse(text: str) -> Schedule:
+    """The schedule of ``"SPEC@DURATION; SPEC@DURATION; ..."`` (durations in days or with a unit, e.g. 8h)."""
+    items = []
+    for part in (p.strip() for p in text.split(";")):
+        spec, at, duration = part.rpartition("@")
+        if not part or not at or not spec.strip() or not duration.strip():
+            raise GraphError(
+                f"--graph {text[:60]}: a schedule is SPEC@DURATION; SPEC@DURATION, e.g. "
+                '"school:hyosan-high@8h; er:n=1111,k=2@16h"'
+            )
+        items.append((spec.strip(), duration.strip()))
+    try:
+        return Schedule(items)
+    except GraphError as e:
+        raise GraphError(f"--graph {text[:60]}: {e}") from None

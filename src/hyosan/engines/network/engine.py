@@ -315,7 +315,9 @@ def prepare(
                     f"network: intervention '{ev.name}' sets {', '.join(sorted(hit))}, but transition '{tr.name}' has "
                     "its per-edge rate or period given, which the change would not reach; drop one of them"
                 )
-    g = graph if isinstance(graph, Schedule) else as_graph(graph)
+    from hyosan.graphs import schedule as sched
+
+    g = graph if isinstance(graph, Schedule) else sched.parse(graph) if sched.is_schedule(graph) else as_graph(graph)
     ni.check(model, g)
     tb = tables(model, g.n, None if isinstance(g, Schedule) else g.mean_degree, edge_rates, periods)
     infected = np.array([c in model.infected for c in model.compartments], dtype=np.bool_)
@@ -450,7 +452,11 @@ def _add_node_events(ds: xr.Dataset, results: list[Outcome], model: Model) -> No
     ds["node_event_time"] = (("replicate", "event"), t, {"units": "days"})
     ds["node_event_node"] = (("replicate", "event"), cols[0], {"long_name": "node that changed state"})
     ds["node_event_from"] = (("replicate", "event"), cols[1], {"compartments": names})
-    ds["node_event_to"] = (("replicate", "event"), cols[2], {"compartments": names})
+    ds["node_event_to"] = (
+        ("replicate", "event"),
+        cols[2],
+        {"compartments": names, "infected": ", ".join(model.infected)},
+    )
     ds["node_event_by"] = (("replicate", "event"), cols[3], {"long_name": "neighbour that caused it (-1: none)"})
 
 
@@ -471,3 +477,13 @@ def node_events_frame(ds: xr.Dataset):
         "to": names[ds["node_event_to"].values[keep]],
         "by": ds["node_event_by"].values[keep],
     })  # fmt: skip
+
+
+def transmission_tree(ds: xr.Dataset):
+    """Who infected whom, when: the node events in which a neighbour moved a node from a state outside the
+    model's infected compartments into one of them (replicate, time, infector, infected, from, to)."""
+    frame = node_events_frame(ds)
+    infected = set(filter(None, ds["node_event_to"].attrs.get("infected", "").split(", ")))
+    rows = frame[(frame.by >= 0) & frame["to"].isin(infected) & ~frame["from"].isin(infected)]
+    rows = rows.rename(columns={"by": "infector", "node": "infected"})
+    return rows[["replicate", "time", "infector", "infected", "from", "to"]].reset_index(drop=True)
