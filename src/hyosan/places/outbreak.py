@@ -1,0 +1,241 @@
+"""Running a country scenario and what it answers: when each city got its first zombie and when it
+fell, whether and when the cordon was breached, and how many people the cordon saved (the same
+replicates run without it, on common random numbers).
+
+The cordon is *breached* in a replicate when any place outside it ever holds a zombie (the arrival
+compartment); ``breach_day`` is the first such time. Movement across a closed cordon is zero, so
+every breach was carried out before the seal — but a bitten traveller who crossed before it may
+turn only after it, so ``breach_day`` can fall after ``cordon_closed_day``;
+``outside_reached_before_seal`` counts the places outside already holding a zombie at the seal.
+
+Outputs (written all-or-nothing): ``result.nc`` (the run with its cordon; per-patch counts),
+``result_no_cordon.nc``, ``cities.csv`` (one row per place: population, position, inside the cordon,
+share of replicates reached and fallen and the median days, for each arm), ``summary.json``, and the
+pictures of :mod:`hyosan.viz.country` for replicate 0 (``fall_map.png``, ``fall_map_no_cordon.png``,
+``curves.png``, ``spread.gif``/``spread.mp4``).
+"""
+
+from __future__ import annotations
+
+import json
+import time as _time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from hyosan.errors import HyosanError
+from hyosan.places.country import Country
+
+
+def simulate(
+    country: Country,
+    *,
+    cordon: bool = True,
+    seed: int = 0,
+    replicates: int = 1,
+    method: str | None = None,
+    t_end: float | None = None,
+    every: float | None = None,
+    **options: Any,
+) -> xr.Dataset:
+    """One arm of ``country`` (with or without its cordon) on the ``patches`` engine."""
+    method = method or country.method
+    kw: dict[str, Any] = {
+        "engine": "patches",
+        "patches": country.patches,
+        "method": method,
+        "t_end": country.t_end if t_end is None else t_end,
+        "every": country.every if every is None else every,
+        "initial": country.seed,
+        "fall_below": country.fall_below,
+        "interventions": [country.cordon] if (cordon and country.cordon) else None,
+    }
+    if method != "ode":
+        kw |= {"seed": seed, "replicates": replicates}
+    elif replicates != 1:
+        raise HyosanError("--replicates: the ode method is deterministic; drop --replicates or use --engine tau")
+    return country.model.run(**kw, **{k: v for k, v in options.items() if v is not None})
+
+
+def cordon_times(country: Country, ds: xr.Dataset) -> np.ndarray:
+    """When the cordon closed in each replicate (days; NaN: its trigger never held)."""
+    n = ds.sizes["replicate"]
+    if country.cordon is None:
+        return np.full(n, np.nan)
+    if "at" in country.cordon:
+        return np.full(n, float(country.cordon["at"]))
+    fired = json.loads(ds.attrs.get("interventions", "[]")) if isinstance(ds.attrs.get("interventions"), str) else []
+    names = [f.get("name") for f in fired if isinstance(f, dict)]
+    if country.cordon["name"] in names:
+        key = f"t_trigger_{names.index(country.cordon['name'])}"
+        if key in ds:
+            return np.asarray(ds[key].values, dtype=float)
+    return np.full(n, np.nan)
+
+
+def _humans(country: Country, ds: xr.Dataset) -> np.ndarray:
+    roles = country.model.roles.get("humans") or (country.model.compartments[0],)
+    return sum(np.asarray(ds[c].isel(time=-1).values, dtype=float) for c in roles)
+
+
+def outcomes(country: Country, ds: xr.Dataset, base: xr.Dataset | None) -> dict[str, np.ndarray]:
+    """Per-replicate outcomes of the cordon arm ``ds`` (and, with ``base``, the people saved)."""
+    first = np.asarray(ds["first_arrival"].values, dtype=float)
+    fall = np.asarray(ds["time_of_fall"].values, dtype=float)
+    out = {
+        "places_reached": np.isfinite(first).sum(axis=1).astype(float),
+        "places_fallen": np.isfinite(fall).sum(axis=1).astype(float),
+        "humans_at_end": _humans(country, ds),
+    }
+    if country.cordon is not None:
+        closed = cordon_times(country, ds)
+        outside = first[:, ~country.inside]
+        with np.errstate(invalid="ignore"):
+            breach = np.where(
+                np.isfinite(outside).any(axis=1),
+                np.nanmin(np.where(np.isfinite(outside), outside, np.inf), axis=1),
+                np.nan,
+            )
+            before = (outside <= closed[:, None]).sum(axis=1).astype(float)
+        out |= {
+            "cordon_closed_day": closed,
+            "breached": np.isfinite(breach).astype(float),
+            "breach_day": breach,
+            "outside_reached_before_seal": np.where(np.isfinite(closed), before, np.nan),
+            "outside_reached": np.isfinite(outside).sum(axis=1).astype(float),
+        }
+    if base is not None:
+        out["humans_at_end_no_cordon"] = _humans(country, base)
+        out["people_saved"] = out["humans_at_end"] - out["humans_at_end_no_cordon"]
+        out["places_fallen_no_cordon"] = np.isfinite(np.asarray(base["time_of_fall"].values)).sum(axis=1).astype(float)
+    return out
+
+
+def stat(values: np.ndarray) -> dict[str, Any]:
+    """mean, standard error (s.d./sqrt(n)), 5-95% range and n over the replicates where defined."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    if not v.size:
+        return {"mean": None, "se": None, "q05": None, "q95": None, "n": 0}
+    se = float(v.std(ddof=1) / np.sqrt(v.size)) if v.size > 1 else None
+    return {
+        "mean": float(v.mean()),
+        "se": se,
+        "q05": float(np.quantile(v, 0.05)),
+        "q95": float(np.quantile(v, 0.95)),
+        "n": int(v.size),
+    }
+
+
+def cities_frame(country: Country, ds: xr.Dataset, base: xr.Dataset | None):
+    """One row per place: who it is, and per arm the share of replicates reached/fallen and median days."""
+    import pandas as pd
+
+    p = country.patches
+    frame: dict[str, Any] = {"name": list(p.names), "population": p.population, "lat": p.lat, "lon": p.lon}
+    frame["inside_cordon"] = country.inside
+    for arm, data in (("", ds), ("_no_cordon", base)):
+        if data is None:
+            continue
+        first = np.asarray(data["first_arrival"].values, dtype=float)
+        fall = np.asarray(data["time_of_fall"].values, dtype=float)
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns: never reached
+            frame[f"reached_share{arm}"] = np.isfinite(first).mean(axis=0)
+            frame[f"first_zombie_day{arm}"] = np.nanmedian(first, axis=0)
+            frame[f"fallen_share{arm}"] = np.isfinite(fall).mean(axis=0)
+            frame[f"fall_day{arm}"] = np.nanmedian(fall, axis=0)
+    return pd.DataFrame(frame)
+
+
+def view(country: Country, ds: xr.Dataset, replicate: int = 0, title: str = ""):
+    """The :class:`~hyosan.viz.country.CountryView` of one replicate of ``ds``."""
+    from hyosan.viz.country import CountryView
+
+    arrival = ds.attrs.get("arrival") or country.model.compartments[1]
+    r = ds.isel(replicate=replicate)
+    comps = [c for c in country.model.compartments if float(r[c].max()) > 0]
+    marked = tuple(int(i) for i in np.flatnonzero(country.inside)) or (country.patches.names.index(country.seed_city),)
+    return CountryView(
+        names=country.patches.names,
+        lat=np.asarray(country.patches.lat),
+        lon=np.asarray(country.patches.lon),
+        population=np.asarray(country.patches.population),
+        times=np.asarray(ds.time.values, dtype=float),
+        infected=np.asarray(r[f"{arrival}_patch"].values, dtype=float),
+        first=np.asarray(r["first_arrival"].values, dtype=float),
+        fall=np.asarray(r["time_of_fall"].values, dtype=float),
+        totals={c: np.asarray(r[c].values, dtype=float) for c in comps},
+        title=title or country.title,
+        marked=marked,
+    )
+
+
+def run_to_folder(
+    country: Country,
+    out: str | Path,
+    *,
+    plot: bool = True,
+    animation: str = "both",
+    compare: bool = True,
+    **options: Any,
+) -> dict[str, Any]:
+    """Run ``country`` (and, with a cordon and ``compare``, the same replicates without it), write the
+    outputs into ``out``; the summary."""
+    from hyosan.results import summary_json, write_netcdf, write_outputs
+
+    if animation not in ("gif", "mp4", "both", "none"):
+        raise HyosanError(f"--animation {animation}: choose gif, mp4, both or none")
+    begun = _time.perf_counter()
+    ds = simulate(country, cordon=True, **options)
+    base = simulate(country, cordon=False, **options) if (compare and country.cordon is not None) else None
+    elapsed = _time.perf_counter() - begun
+    per = outcomes(country, ds, base)
+    for name, values in per.items():
+        ds[name] = ("replicate", values)
+    summary: dict[str, Any] = {
+        "model": country.model.name,
+        "engine": f"patches ({ds.attrs.get('method')})",
+        "country": country.name,
+        "title": country.title,
+        "places": country.patches.description,
+        "seed_city": country.seed_city,
+        "seed": ds.attrs.get("seed"),
+        "replicates": ds.sizes["replicate"],
+        "t_end": float(ds.time[-1]),
+        "elapsed_s": elapsed,
+        "final_mean": {c: float(ds[c].isel(time=-1).mean()) for c in country.model.compartments},
+        "outcomes": {k: stat(v) for k, v in per.items()},
+    }
+    if country.cordon is not None:
+        summary["cordon"] = {
+            "name": country.cordon["name"],
+            "trigger": country.cordon.get("when") or f"day {country.cordon['at']}",
+            "places_inside": list(country.cordon["cordon"]["patches"]),
+            "people_inside": int(country.patches.population[country.inside].sum()),
+        }
+    writers: dict[str, Callable[[Path], None]] = {
+        "result.nc": lambda p: write_netcdf(ds, p),
+        "cities.csv": lambda p: cities_frame(country, ds, base).to_csv(p, index=False),
+    }
+    if base is not None:
+        writers["result_no_cordon.nc"] = lambda p: write_netcdf(base, p)
+    if plot:
+        from hyosan.viz import country as pictures
+
+        writers["fall_map.png"] = lambda p: pictures.fall_map(view(country, ds), p)
+        writers["curves.png"] = lambda p: pictures.curves(view(country, ds), p)
+        if base is not None:
+            title = f"{country.title} — without the cordon"
+            writers["fall_map_no_cordon.png"] = lambda p: pictures.fall_map(view(country, base, title=title), p)
+        if animation in ("gif", "both"):
+            writers["spread.gif"] = lambda p: pictures.film(view(country, ds), p.parent, "gif")
+        if animation in ("mp4", "both"):
+            writers["spread.mp4"] = lambda p: pictures.film(view(country, ds), p.parent, "mp4")
+    writers["summary.json"] = lambda p: summary_json(p, summary)
+    write_outputs(out, writers)
+    return summary
