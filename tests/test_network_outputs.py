@@ -67,3 +67,23 @@ def test_bad_schedules_are_refused_in_one_line(text: str) -> None:
     with pytest.raises(HyosanError) as err:
         parse(text)
     assert str(err.value).startswith("--graph") and "\n" not in str(err.value)
+
+
+def test_compare_and_sweep_run_on_the_network(cli, tmp_path) -> None:
+    """With beta = 0 only the 5 seeds ever leave S (final R = 5 exactly at t = 200); beta = 0.6 on a
+    mean degree of 6 (T = 0.5, R0 = 3) infects most of the graph."""
+    import json
+
+    net = ["--engine", "network", "--graph", "er:n=300,k=6", "--set", "I=5", "--t-end", "200", "--workers", "1"]
+    done = cli("compare", "sir", *net, "--vs", "beta=0", "--replicates", "10", "--json")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["engine"] == "network" and report["outcomes"]["final R"]["mean_b"] == 5.0
+    assert report["outcomes"]["final R"]["mean_a"] > 100
+    done = cli("sweep", "sir", *net, "--vary", "beta=0,0.6", "--outcome", "R > 5", "--replicates", "10",
+               "--out", str(tmp_path / "sw"))  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    rows = pd.read_csv(tmp_path / "sw" / "sweep.csv")
+    assert rows["P(R > 5)"].tolist()[0] == 0.0 and rows["P(R > 5)"].tolist()[1] > 0.5
+    bad = cli("sweep", "sir", "--graph", "er:n=300,k=6", "--vary", "beta=0,0.6", "--outcome", "R > 5")
+    assert bad.returncode == 2 and "--engine network" in bad.stderr

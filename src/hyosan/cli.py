@@ -270,13 +270,17 @@ def compare(
     target: str = typer.Argument(..., help="A library model, scenario, or YAML file."),
     set_: list[str] = typer.Option([], "--set", help="NAME=VALUE of arm A (and B, unless --vs changes it)."),
     vs: list[str] = typer.Option([], "--vs", help="NAME=VALUE that make arm B differ from arm A; repeat."),
-    engine: str = typer.Option(None, help="ssa (default) | tau | ode (models; scenarios run on abm)."),
+    engine: str = typer.Option(None, help="ssa (default) | tau | ode | network (models; scenarios run on abm)."),
     replicates: int = typer.Option(None, help="Replicates per arm (default 200; scenarios: 20 is a start)."),
     seed: int = typer.Option(None, help="Seed of the random streams (>= 0; default 0)."),
     independent: bool = typer.Option(False, help="Independent streams for arm B instead of common random numbers."),
     t_end: str = typer.Option(None, "--t-end", help="Horizon: days, or a duration such as 12h or 20min."),
     workers: int = typer.Option(None, help="Worker processes."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    graph: str = typer.Option(None, help="network: the contact graph (as for run), e.g. er:n=10000,k=10."),
+    seed_nodes: str = typer.Option(None, "--seed-nodes", help="network: random:K | degree:K | ids:1,2"),
+    edge_rate: list[str] = typer.Option([], "--edge-rate", help="network: NAME=VALUE per-edge rate; repeat."),
+    period: list[str] = typer.Option([], "--period", help="network: NAME=fixed:D | gamma:MEAN,SHAPE | ..."),
 ) -> None:
     """Paired difference of outcomes between two settings, with common random numbers."""
     from hyosan.compartmental.io import load
@@ -286,6 +290,7 @@ def compare(
         raise HyosanError("--vs: give at least one NAME=VALUE that makes arm B differ, e.g. --vs beta=0.4")
     from hyosan.agents import run as scenarios
 
+    network = _network(None if scenarios.is_scenario(target) else engine, graph, seed_nodes, edge_rate, period)
     if scenarios.is_scenario(target):
         from hyosan.experiments.compare import compare_scenario
 
@@ -315,6 +320,7 @@ def compare(
             common=not independent,
             t_end=_duration(t_end),
             workers=workers,
+            **network,
         )
     if as_json:
         typer.echo(json.dumps(report, indent=2))
@@ -343,12 +349,16 @@ def sweep(
     vary: str = typer.Option(..., help="NAME=V1,V2,... or NAME=START:STOP:COUNT."),
     outcome: list[str] = typer.Option(..., help='A condition on the final state, e.g. "C > 0"; repeat.'),
     set_: list[str] = typer.Option([], "--set", help="NAME=VALUE held fixed; repeat."),
-    engine: str = typer.Option("ssa", help="ssa | tau."),
+    engine: str = typer.Option("ssa", help="ssa | tau | network."),
     replicates: int = typer.Option(1000, help="Replicates per value."),
     seed: int = typer.Option(0, help="Seed; every value reuses it (common random numbers)."),
     t_end: str = typer.Option(None, "--t-end", help="Horizon: days, or a duration such as 12h."),
     workers: int = typer.Option(None, help="Worker processes."),
     out: Path = typer.Option(None, help="Output folder (default: out/TARGET-sweep)."),
+    graph: str = typer.Option(None, help="network: the contact graph (as for run), e.g. er:n=10000,k=10."),
+    seed_nodes: str = typer.Option(None, "--seed-nodes", help="network: random:K | degree:K | ids:1,2"),
+    edge_rate: list[str] = typer.Option([], "--edge-rate", help="network: NAME=VALUE per-edge rate; repeat."),
+    period: list[str] = typer.Option([], "--period", help="network: NAME=fixed:D | gamma:MEAN,SHAPE | ..."),
 ) -> None:
     """Outcome probabilities across values of one parameter: sweep.csv, sweep.png, summary.json.
 
@@ -368,12 +378,15 @@ def sweep(
         raise HyosanError(f"sweep {target}: sweeps run compartment models; for a scenario use compare --set/--vs")
     if engine == "ode":
         raise HyosanError("--engine ode: a sweep estimates probabilities over replicates; use --engine ssa or tau")
+    network = _network(engine, graph, seed_nodes, edge_rate, period)
     model = load(target)
     name, values = parse_values(vary)
     base = _values(set_)
     t_end = _duration(t_end)
     folder = out or Path("out") / f"{Path(target).stem}-sweep"
     inputs = {"engine": engine, "replicates": replicates, "seed": seed, "base": base, "t_end": t_end}
+    if network:
+        inputs |= {"graph": graph, "seed_nodes": seed_nodes, "edge_rate": sorted(edge_rate), "period": sorted(period)}
     with claim(folder):
         journal = Journal(sibling(folder, f"sweep-{sweep_key(model, name, values, outcome, **inputs)}.jsonl"))
         resumed = len(journal.done)
@@ -389,6 +402,7 @@ def sweep(
             t_end=t_end,
             workers=workers,
             journal=journal,
+            **network,
         )
         title = f"{model.name}: {replicates} replicates per value ({engine})"
         summary = {
