@@ -119,4 +119,8 @@ def __getattr__(name: str) -> Any:
         from hyosan.analysis.report import Analysis
 
         return Analysis
+    if name == "fit":
+        import hyosan.fit
+
+        return hyosan.fit
     raise AttributeError(f"module 'hyosan' has no attribute {name!r}")
