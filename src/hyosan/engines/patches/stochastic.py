@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import time as _time
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -18,7 +19,7 @@ from hyosan.compartmental.model import Model
 from hyosan.engines.events import event_params, realise_event, trigger_margin
 from hyosan.engines.kernel_source import ABSORBED, BAD_RATE, TOO_MANY, TRIGGERED
 from hyosan.engines.patches.control import Action, timeline, triggered
-from hyosan.engines.patches.coupling import arrays
+from hyosan.engines.patches.coupling import Arrays, arrays
 from hyosan.engines.patches.setup import Start
 from hyosan.engines.patches.source import patch_module
 from hyosan.engines.tau_kernel import tau_tables
@@ -54,6 +55,15 @@ class Task:
     def __call__(self, chunk: list[tuple[int, np.random.SeedSequence]]) -> list[Outcome]:
         return [replicate(self, generator(seq), i) for i, seq in chunk]
 
+    @cached_property
+    def kernels(self):
+        return patch_module(self.model)
+
+    @cached_property
+    def free(self) -> Arrays:
+        """The couplings before any cordon."""
+        return arrays(self.patches, [])
+
 
 def marks(st: Start, X: np.ndarray, t: float, first: np.ndarray, fall: np.ndarray, rows=slice(None)) -> None:
     """Record first arrivals and falls that hold at ``t`` (patches ``rows``)."""
@@ -66,7 +76,7 @@ def marks(st: Start, X: np.ndarray, t: float, first: np.ndarray, fall: np.ndarra
 
 def replicate(task: Task, rng: np.random.Generator, index: int) -> Outcome:
     model, st, times = task.base, task.start, task.times
-    mod = patch_module(task.model)
+    mod = task.kernels
     P, C = st.X.shape
     X = st.X.copy()
     Pm = st.Pm.copy()
@@ -74,7 +84,7 @@ def replicate(task: Task, rng: np.random.Generator, index: int) -> Outcome:
     E, Ne = np.zeros((P, C)), np.zeros(P)
     S = model.stoichiometry.astype(np.int64)
     cordons: list = []
-    arr = arrays(task.patches, cordons)
+    arr = task.free
     out = np.zeros((len(times), P, C), dtype=np.int64)
     totals = X.sum(axis=0)
     first, fall = np.full(P, math.nan), np.full(P, math.nan)
