@@ -68,6 +68,36 @@ def final_size(degrees: np.ndarray, transmissibility: float, rho: float = 0.0) -
     return FinalSize(1.0 - (1.0 - rho) * psi(theta), theta, r0)
 
 
+def curve(degrees: np.ndarray, tau: float, gamma: float, rho: float, times: np.ndarray) -> dict[str, np.ndarray]:
+    """The EBCM epidemic curve: fractions S, I, R at ``times`` (Miller, Slim & Volz 2012, eq. for θ).
+
+    θ' = −τθ + τ(1 − ρ)ψ'(θ)/ψ'(1) + γ(1 − θ), θ(0) = 1; S = (1 − ρ)ψ(θ), R' = γI, I = 1 − S − R.
+    """
+    from scipy.integrate import solve_ivp
+
+    k = np.asarray(degrees, dtype=np.float64)
+    values, counts = np.unique(k, return_counts=True)
+    p = counts / counts.sum()
+    mean = float((values * p).sum())
+    nz = values > 0
+
+    def psi(x: float) -> float:
+        return float((p * x**values).sum())
+
+    def dpsi(x: float) -> float:
+        return float((p[nz] * values[nz] * x ** (values[nz] - 1)).sum())
+
+    def rhs(_t: float, y: np.ndarray) -> list[float]:
+        theta, r = y
+        s = (1.0 - rho) * psi(theta)
+        return [-tau * theta + tau * (1.0 - rho) * dpsi(theta) / mean + gamma * (1.0 - theta), gamma * (1.0 - s - r)]
+
+    times = np.asarray(times, dtype=np.float64)
+    sol = solve_ivp(rhs, (0.0, float(times[-1])), [1.0, 0.0], t_eval=times, rtol=1e-10, atol=1e-12, method="LSODA")
+    s = np.array([(1.0 - rho) * psi(th) for th in sol.y[0]])
+    return {"S": s, "I": 1.0 - s - sol.y[1], "R": sol.y[1]}
+
+
 def network_report(model, graph, edge_rates=None) -> dict:
     """Network R0 and EBCM final size of an SIR-type ``model`` on ``graph`` (a spec or a Graph).
 
