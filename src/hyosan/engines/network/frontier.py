@@ -21,32 +21,38 @@ import numpy as np
 
 from hyosan.engines.network.kernel import OK, TOO_MANY, _grow, _grow2, _wait
 
+SHIFT_INT = 1 << 26
+SHIFT = float(SHIFT_INT)
+#: Most nodes: a heap key, node * 2^26 + cause + 1, must be a whole float64 (53 bits).
+MAX_NODES = SHIFT_INT - 1
 
-def applies(pair_total: np.ndarray) -> bool:
-    """Whether no state is both changed by a pair transition and the cause of one (see the module)."""
+
+def applies(pair_total: np.ndarray, n: int) -> bool:
+    """Whether no state is both changed by a pair transition and the cause of one (see the module),
+    on a graph of ``n`` nodes (at most :data:`MAX_NODES`)."""
     positive = np.asarray(pair_total) > 0.0
-    return not bool(np.any(positive.any(axis=1) & positive.any(axis=0)))
+    return n <= MAX_NODES and not bool(np.any(positive.any(axis=1) & positive.any(axis=0)))
 
 
 @numba.njit(cache=True)
-def _push(ht, hk, size, t, key):  # pragma: no cover - compiled
-    """Add (t, key) to the 4-ary min-heap of times ``ht``; returns the new size."""
+def _push(h, size, t, key):  # pragma: no cover - compiled
+    """Add (t, key) to the 4-ary min-heap ``h`` (rows of time, key: one cache line per four children)."""
     i = size
     while i > 0:
         parent = (i - 1) >> 2
-        if ht[parent] <= t:
+        if h[parent, 0] <= t:
             break
-        ht[i], hk[i] = ht[parent], hk[parent]
+        h[i, 0], h[i, 1] = h[parent, 0], h[parent, 1]
         i = parent
-    ht[i], hk[i] = t, key
+    h[i, 0], h[i, 1] = t, key
     return size + 1
 
 
 @numba.njit(cache=True)
-def _pop(ht, hk, size):  # pragma: no cover - compiled
+def _pop(h, size):  # pragma: no cover - compiled
     """Remove the root (the caller read it); returns the new size."""
     size -= 1
-    t, key = ht[size], hk[size]
+    t, key = h[size, 0], h[size, 1]
     i = 0
     while True:
         c = 4 * i + 1
@@ -55,13 +61,13 @@ def _pop(ht, hk, size):  # pragma: no cover - compiled
         best = c
         last = min(c + 4, size)
         for d in range(c + 1, last):
-            if ht[d] < ht[best]:
+            if h[d, 0] < h[best, 0]:
                 best = d
-        if ht[best] >= t:
+        if h[best, 0] >= t:
             break
-        ht[i], hk[i] = ht[best], hk[best]
+        h[i, 0], h[i, 1] = h[best, 0], h[best, 1]
         i = best
-    ht[i], hk[i] = t, key
+    h[i, 0], h[i, 1] = t, key
     return size
 
 
@@ -97,8 +103,9 @@ def simulate(
     nlog,
     logging,
 ):  # pragma: no cover - compiled
-    """Run one segment from ``t0`` to ``t_stop`` (see :func:`hyosan.engines.network.kernel.simulate`);
-    a heap entry is (time, (node << 32) | (cause + 1)), valid while the time is the node's ``t_next``."""
+    """Run one segment from ``t0`` to ``t_stop`` (see :func:`hyosan.engines.network.kernel.simulate`).
+    A heap entry is (time, node * 2^26 + cause + 1), valid while the time is the node's next event;
+    a node's next event, own clock and state share one row of ``nd`` (one cache line per node)."""
     n = len(indptr) - 1
     nc = len(node_count)
     node_total = np.zeros(nc)
@@ -115,78 +122,79 @@ def simulate(
             if pair_total[x, y] > 0.0:
                 is_target[x] = True
                 is_source[y] = True
-    state = np.empty(n, dtype=np.uint16)
+    r_max = np.zeros(nc)  # the largest per-edge rate a source state exerts
+    for y in range(nc):
+        for x in range(nc):
+            r_max[y] = max(r_max[y], pair_total[x, y])
+    nd = np.empty((n, 4))  # next event, own clock, state
     counts = np.zeros(nc, dtype=np.int64)
     for u in range(n):
-        state[u] = ss[u] & 0xFFFF
-        counts[state[u]] += 1
+        x = ss[u] & 0xFFFF
+        counts[x] += 1
+        nd[u, 2] = x
+        r = node_total[x]
+        if first == 1 or (first == 2 and period[x, 0] == 0.0):
+            t_node[u] = t0 + _wait(rng, period, x, r) if r > 0.0 else np.inf
+        nd[u, 0] = nd[u, 1] = t_node[u]
     n_inf = 0
     for x in range(nc):
         if infected[x]:
             n_inf += counts[x]
     cap = max(heap_size, 1024)
-    ht = np.empty(cap)
-    hk = np.empty(cap, dtype=np.int64)
+    h = np.empty((cap, 2))
     size = 0
     most = 0
     t_end = t_stop
     cut = False
-    t_next = np.empty(n)
     for u in range(n):
-        x = state[u]
-        r = node_total[x]
-        if first == 1 or (first == 2 and period[x, 0] == 0.0):
-            t_node[u] = t0 + _wait(rng, period, x, r) if r > 0.0 else np.inf
-        t_next[u] = t_node[u]
-    for u in range(n):
-        su = state[u]
+        su = np.int64(nd[u, 2])
         if not is_source[su]:
             continue
         for e in range(indptr[u], indptr[u + 1]):
             v = indices[e]
-            r = pair_total[state[v], su]
+            r = pair_total[np.int64(nd[v, 2]), su]
             if r > 0.0:
                 if weighted:
                     r *= weights[e]
                     if r <= 0.0:
                         continue
                 te = t0 + rng.exponential() / r
-                if te < t_node[u] and te < t_next[v]:
-                    t_next[v] = te
+                if te < nd[u, 1] and te < nd[v, 0]:
+                    nd[v, 0] = te
                     if te > t_end:
                         cut = True
                     else:
-                        if size == len(ht):
-                            ht, hk = _grow(ht), _grow(hk)
-                        size = _push(ht, hk, size, te, (np.int64(v) << 32) | np.int64(u + 1))
+                        if size == len(h):
+                            h = _grow2(h)
+                        size = _push(h, size, te, v * SHIFT + u + 1.0)
     for u in range(n):
-        if t_node[u] < np.inf and t_next[u] == t_node[u]:
-            if t_node[u] > t_end:
+        if nd[u, 1] < np.inf and nd[u, 0] == nd[u, 1]:
+            if nd[u, 1] > t_end:
                 cut = True
                 continue
-            if size == len(ht):
-                ht, hk = _grow(ht), _grow(hk)
-            size = _push(ht, hk, size, t_node[u], np.int64(u) << 32)
+            if size == len(h):
+                h = _grow2(h)
+            size = _push(h, size, nd[u, 1], u * SHIFT)
     t = -1.0
     t_zero = -1.0
+    status = OK
     while size > 0:
         most = max(most, size)
-        te = ht[0]
-        key = hk[0]
-        size = _pop(ht, hk, size)
-        u = np.int64(key >> 32)
-        v = np.int64(key & 0xFFFFFFFF) - 1
-        if t_next[u] != te:
+        te = h[0, 0]
+        key = np.int64(h[0, 1])
+        size = _pop(h, size)
+        u = key >> 26
+        v = (key & (SHIFT_INT - 1)) - 1
+        if nd[u, 0] != te:
             continue
         if fired >= max_events:
-            for w in range(n):
-                ss[w] = state[w]
-            return TOO_MANY, t, fired, t_zero, most, cut, k, log_t, log_i, nlog
+            status = TOO_MANY
+            break
         while k < len(times) and times[k] < te:
             out[k, :] = counts
             k += 1
         t = te
-        x = np.int64(state[u])
+        x = np.int64(nd[u, 2])
         if v < 0:
             pick = rng.random() * node_total[x]
             i = 0
@@ -195,7 +203,7 @@ def simulate(
                 i += 1
             y = node_dest[x, i]
         else:
-            sx = np.int64(state[v])
+            sx = np.int64(nd[v, 2])
             pick = rng.random() * pair_total[x, sx]
             i = 0
             while i < pair_count[x, sx] - 1 and pick >= pair_rate[x, sx, i]:
@@ -209,7 +217,7 @@ def simulate(
             log_t[nlog] = t
             log_i[nlog, 0], log_i[nlog, 1], log_i[nlog, 2], log_i[nlog, 3] = u, x, y, v
             nlog += 1
-        state[u] = y
+        nd[u, 2] = y
         counts[x] -= 1
         counts[y] += 1
         if infected[x] != infected[y]:
@@ -218,49 +226,57 @@ def simulate(
                 t_zero = t
         r = node_total[y]
         tu = t + _wait(rng, period, y, r) if r > 0.0 else np.inf
-        t_node[u] = tu
+        nd[u, 1] = tu
         best, by = tu, np.int64(-1)
         if is_target[y]:
             for e in range(indptr[u], indptr[u + 1]):
                 w = indices[e]
-                r = pair_total[y, state[w]]
+                r = pair_total[y, np.int64(nd[w, 2])]
                 if r > 0.0:
                     if weighted:
                         r *= weights[e]
                         if r <= 0.0:
                             continue
                     te = t + rng.exponential() / r
-                    if te < best and te < t_next[w]:  # a source's t_next is its own clock
+                    if te < best and te < nd[w, 0]:  # a source's next event is its own clock
                         best, by = te, np.int64(w)
-        t_next[u] = best
+        nd[u, 0] = best
         if best < np.inf:
             if best > t_end:
                 cut = True
             else:
-                if size == len(ht):
-                    ht, hk = _grow(ht), _grow(hk)
-                size = _push(ht, hk, size, best, (np.int64(u) << 32) | (by + 1))
+                if size == len(h):
+                    h = _grow2(h)
+                size = _push(h, size, best, u * SHIFT + by + 1.0)
         if is_source[y]:
+            top = r_max[y]
             for e in range(indptr[u], indptr[u + 1]):
-                w = indices[e]
-                r = pair_total[state[w], y]
-                if r > 0.0:
-                    if weighted:
-                        r *= weights[e]
-                        if r <= 0.0:
-                            continue
-                    te = t + rng.exponential() / r
-                    if te < tu and te < t_next[w]:
-                        t_next[w] = te
-                        if te > t_end:
-                            cut = True
-                        else:
-                            if size == len(ht):
-                                ht, hk = _grow(ht), _grow(hk)
-                            size = _push(ht, hk, size, te, (np.int64(w) << 32) | np.int64(u + 1))
+                scale = weights[e] if weighted else 1.0
+                if scale <= 0.0:
+                    continue
+                # the first point, before tu, of a Poisson process of rate top * scale thinned to the
+                # target's rate: the neighbour's row is read only for points that could count
+                te = t + rng.exponential() / (top * scale)
+                while te < tu:
+                    w = indices[e]
+                    r = pair_total[np.int64(nd[w, 2]), y]
+                    if r <= 0.0:
+                        break
+                    if r == top or rng.random() * top < r:
+                        if te < nd[w, 0]:
+                            nd[w, 0] = te
+                            if te > t_end:
+                                cut = True
+                            else:
+                                if size == len(h):
+                                    h = _grow2(h)
+                                size = _push(h, size, te, w * SHIFT + u + 1.0)
+                        break
+                    te += rng.exponential() / (top * scale)
     for u in range(n):
-        ss[u] = state[u]
-    while last and k < len(times):
+        ss[u] = np.int64(nd[u, 2])
+        t_node[u] = nd[u, 1]
+    while status == OK and last and k < len(times):
         out[k, :] = counts
         k += 1
-    return OK, t, fired, t_zero, most, cut, k, log_t, log_i, nlog
+    return status, t, fired, t_zero, most, cut, k, log_t, log_i, nlog
