@@ -166,10 +166,12 @@ def simulate_round(
     workers: int,
     executor: Any,
 ) -> np.ndarray:
-    """Distances of every row of ``task.thetas``, blocks spread over the executor, in row order."""
+    """Distances of every row of ``task.thetas``, blocks spread over the executor, in row order: two
+    chunks of blocks per local worker (a chunk carries the task once), 16 on a Dask cluster."""
     from hyosan.parallel import map_replicates
 
     blocks = -(-len(task.thetas) // BLOCK)
     seeds = [block_seed(seed, generation, round_, b) for b in range(blocks)]
-    parts = map_replicates(task, seeds, workers=workers, executor=executor, label="abc")
+    most = -(-blocks // (16 if executor is not None else 2 * workers))
+    parts = map_replicates(task, seeds, workers=workers, executor=executor, label="abc", most=most)
     return np.concatenate(parts) if parts else np.empty(0)
