@@ -24,6 +24,8 @@ BIG = 1e12
 METHOD = "L-BFGS-B"
 #: Farthest a profile walks from the estimate, in transformed units, before calling the end open.
 REACH = 25.0
+#: Times the fit climbs again from a point a profile found to be better than the estimate.
+MAX_RESTARTS = 3
 
 
 class Budget:
@@ -65,15 +67,23 @@ def maximize(problem: Problem, starts: int = 5, seed: int = 0, budget: Budget | 
     lo, hi = problem.lower, problem.upper
     rng = np.random.default_rng(seed)
     z_hat, f_hat, converged = optimum(problem, starts, rng, budget, nll)
-    cov = covariance(nll, z_hat)
-    se = np.sqrt(np.diag(cov)) if cov is not None else np.full(len(z_hat), 0.5)
-    intervals, profile_hat = {}, f_hat
-    for i, name in enumerate(problem.names):
-        ends, f_best = _profile(nll, z_hat, f_hat, i, se[i], budget)
-        profile_hat = min(profile_hat, f_best)
-        intervals[name] = tuple(
-            None if e is None else float(untransform(np.array([e]), lo[i : i + 1], hi[i : i + 1])[0]) for e in ends
-        )
+    restarts = 0
+    while True:
+        cov = covariance(nll, z_hat)
+        se = np.sqrt(np.diag(cov)) if cov is not None else np.full(len(z_hat), 0.5)
+        intervals, better = {}, None
+        for i, name in enumerate(problem.names):
+            ends, found = _profile(nll, z_hat, f_hat, i, se[i], budget)
+            if found is not None and (better is None or found[0] < better[0]):
+                better = found
+            intervals[name] = tuple(
+                None if e is None else float(untransform(np.array([e]), lo[i : i + 1], hi[i : i + 1])[0]) for e in ends
+            )
+        if better is None or restarts >= MAX_RESTARTS or budget.spent():
+            break
+        restarts += 1  # a profile passed a higher likelihood: climb from there and profile again
+        res = optimize.minimize(nll, better[1], method=METHOD, options={"ftol": 1e-13, "gtol": 1e-9})
+        z_hat, f_hat = (res.x, float(res.fun)) if res.fun < better[0] else (better[1], better[0])
     theta_hat = untransform(z_hat, lo, hi)
     wald, draws = {}, np.empty((0, len(z_hat)))
     if cov is not None:
@@ -87,8 +97,9 @@ def maximize(problem: Problem, starts: int = 5, seed: int = 0, budget: Budget | 
         "hessian_positive_definite": cov is not None,
         "wald_intervals_95": wald,
     }
-    if profile_hat < f_hat - 1e-6:
-        diagnostics["note"] = "a profile found a higher likelihood than the optimiser: the estimate may be a local one"
+    diagnostics["restarts_from_profiles"] = restarts
+    if better is not None:
+        diagnostics["note"] = "a profile still passes a higher likelihood: the estimate may be a local one"
     return FitResult(
         method="mle",
         names=list(problem.names),
@@ -171,11 +182,12 @@ def covariance(nll: Callable[[np.ndarray], float], z: np.ndarray) -> np.ndarray 
 
 def _profile(
     nll: Callable[[np.ndarray], float], z_hat: np.ndarray, f_hat: float, i: int, se: float, budget: Budget
-) -> tuple[tuple[float | None, float | None], float]:
-    """Ends (in transformed space) of the profile-likelihood interval of parameter ``i``."""
+) -> tuple[tuple[float | None, float | None], tuple[float, np.ndarray] | None]:
+    """Ends (in transformed space) of the profile-likelihood interval of parameter ``i``, and the best
+    point the profile passed if it beats the estimate."""
     others = [k for k in range(len(z_hat)) if k != i]
     warm = {1: z_hat[others].copy(), -1: z_hat[others].copy()}
-    seen = [f_hat]
+    seen: list[tuple[float, np.ndarray]] = []
 
     def profile(zi: float, side: int) -> float:
         if not others:
@@ -190,7 +202,11 @@ def _profile(
             res = optimize.minimize(inner, warm[side], method=METHOD)
             warm[side] = res.x
             value = float(res.fun)
-        seen.append(value)
+        full = z_hat.copy()
+        full[i] = zi
+        if others:
+            full[others] = warm[side]
+        seen.append((value, full))
         return value - f_hat - CUTOFF
 
     step = se if math.isfinite(se) and se > 1e-6 else 0.5
@@ -202,8 +218,12 @@ def _profile(
             zi = z_hat[i] + side * k * step
             if profile(zi, side) > 0:
                 a, b = sorted((inside, zi))
-                end = optimize.brentq(lambda v, s=side: profile(v, s), a, b, xtol=1e-3)
+                try:
+                    end = optimize.brentq(lambda v, s=side: profile(v, s), a, b, xtol=1e-3)
+                except ValueError:  # the inner optimum moved between probes: keep the outer (wider) end
+                    end = zi
                 break
             inside, k = zi, k + 1.0
         ends.append(end)
-    return (ends[0], ends[1]), min(seen)
+    best = min(seen, key=lambda p: p[0], default=None)
+    return (ends[0], ends[1]), best if best is not None and best[0] < f_hat - 1e-6 else None

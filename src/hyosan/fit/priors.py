@@ -84,9 +84,9 @@ class Prior:
         base = center if lo < center < hi else (lo + 1.0 if math.isfinite(lo) else hi - 1.0)
         scale = max(abs(base), 1e-3)
         if math.isfinite(lo) and base > lo:
-            draws = lo + (base - lo) * np.exp(rng.normal(0, 0.5, n))
+            draws = lo + (base - lo) * np.exp(rng.normal(0, 1.0, n))
         else:
-            draws = base + scale * rng.normal(0, 0.5, n)
+            draws = base + scale * rng.normal(0, 1.0, n)
         return np.clip(draws, np.nextafter(lo, math.inf), np.nextafter(hi, -math.inf))
 
 
