@@ -238,10 +238,20 @@ class Handler(BaseHTTPRequestHandler):
         self._json(202, job.view())
 
 
+class Server(ThreadingHTTPServer):
+    """Quiet about browsers that hang up mid-answer (a reload, a closed tab)."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        import sys
+
+        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            super().handle_error(request, client_address)
+
+
 def make_server(session: Session, port: int = 0) -> ThreadingHTTPServer:
     """A server for ``session`` on 127.0.0.1 (``port`` 0: a free one), not yet serving."""
     handler = type("BoundHandler", (Handler,), {"session": session})
-    server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+    server = Server(("127.0.0.1", port), handler)
     server.daemon_threads = True
     return server
 

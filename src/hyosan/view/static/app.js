@@ -271,14 +271,15 @@ function drawChart(p, t) {
   const m = p.m, c = p.chart.getContext("2d"), W = p.chart.width, H = p.chart.height, L = 48, B = 24, T = 8, R = 8;
   c.clearRect(0, 0, W, H);
   const times = m.times, x0 = times[0], x1 = times[times.length - 1] || 1;
-  let ymax = 0;
-  for (const k of m.compartments) for (const v of m.series[k].q95) if (v > ymax) ymax = v;
-  if (p.showLines && p.lines) for (const k of m.compartments) for (const r of p.lines[k]) for (const v of r) if (v > ymax) ymax = v;
-  ymax = ymax || 1;
-  const X = (v) => L + (v - x0) / ((x1 - x0) || 1) * (W - L - R), Y = (v) => H - B - v / ymax * (H - B - T);
+  let ymax = 0, ymin = 0;
+  const see = (v) => { if (v > ymax) ymax = v; if (v < ymin) ymin = v; };
+  for (const k of m.compartments) { m.series[k].q95.forEach(see); m.series[k].q05.forEach(see); }
+  if (p.showLines && p.lines) for (const k of m.compartments) for (const r of p.lines[k]) r.forEach(see);
+  if (ymax === ymin) ymax = ymin + 1;
+  const X = (v) => L + (v - x0) / ((x1 - x0) || 1) * (W - L - R), Y = (v) => H - B - (v - ymin) / (ymax - ymin) * (H - B - T);
   c.strokeStyle = "#999"; c.lineWidth = 1; c.beginPath(); c.moveTo(L, T); c.lineTo(L, H - B); c.lineTo(W - R, H - B); c.stroke();
   c.fillStyle = "#444"; c.font = "11px sans-serif";
-  c.fillText(ymax.toPrecision(3), 2, T + 8); c.fillText("0", L - 12, H - B);
+  c.fillText(ymax.toPrecision(3), 2, T + 8); c.fillText(ymin.toPrecision(3), 2, H - B);
   c.fillText(`${(+x0).toFixed(0)}`, L, H - 8); c.fillText(`${(+x1).toPrecision(4)} ${m.time_unit}`, W - R - 90, H - 8);
   m.compartments.forEach((k, i) => {
     const s = m.series[k], col = colourOf(m, k, i);
@@ -361,9 +362,9 @@ function buildLog(p) {
 
 function drawLog(p, t) {
   const ev = p.m.events, kind = p.logKind.value, upto = bisect(ev.t, t) + (ev.t[0] <= t ? 1 : 0);
-  const key = `${upto}|${kind}`;
-  if (p.logAt === key) return;
-  p.logAt = key;
+  const key = `${upto}|${kind}`, stamp = performance.now();
+  if (p.logAt === key || (state.playing && stamp - (p.logTime || 0) < 250)) return;
+  p.logAt = key; p.logTime = stamp;
   const tb = el("table", { class: "small" });
   tb.appendChild(el("tr", {}, ...["clock", "event", "agent", "other"].map((h) => el("th", { text: h }))));
   let shown = 0;
