@@ -203,3 +203,24 @@ def test_cli_refuses_bad_input_on_one_line(tmp_path, capsys, rows, args, words):
     err = capsys.readouterr().err.strip()
     assert exc.value.code == 2 and words in err and "\n" not in err and "Traceback" not in err
     assert not out.exists()
+
+
+def test_observation_models_match_scipy_distributions():
+    from scipy import stats
+
+    from hyosan.fit.likelihood import observation_model
+
+    y, m = np.array([0.0, 3.0, 17.0, 40.0]), np.array([2.0, 5.0, 20.0, 41.0])
+    expected = {
+        "poisson": (None, stats.poisson.logpmf(y, m)),
+        "negbin": (4.0, stats.nbinom.logpmf(y, 4.0, 4.0 / (4.0 + m))),
+        "normal": (3.0, stats.norm.logpdf(y, m, 3.0)),
+        "binomial": (0.7, stats.binom.logpmf(y, m.astype(int), 0.7)),
+    }
+    for name, (extra, logp) in expected.items():
+        assert observation_model(name).logpmf(y, m, extra) == pytest.approx(float(np.sum(logp)), rel=1e-10)
+    assert observation_model("binomial").logpmf(np.array([5.0]), np.array([4.0]), 0.5) == -math.inf
+    # the variance of negbin draws is m + m²/phi (20,000 draws: the sample variance has SE ≈ 35·sqrt(3.7/20000)
+    # ≈ 0.48 with excess kurtosis ≈ 2.7 here, so 5% is about 3.5 SE)
+    draws = observation_model("negbin").sample(np.random.default_rng(0), np.full(20_000, 10.0), 4.0)
+    assert draws.var() == pytest.approx(10 + 100 / 4, rel=0.05)
