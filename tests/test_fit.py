@@ -192,6 +192,8 @@ def test_cli_writes_every_output(tmp_path, capsys):
         ("day,cases\n1,3\n2,4\n", ["--observe", "cases=new(R -> S)"], "cannot produce"),
         ("day,I\n1,3\n2,4\n", ["--prior", "beta=exp(1)"], "unknown prior"),
         ("day,I\n1,3\n2,4\n", ["--noise", "gaussian"], "--noise"),
+        ("day,I\n1,3.5\n2,4\n", [], "whole numbers"),
+        ("day,I\n1,3\n2,4\n", ["--budget", "soon"], "--budget"),
     ],
 )
 def test_cli_refuses_bad_input_on_one_line(tmp_path, capsys, rows, args, words):

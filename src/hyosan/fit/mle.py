@@ -98,6 +98,8 @@ def maximize(problem: Problem, starts: int = 5, seed: int = 0, budget: Budget | 
         "wald_intervals_95": wald,
     }
     diagnostics["restarts_from_profiles"] = restarts
+    if budget.spent():
+        diagnostics["budget"] = "spent before the fit finished: open interval ends may only be unexplored"
     if better is not None:
         diagnostics["note"] = "a profile still passes a higher likelihood: the estimate may be a local one"
     return FitResult(

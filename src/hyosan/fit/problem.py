@@ -66,6 +66,14 @@ class Problem:
         self.observables = _map_columns(model, observations, dict(observe or {}))
         self.model, self.counters = with_counters(model, list(self.observables.values()))
         self.y = {c: observations.columns[c] for c in self.columns}
+        if self.noise.name != "normal":
+            for c in self.columns:
+                if not observations.integer.get(c, True):
+                    i = int(np.argmax(self.y[c] != np.round(self.y[c])))
+                    raise FitError(
+                        f"{observations.source} row {i + 1}: {c} is {self.y[c][i]:g}; --noise {self.noise.name} "
+                        "counts whole individuals, so give whole numbers or use --noise normal"
+                    )
         self.free = _resolve_free(model, dict(free), self.noise, max(float(np.max(v)) for v in self.y.values()))
         if not self.free:
             raise FitError("--fit: name at least one parameter to fit, e.g. --fit beta,gamma")
