@@ -226,3 +226,12 @@ def test_observation_models_match_scipy_distributions():
     # ≈ 0.48 with excess kurtosis ≈ 2.7 here, so 5% is about 3.5 SE)
     draws = observation_model("negbin").sample(np.random.default_rng(0), np.full(20_000, 10.0), 4.0)
     assert draws.var() == pytest.approx(10 + 100 / 4, rel=0.05)
+
+
+def test_parquet_data_read_like_csv(tmp_path):
+    import pandas as pd
+
+    pd.DataFrame({"days": [0.5, 1.5], "I": [3, 8]}).to_parquet(tmp_path / "d.parquet")
+    obs = Observations.read(tmp_path / "d.parquet")
+    assert obs.times.tolist() == [0.5, 1.5] and obs.columns["I"].tolist() == [3.0, 8.0]
+    assert obs.time_column == "days"
