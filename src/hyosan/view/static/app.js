@@ -110,10 +110,17 @@ function makePanel(m) {
   const row = el("div", { class: "row" });
   p.root.appendChild(row);
   if (m.film) buildMap(p, row);
-  const side = el("div", {});
+  const side = el("div", { class: "side" });
   row.appendChild(side);
   p.chart = el("canvas", { class: "chart", width: "520", height: "300" });
   side.appendChild(p.chart);
+  p.zoom = el("select", { class: "zoom" });
+  for (const [v, label] of [["0", "the whole run"], ["86400", "the day around the clock"], ["7200", "two hours around the clock"], ["1200", "20 minutes around the clock"]]) {
+    if (+v === 0 || +v < (m.times[m.times.length - 1] - m.times[0]) * m.scale) p.zoom.appendChild(el("option", { value: v, text: label }));
+  }
+  p.zoom.addEventListener("change", draw);
+  if (m.film && p.zoom.options.length > 2) p.zoom.value = p.zoom.options[2].value;
+  if (p.zoom.options.length > 1) side.appendChild(el("div", { class: "muted" }, document.createTextNode("the chart shows "), p.zoom));
   p.legend = el("div", { class: "legend" });
   side.appendChild(p.legend);
   m.compartments.forEach((c, i) => {
@@ -270,7 +277,9 @@ function chooseZone(p, cx, cy, what) {
 function drawChart(p, t) {
   const m = p.m, c = p.chart.getContext("2d"), W = p.chart.width, H = p.chart.height, L = 48, B = 24, T = 8, R = 8;
   c.clearRect(0, 0, W, H);
-  const times = m.times, x0 = times[0], x1 = times[times.length - 1] || 1;
+  const times = m.times, span = +p.zoom.value / m.scale, tc = t / m.scale;
+  let x0 = times[0], x1 = times[times.length - 1] || 1;
+  if (span > 0) { x0 = Math.max(x0, tc - span / 2); x1 = Math.min(x1, x0 + span); x0 = Math.max(times[0], x1 - span); }
   let ymax = 0, ymin = 0;
   const see = (v) => { if (v > ymax) ymax = v; if (v < ymin) ymin = v; };
   for (const k of m.compartments) { m.series[k].q95.forEach(see); m.series[k].q05.forEach(see); }
@@ -280,7 +289,8 @@ function drawChart(p, t) {
   c.strokeStyle = "#999"; c.lineWidth = 1; c.beginPath(); c.moveTo(L, T); c.lineTo(L, H - B); c.lineTo(W - R, H - B); c.stroke();
   c.fillStyle = "#444"; c.font = "11px sans-serif";
   c.fillText(ymax.toPrecision(3), 2, T + 8); c.fillText(ymin.toPrecision(3), 2, H - B);
-  c.fillText(`${(+x0).toFixed(0)}`, L, H - 8); c.fillText(`${(+x1).toPrecision(4)} ${m.time_unit}`, W - R - 90, H - 8);
+  c.fillText(`${+(+x0).toPrecision(4)}`, L, H - 8); c.fillText(`${+(+x1).toPrecision(4)} ${m.time_unit}`, W - R - 90, H - 8);
+  c.save(); c.beginPath(); c.rect(L, 0, W - L - R + 1, H); c.clip();
   m.compartments.forEach((k, i) => {
     const s = m.series[k], col = colourOf(m, k, i);
     if (m.replicates > 1) {
@@ -303,6 +313,7 @@ function drawChart(p, t) {
   });
   const tx = X(t / m.scale);
   c.strokeStyle = "#d00"; c.lineWidth = 1.5; c.beginPath(); c.moveTo(tx, T); c.lineTo(tx, H - B); c.stroke();
+  c.restore();
 }
 
 function drawTree(p, t) {
