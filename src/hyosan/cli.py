@@ -15,6 +15,8 @@ from pathlib import Path
 
 import typer
 
+from hyosan.cli_country import is_country_target as _country
+from hyosan.cli_country import run_country as _run_country
 from hyosan.errors import HyosanError
 
 app = typer.Typer(
@@ -119,7 +121,7 @@ def run(
         'a day/night schedule: "school:hyosan-high@8h; er:n=1111,k=2@16h".',
     ),
     seed_nodes: str = typer.Option(
-        None, "--seed-nodes", help="network: who starts infected, random:K | degree:K | ids:1,2"
+        None, "--seed-nodes", help="network: who starts infected, random:K | degree:K | ids:1,2 (Z=ids:9: in Z)"
     ),
     edge_rate: list[str] = typer.Option(
         [], "--edge-rate", help="network: NAME=VALUE, a pair transition's per-edge rate."
@@ -132,6 +134,8 @@ def run(
     ),
 ) -> None:
     """Simulate TARGET and write timeseries.csv, final.csv, summary.json, result.nc and plot.png."""
+    if _country(target):
+        return _run_country(dict(locals()))
     from hyosan.agents import run as scenarios
     from hyosan.outputs import claim
 
@@ -452,6 +456,11 @@ def models() -> None:
     typer.echo("Scenarios (agents on a floor plan; engine abm):")
     for name, title in scenarios().items():
         typer.echo(f"  {name:16s} {title}")
+    from hyosan.places.country import titles as countries
+
+    typer.echo("\nCountries (a model in every city, coupled by mobility; engine patches):")
+    for name, title in countries().items():
+        typer.echo(f"  {name:16s} {title}")
 
 
 @app.command()
@@ -513,6 +522,11 @@ app.command(name="view")(_view)
 from hyosan.cli_fit import fit as _fit  # noqa: E402 - the fit command lives in its own module
 
 app.command(name="fit")(_fit)
+
+
+from hyosan.cli_views import views as _views  # noqa: E402
+
+app.command(name="compare-views")(_views)
 
 
 def _usage_errors() -> tuple[type[BaseException], ...]:

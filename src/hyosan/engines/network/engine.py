@@ -1,17 +1,17 @@
 """The ``network`` engine: a compartment model run exactly on a contact graph.
 
-Each node is in one compartment; node transitions fire per node and pair transitions along
-edges (rules in :mod:`hyosan.engines.network.rules`, the kernel in
-:mod:`hyosan.engines.network.kernel`). The graph sets the population: the model's initial sizes of
-every compartment but the first are placed on nodes drawn at random (per replicate), and the
-first compartment (the susceptibles) takes the other nodes. ``seed_nodes`` chooses who starts in
-the model's first infected compartment instead of its initial size: ``"random:10"``,
-``"degree:10"`` (the 10 of highest degree, ties to the lower id) or ``"ids:1,2,3"``
-(or a sequence of ids). Each replicate draws from its own PCG64 stream, so a result depends on the
-seed only, never on ``workers``. Interventions (``set``, ``cull``, ``isolate``, ``close``; timed
-or triggered) are applied exactly at their times (:mod:`hyosan.engines.network.interventions`): a
-triggered one at the transition after which its condition holds, found by replaying the kernel from
-a saved state to that transition. The result has the common schema of the stochastic engines.
+Each node is in one compartment; node transitions fire per node and pair transitions along edges
+(rules in :mod:`hyosan.engines.network.rules`, the kernel in :mod:`hyosan.engines.network.kernel`).
+The graph sets the population: the model's initial sizes of every compartment but the first are
+placed on nodes drawn at random (per replicate), and the first compartment (the susceptibles) takes
+the other nodes. ``seed_nodes`` chooses who starts in the model's first infected compartment instead
+of its initial size: ``"random:10"``, ``"degree:10"`` (the 10 of highest degree, ties to the lower
+id) or ``"ids:1,2,3"`` (or a sequence of ids); ``"Z=ids:999"`` starts them in compartment Z instead.
+Each replicate draws from its own PCG64 stream, so a result depends on the seed only, never on
+``workers``. Interventions (``set``, ``cull``, ``isolate``, ``close``; timed or triggered) are
+applied exactly at their times (:mod:`hyosan.engines.network.interventions`): a triggered one at the
+transition after which its condition holds, found by replaying the kernel from a saved state to that
+transition. The result has the common schema of the stochastic engines.
 """
 
 from __future__ import annotations
@@ -327,11 +327,19 @@ def prepare(
     initial = initial.astype(np.int64)
     seeds, random_seeds, seed_state = None, 0, 0
     if seed_nodes is not None:
-        if not model.infected:
+        state, eq, rest = seed_nodes.partition("=") if isinstance(seed_nodes, str) else ("", "", "")
+        if eq:
+            if state not in model.compartments[1:]:
+                raise EngineError(
+                    f"--seed-nodes {seed_nodes[:40]}: '{state[:20]}' is not one of {', '.join(model.compartments[1:])} "
+                    "(STATE=ids:1,2 starts those nodes in STATE)"
+                )
+            seed_nodes = rest
+        elif not model.infected:
             raise EngineError(
                 f"--seed-nodes: {model.name} names no infected compartment to seed (its 'infected' field)"
             )
-        seed_state = model.compartments.index(model.infected[0])
+        seed_state = model.compartments.index(state if eq else model.infected[0])
         if seed_state == 0:
             raise EngineError("--seed-nodes: the first compartment is the one that takes the other nodes; reorder")
         initial[seed_state] = 0
