@@ -195,3 +195,26 @@ def test_the_cli_refuses_a_folder_without_a_result_in_one_line(tmp_path: Path, c
     assert run.returncode == 2 and run.stderr.count("\n") == 1 and "no result.nc" in run.stderr
     run = cli("view", str(tmp_path), "--export", str(tmp_path / "p.html"))
     assert run.returncode == 2 and not (tmp_path / "p.html").exists()
+
+
+def test_a_country_run_shows_each_patch_over_time(tmp_path: Path) -> None:
+    """A patches-engine result: the manifest holds replicate 0's per-patch counts, positions, time of fall."""
+    import scipy.sparse as sp
+
+    from hyosan.catalog import load
+    from hyosan.places.patches import Patches
+    from hyosan.simulate import save, simulate
+    from hyosan.view import data
+
+    places = Patches(
+        names=("a", "b", "c"), population=np.array([1000, 2000, 500]), lat=np.array([37.0, 36.0, 35.0]),
+        lon=np.array([127.0, 128.0, 126.0]), movement=sp.csr_matrix(0.01 * (np.ones((3, 3)) - np.eye(3))),
+    )  # fmt: skip
+    ds = simulate(load("sir"), "patches", patches=places, method="ode", t_end=60)
+    save(ds, load("sir"), tmp_path / "country", plot=False)
+    m = data.load(tmp_path / "country").manifest
+    assert m["kind"] == "patches" and m["patches"]["names"] == ["a", "b", "c"]
+    assert np.allclose(m["patches"]["counts"]["I_patch"], ds["I_patch"].isel(replicate=0).values.T, atol=1e-5)
+    assert m["patches"]["lon"] == [127.0, 128.0, 126.0]
+    fall = ds["time_of_fall"].isel(replicate=0).values
+    assert [v is None for v in m["patches"]["time_of_fall"]] == list(np.isnan(fall))

@@ -191,7 +191,8 @@ def _tree(ds: Any) -> dict[str, list]:
 
 
 def _patches(ds: Any, comps: list[str]) -> dict[str, Any]:
-    """Per patch, replicate 0's counts over time (patches × time per compartment) and coordinates if given."""
+    """Per patch, replicate 0's counts over time (patches × time per compartment), coordinates if given,
+    and the first arrival and time of fall (days) when the engine recorded them."""
     out: dict[str, Any] = {"names": [str(p) for p in ds["patch"].values], "counts": {}}
     for c in ds.data_vars:
         if ds[c].dims[:1] == ("replicate",) and "patch" in ds[c].dims and "time" in ds[c].dims:
@@ -200,4 +201,7 @@ def _patches(ds: Any, comps: list[str]) -> dict[str, Any]:
     for axis in ("lon", "lat", "x", "y"):
         if axis in ds.coords and ds[axis].dims == ("patch",):
             out[axis] = _clean(ds[axis].values)
+    for name in ("first_arrival", "time_of_fall"):
+        if name in ds and ds[name].dims == ("replicate", "patch"):
+            out[name] = _clean(ds[name].isel(replicate=0).values)
     return out

@@ -342,22 +342,54 @@ function drawTree(p, t) {
 function buildPatches(p, side) {
   const pt = p.m.patches, names = Object.keys(pt.counts);
   if (!names.length) return;
-  p.patchSel = el("select", {});
-  for (const n of names) p.patchSel.appendChild(el("option", { value: n, text: n }));
+  p.patchSel = el("select", { class: "patchvar" });
+  for (const n of names) p.patchSel.appendChild(el("option", { value: n, text: n.replace(/_patch$/, "") }));
+  if (pt.time_of_fall) p.patchSel.appendChild(el("option", { value: "time_of_fall", text: "time of fall" }));
+  if (pt.first_arrival) p.patchSel.appendChild(el("option", { value: "first_arrival", text: "first arrival" }));
+  const inf = names.find((n) => /^(I|Z)_patch$/.test(n));
+  if (inf) p.patchSel.value = inf;
   p.patchSel.addEventListener("change", draw);
-  p.patchCanvas = el("canvas", { width: "520", height: "220" });
-  side.appendChild(el("div", { class: "muted" }, document.createTextNode("patches over time: "), p.patchSel));
+  p.patchCanvas = el("canvas", { class: "patchmap", width: "520", height: "360" });
+  p.patchNote = el("div", { class: "muted" });
+  side.appendChild(el("div", { class: "muted" }, document.createTextNode("patch map, replicate 0: "), p.patchSel));
   side.appendChild(p.patchCanvas);
+  side.appendChild(p.patchNote);
+  const n = pt.names.length, lon = pt.lon || pt.x, lat = pt.lat || pt.y;
+  p.patchXY = [];
+  if (lon && lat) {
+    const lo0 = Math.min(...lon), lo1 = Math.max(...lon), la0 = Math.min(...lat), la1 = Math.max(...lat);
+    const sx = 500 / ((lo1 - lo0) || 1), sy = 320 / ((la1 - la0) || 1), k = Math.min(sx, sy);
+    for (let i = 0; i < n; i++) p.patchXY.push([10 + (lon[i] - lo0) * k, 350 - (lat[i] - la0) * k]);
+  } else {
+    const cols = Math.ceil(Math.sqrt(n * 1.5));
+    for (let i = 0; i < n; i++) p.patchXY.push([10 + (i % cols) * 500 / cols, 10 + Math.floor(i / cols) * 340 / Math.ceil(n / cols)]);
+  }
+  p.patchTotal = pt.names.map((_, i) => names.reduce((acc, c) => acc + (pt.counts[c][i][0] || 0), 0));
 }
 
 function drawPatches(p, t) {
-  const pt = p.m.patches, rows = pt.counts[p.patchSel.value], c = p.patchCanvas.getContext("2d"), W = p.patchCanvas.width, H = p.patchCanvas.height;
-  const j = bisect(p.m.times, t / p.m.scale), n = rows.length;
-  let vmax = 1; for (const r of rows) for (const v of r) if (v > vmax) vmax = v;
+  const pt = p.m.patches, which = p.patchSel.value, c = p.patchCanvas.getContext("2d"), W = p.patchCanvas.width, H = p.patchCanvas.height;
+  const j = bisect(p.m.times, t / p.m.scale), n = pt.names.length, r = Math.max(2, Math.min(9, 180 / Math.sqrt(n)));
   c.clearRect(0, 0, W, H);
-  const bw = Math.max(1, Math.floor(W / Math.max(n, 1)));
-  rows.forEach((r, i) => { const v = (r[j] || 0) / vmax; c.fillStyle = `rgb(${255 - v * 200 | 0},${255 - v * 230 | 0},${255 - v * 230 | 0})`; c.fillRect(i * bw, 0, bw, H - 14); });
-  c.fillStyle = "#444"; c.fillText(`${n} patches; darker: more ${p.patchSel.value}`, 4, H - 2);
+  const timed = which === "time_of_fall" || which === "first_arrival";
+  const tEnd = p.m.times[p.m.times.length - 1] || 1;
+  for (let i = 0; i < n; i++) {
+    let fill;
+    if (timed) {
+      const v = pt[which][i];
+      if (v == null) fill = "#ddd";
+      else if (v * p.m.scale > t) fill = "#fff";
+      else { const f = v / tEnd; fill = `rgb(${120 + 135 * f | 0},${20 + 160 * f | 0},${20 + 60 * f | 0})`; }
+    } else {
+      const share = Math.min(1, (pt.counts[which][i][j] || 0) / (p.patchTotal[i] || 1));
+      fill = `rgb(${255 - share * 90 | 0},${255 - share * 235 | 0},${255 - share * 225 | 0})`;
+    }
+    c.beginPath(); c.arc(p.patchXY[i][0], p.patchXY[i][1], r, 0, 2 * Math.PI);
+    c.fillStyle = fill; c.fill(); c.strokeStyle = "#555"; c.lineWidth = 0.5; c.stroke();
+  }
+  p.patchNote.textContent = timed
+    ? `${which.replace("_", " ")}: dark red early, pale late, white not yet at the clock, grey never (days; horizon ${tEnd})`
+    : `share of each patch's people in ${which.replace(/_patch$/, "")} at the clock (white 0, red 1)`;
 }
 
 // ---- event log ----------------------------------------------------------------------------------------
