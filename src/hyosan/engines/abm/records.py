@@ -73,6 +73,8 @@ class Scratch(NamedTuple):
     order: np.ndarray
     barricader: np.ndarray
     rs: np.ndarray
+    band: np.ndarray
+    bperm: np.ndarray
 
 
 class EventLog(NamedTuple):
