@@ -85,9 +85,11 @@ class Problem:
         self._pindex = {p.name: i for i, p in enumerate(self.model.parameters)}
         self._cindex = {c: i for i, c in enumerate(self.model.compartments)}
         self._absorber = _absorber(model)
+        self._takes = {f.target: _absorber(model, f.target) for f in self.free if f.kind == "initial"}
         self._fast = engine == "ode" and not model.events and not self.options
         self.initial_rule = (
-            f"X0 sets the initial X; {self._absorber} takes up the difference so N stays {sum(model.initial):g}"
+            f"X0 sets the initial X; {self._absorber} (or, for S0, the next non-infected compartment) takes up "
+            f"the difference so N stays {sum(model.initial):g}"
             if self._absorber
             else "X0 sets the initial X (the model does not conserve N)"
         )
@@ -115,8 +117,8 @@ class Problem:
                 params[self._pindex[f.target]] = v
             elif f.kind == "initial":
                 i = self._cindex[f.target]
-                if self._absorber:
-                    x0[self._cindex[self._absorber]] -= v - x0[i]
+                if self._takes[f.target]:
+                    x0[self._cindex[self._takes[f.target]]] -= v - x0[i]
                 x0[i] = v
             else:
                 extra = float(v)
@@ -220,11 +222,14 @@ def _map_columns(model: Model, data: Observations, observe: dict[str, str]) -> d
     return out
 
 
-def _absorber(model: Model) -> str | None:
+def _absorber(model: Model, target: str = "") -> str | None:
+    """The compartment that takes up a change of ``target``'s initial size (None: N may change)."""
     if not model.conserves_population:
         return None
     pop = [model.compartments[i] for i in model.population_index]
-    return next((c for c in pop if c not in model.infected), None)
+    if target and target not in pop:
+        return None
+    return next((c for c in pop if c not in model.infected and c != target), None)
 
 
 def _resolve_free(model: Model, free: dict[str, Any], noise: ObservationModel, scale: float) -> list[Free]:
