@@ -235,3 +235,22 @@ def test_parquet_data_read_like_csv(tmp_path):
     obs = Observations.read(tmp_path / "d.parquet")
     assert obs.times.tolist() == [0.5, 1.5] and obs.columns["I"].tolist() == [3.0, 8.0]
     assert obs.time_column == "days"
+
+
+def test_fit_integrator_agrees_with_the_ode_engine():
+    model = hyosan.load("seir").with_values(beta=0.9, sigma=0.4, gamma=0.2)
+    times = np.arange(1.0, 61.0)
+    obs = Observations.from_frame({"t": times, "I": np.ones_like(times), "E": np.ones_like(times)})
+    sim = Problem(model, obs, {"beta": None}).simulate([0.9])
+    ds = model.run("ode", t_end=60, every=1)
+    for c in ("I", "E"):
+        assert np.allclose(sim[c], ds[c].values[0, 1:], rtol=1e-5, atol=1e-6 * 1000)
+
+
+def test_budget_stops_mcmc_early():
+    from hyosan.fit import Budget
+
+    obs = Observations.from_frame({"t": [1.0, 2.0, 3.0], "I": [18, 22, 20]})
+    model = sir(beta=0.0, gamma=0.0, S=980, I=20, R=0)
+    r = fit(model, obs, {"I0": "0:1000"}, method="mcmc", steps=5000, walkers=8, budget=Budget(evaluations=8 * 40))
+    assert r.settings["steps"] == 40 and r.settings["steps_asked"] == 5000
