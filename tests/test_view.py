@@ -218,3 +218,30 @@ def test_a_country_run_shows_each_patch_over_time(tmp_path: Path) -> None:
     assert m["patches"]["lon"] == [127.0, 128.0, 126.0]
     fall = ds["time_of_fall"].isel(replicate=0).values
     assert [v is None for v in m["patches"]["time_of_fall"]] == list(np.isnan(fall))
+
+
+def test_a_click_on_the_map_moves_patient_zero_or_adds_a_noise_there() -> None:
+    """hyosan-high's patient zero (one, in the science lab) moved to a point of the library; a noise added
+    beside the scenario's own; a point inside a wall refused in one line."""
+    from hyosan.agents.scenario import load_scenario
+    from hyosan.errors import HyosanError
+    from hyosan.view.runs import prepare
+
+    sc = load_scenario("hyosan-high")
+    rows, cols = np.nonzero(sc.world.zones["library"])
+    r, c = int(np.median(rows)), int(np.median(cols))
+    x, y = (c + 0.5) * sc.world.scale, (r + 0.5) * sc.world.scale
+    target, options = prepare({"target": "hyosan-high", "drop": {"what": "patient_zero", "x_m": x, "y_m": y}})
+    moved = load_scenario(target, options["values"])
+    assert options["values"]["patient_zero"] == {"at": [round(x, 2), round(y, 2)], "count": 1}
+    zero = [g for g in moved.groups if g.state == 2]
+    assert len(zero) == 1 and zero[0].count == 1 and zero[0].cells[r, c] and zero[0].cells.sum() == 1
+    _, options = prepare({"target": "hyosan-high", "drop": {"what": "noise", "x_m": x, "y_m": y}})
+    noises = options["values"]["noise"]
+    assert noises[:-1] == sc.raw["noise"] and noises[-1]["at"] == [round(x, 2), round(y, 2)]
+    assert len(load_scenario(target, options["values"]).noises) == len(sc.raw["noise"]) + 1
+    wall = np.argwhere(sc.world.kind == 1)[5]
+    with pytest.raises(HyosanError, match="inside a wall") as err:
+        prepare({"target": "hyosan-high", "drop": {"what": "noise", "x_m": (wall[1] + 0.5) * sc.world.scale,
+                                                    "y_m": (wall[0] + 0.5) * sc.world.scale}})  # fmt: skip
+    assert "\n" not in str(err.value)

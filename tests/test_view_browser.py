@@ -167,6 +167,16 @@ def test_a_click_tells_the_agents_story_and_the_log_filters(browser, folders, fi
         p.page.locator("canvas.map").click(position={"x": float(x[victim] * px), "y": float(y[victim] * px)})
         story = p.page.text_content(".story")
         assert story.startswith(f"Agent {victim}: student") and f"by agent {biter}." in story
+        p.page.select_option("#drop", "noise")
+        p.page.locator("canvas.map").click(position={"x": 4.0 * px, "y": 3.0 * px})
+        drop = p.page.evaluate("hyosanView.dropZone")
+        scale = film["meta"]["scale_m"]
+        assert drop == {
+            "what": "noise",
+            "x_m": pytest.approx(4 * scale, abs=0.1),
+            "y_m": pytest.approx(3 * scale, abs=0.1),
+        }
+        p.page.select_option("#drop", "")
         p.page.select_option("select.logkind", "bite")
         kinds = p.page.locator(".log tr td:nth-child(2)").all_text_contents()
         assert kinds and set(kinds) == {"bite"}

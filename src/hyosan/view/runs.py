@@ -2,7 +2,8 @@
 
 A run goes through the same Python API and the same checks as ``hyosan run`` (:mod:`hyosan.cli`'s helpers
 name options as the command line does), in a worker thread; what it writes is an ordinary result folder.
-A click on the agent map becomes ``patient_zero.zone`` or one more ``noise`` entry, for the zone under it.
+A click on the agent map moves ``patient_zero`` to the point clicked (``at: [x, y]`` metres), or adds a ``noise``
+there.
 """
 
 from __future__ import annotations
@@ -148,19 +149,22 @@ def prepare(request: dict[str, Any]) -> tuple[str, dict[str, Any]]:
 
 
 def _dropped(target: str, drop: Any) -> dict[str, Any]:
-    """``patient_zero.zone`` or the scenario's noises plus one, for a click in zone ``drop['zone']``."""
+    """A click at ``drop['x_m'], drop['y_m']`` (metres from the map's top-left corner): ``patient_zero`` moved
+    there (its count kept), or the scenario's noises plus one there."""
     from hyosan.agents.scenario import load_scenario
 
     if not isinstance(drop, dict) or drop.get("what") not in ("patient_zero", "noise"):
-        raise HyosanError("drop: give what (patient_zero or noise) and the zone clicked")
+        raise HyosanError("drop: give what (patient_zero or noise) and the point clicked, x_m and y_m")
+    try:
+        x, y = round(float(drop["x_m"]), 2), round(float(drop["y_m"]), 2)
+    except (KeyError, TypeError, ValueError):
+        raise HyosanError("drop: x_m and y_m are the point clicked, metres from the map's top-left corner") from None
     sc = load_scenario(target)
-    zone = str(drop.get("zone") or "")
-    if zone not in sc.world.zones:
-        raise HyosanError(f"drop: no zone named {zone[:40]!r} on map {sc.world.name}; click inside a named room")
     if drop["what"] == "patient_zero":
-        return {"patient_zero.zone": zone}
+        count = (sc.raw.get("patient_zero") or {}).get("count", 1)
+        return {"patient_zero": {"at": [x, y], "count": count}}
     noises = list(sc.raw.get("noise") or [])
-    return {"noise": [*noises, CLICK_NOISE | {"zone": zone}]}
+    return {"noise": [*noises, CLICK_NOISE | {"at": [x, y]}]}
 
 
 def execute(target: str, options: dict[str, Any], out: Path) -> dict[str, Any]:

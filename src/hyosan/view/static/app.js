@@ -264,13 +264,13 @@ function storyOf(p, i) {
 }
 
 function chooseZone(p, cx, cy, what) {
-  let best = null, area = Infinity;
-  for (const [name, [x0, y0, x1, y1]] of Object.entries(p.m.film.meta.zones)) {
-    if (cx >= x0 && cx <= x1 + 1 && cy >= y0 && cy <= y1 + 1) { const s = (x1 - x0 + 1) * (y1 - y0 + 1); if (s < area) { area = s; best = name; } }
-  }
-  state.dropZone = best ? { what, zone: best } : null;
-  $("dropzone").textContent = best ? `${what === "noise" ? "a noise" : "patient zero"} in ${best} (its zone; the run places it there)` : "no named zone there";
-  if (best && p.m.film.meta.target) $("target").value = p.m.film.meta.target;
+  const meta = p.m.film.meta, x = +(cx * meta.scale_m).toFixed(2), y = +(cy * meta.scale_m).toFixed(2);
+  state.dropZone = { what, x_m: x, y_m: y };
+  $("dropzone").textContent = `${what === "noise" ? "a noise" : "patient zero"} at (${x} m, ${y} m) of ${meta.name}`;
+  const known = [...$("target").options].some((o) => o.value === meta.target);
+  if (known && $("target").value !== meta.target) { $("target").value = meta.target; loadFields(); }
+  p.ctx.strokeStyle = what === "noise" ? "#f0a000" : "#d00"; p.ctx.lineWidth = 2;
+  p.ctx.beginPath(); p.ctx.arc(cx * p.px, cy * p.px, 3 * p.d, 0, 2 * Math.PI); p.ctx.stroke();
 }
 
 // ---- charts -------------------------------------------------------------------------------------------
