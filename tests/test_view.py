@@ -156,6 +156,31 @@ def test_hostile_runs_get_the_same_one_line_errors_as_the_cli(folders, cli, tmp_
         assert session.jobs == {} and not (tmp_path / "cli-out").exists()
 
 
+def wait_for(url: str, job: dict) -> dict:
+    for _ in range(1200):
+        if job["state"] != "running":
+            return job
+        time.sleep(0.1)
+        job = json.loads(request(url, f"/api/job/{job['id']}", headers={"X-Hyosan-Token": token_of(url)})[2])
+    return job
+
+
+def test_runs_from_the_page_go_to_a_dask_cluster_with_the_same_result(folders, tmp_path: Path, scheduler) -> None:
+    """sir on ssa, 4 replicates, seed 1, sent to a real Dask cluster: the same counts as run here serially."""
+    from hyosan.catalog import load
+    from hyosan.results import open_result
+    from hyosan.simulate import simulate
+
+    with serving(list(folders), tmp_path / "runs", scheduler) as (_, session, url):
+        status, job = post_run(url, {"target": "sir", "engine": "ssa", "replicates": "4", "seed": "1"})
+        assert status == 202
+        job = wait_for(url, job)
+        assert job["state"] == "done", job
+        ds = open_result(session.folders[job["result"]])
+    here = simulate(load("sir"), "ssa", replicates=4, seed=1, workers=1)
+    assert np.array_equal(ds["R"].values, here["R"].values) and ds.sizes["replicate"] == 4
+
+
 def test_a_run_from_the_api_completes_and_opens_beside_the_others(folders, tmp_path: Path) -> None:
     """beta = 0.5, gamma = 0.25 on the ode engine: the final size solves r = 1 - s0 exp(-R0 r) (R0 = 2)."""
     from scipy.optimize import brentq

@@ -89,11 +89,13 @@ def ensemble_result(folder: Path) -> Path:
 
 
 @contextmanager
-def serving(folders: list[Path], runs: Path | None = None) -> Iterator[tuple[object, object, str]]:
+def serving(
+    folders: list[Path], runs: Path | None = None, scheduler: str | None = None
+) -> Iterator[tuple[object, object, str]]:
     """A real viewer server on 127.0.0.1 in a thread: (server, session, url with token)."""
     from hyosan.view.server import Session, make_server, url_of
 
-    session = Session(folders, runs)
+    session = Session(folders, runs, scheduler=scheduler)
     server = make_server(session)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -15,6 +15,9 @@ def view(
     port: int = typer.Option(0, help="Port on 127.0.0.1 (default: a free one)."),
     open_browser: bool = typer.Option(False, "--open", help="Open the page in the default browser."),
     runs: Path = typer.Option(None, "--runs", help="Folder for runs started from the page (default: a temporary one)."),
+    scheduler: str = typer.Option(
+        None, help="Dask scheduler address (tcp://HOST:PORT): runs from the page send their replicates there."
+    ),
 ) -> None:
     """Serve a page on 127.0.0.1 that plays, scrubs, compares and reruns results (Ctrl-C stops it)."""
     from hyosan.view.server import Session, check_folders, make_server, url_of
@@ -27,7 +30,11 @@ def view(
         return
     if not 0 <= port <= 65535:
         raise HyosanError(f"--port {port}: give a port from 1 to 65535, or 0 for a free one")
-    session = Session(found, runs)
+    if scheduler:
+        from hyosan.cluster import dask_executor
+
+        dask_executor(scheduler)  # refuse an unreachable scheduler now, in one line, not at the first run
+    session = Session(found, runs, scheduler=scheduler)
     try:
         server = make_server(session, port)
     except OSError as exc:

@@ -167,18 +167,24 @@ def _dropped(target: str, drop: Any) -> dict[str, Any]:
     return {"noise": [*noises, CLICK_NOISE | {"at": [x, y]}]}
 
 
-def execute(target: str, options: dict[str, Any], out: Path) -> dict[str, Any]:
-    """Run ``target`` into folder ``out`` through the same API as ``hyosan run``; the summary."""
+def execute(target: str, options: dict[str, Any], out: Path, scheduler: str | None = None) -> dict[str, Any]:
+    """Run ``target`` into folder ``out`` through the same API as ``hyosan run``; the summary. ``scheduler``:
+    a Dask scheduler's address that the stochastic engines and scenarios send their replicates to."""
     from hyosan.cli import _setting
 
     values = options["values"]
+    more: dict[str, Any] = {}
+    if scheduler and (options["scenario"] or options["engine"] in ("ssa", "tau")):
+        from hyosan.cluster import dask_executor
+
+        more["executor"] = dask_executor(scheduler)
     with _setting({k: v for k, v in values.items() if isinstance(v, str)}):
         if options["scenario"]:
             from hyosan.agents.run import run_scenario
 
             return run_scenario(
                 target, out=out, seed=options["seed"], values=values, replicates=options["replicates"],
-                t_end=options["t_end"], plot=True, animation="none",
+                t_end=options["t_end"], plot=True, animation="none", **more,
             )  # fmt: skip
         from hyosan.compartmental.io import load
         from hyosan.simulate import run_to_folder
@@ -186,17 +192,19 @@ def execute(target: str, options: dict[str, Any], out: Path) -> dict[str, Any]:
         model = load(target).with_values(values)
         return run_to_folder(
             model, options["engine"], out, plot=True, t_end=options["t_end"], seed=options["seed"],
-            replicates=options["replicates"], workers=1,
+            replicates=options["replicates"], workers=1, **more,
         )  # fmt: skip
 
 
-def start(job: Job, target: str, options: dict[str, Any], out: Path, done: Any) -> threading.Thread:
+def start(
+    job: Job, target: str, options: dict[str, Any], out: Path, done: Any, scheduler: str | None = None
+) -> threading.Thread:
     """Run in a daemon thread; ``done(job, folder)`` is called with the finished folder (None on error)."""
 
     def work() -> None:
         folder = None
         try:
-            execute(target, options, out)
+            execute(target, options, out, scheduler)
             folder = out
             job.state = "done"
         except HyosanError as exc:

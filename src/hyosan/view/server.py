@@ -44,8 +44,11 @@ def static_text(name: str) -> str:
 class Session:
     """The results being shown (opened once, kept in memory), the runs started from the page, the token."""
 
-    def __init__(self, folders: list[Path], runs_dir: Path | None = None, token: str | None = None) -> None:
+    def __init__(
+        self, folders: list[Path], runs_dir: Path | None = None, token: str | None = None, scheduler: str | None = None
+    ) -> None:
         self.token = token or secrets.token_urlsafe(18)
+        self.scheduler = scheduler
         self.lock = threading.Lock()
         self.folders: list[Path] = []
         self.loaded: dict[int, data.Loaded] = {}
@@ -87,7 +90,7 @@ class Session:
             if folder is not None:
                 job.result = self.add(folder)
 
-        runs.start(job, target, options, out, done)
+        runs.start(job, target, options, out, done, self.scheduler)
         return job
 
 
