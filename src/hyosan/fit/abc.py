@@ -4,7 +4,9 @@ Biometrika 96:983; Del Moral, Doucet & Jasra 2012, Stat. Comput. 22:1009).
 Generation 0 draws ``population`` particles from the prior and keeps them all; each later
 generation t proposes particles drawn from generation t-1 by weight and moved by a Gaussian
 kernel with covariance twice the weighted sample covariance, keeps those whose simulated data
-lie within epsilon_t of the observed, and weighs them prior / kernel mixture. epsilon_t is the
+lie within epsilon_t of the observed, and weighs them prior / kernel mixture. The kernel acts on
+z = log(theta) for parameters with a positive prior support (theta itself otherwise), with the
+prior's density on z (the Jacobian) in the weight, so a prior over several decades is explored. epsilon_t is the
 weighted ``quantile`` of generation t-1's distances. With ``replicates`` = R > 1 each particle is
 simulated R times and weighed by the fraction of replicates within epsilon (Del Moral et al.
 2012), an unbiased estimate of the ABC likelihood, so the target is the same as with R = 1.
@@ -207,18 +209,41 @@ def _mixture_logpdf(new: np.ndarray, old: np.ndarray, w: np.ndarray, cov: np.nda
     return out
 
 
+def _logged(problem: Problem) -> np.ndarray:
+    """Which parameters the kernel moves on the log scale: those whose prior lives on x > 0 or x >= 0."""
+    return np.array([f.prior.support[0] >= 0 for f in problem.free])
+
+
+def _to_z(problem: Problem, theta: np.ndarray) -> np.ndarray:
+    z = np.array(theta, dtype=float)
+    logged = _logged(problem)
+    with np.errstate(divide="ignore"):
+        z[:, logged] = np.log(z[:, logged])
+    return z
+
+
+def _from_z(problem: Problem, z: np.ndarray) -> np.ndarray:
+    theta = np.array(z, dtype=float)
+    logged = _logged(problem)
+    theta[:, logged] = np.exp(theta[:, logged])
+    return theta
+
+
 def _propose(problem: Problem, state: resume.State, n: int, rng: np.random.Generator) -> np.ndarray:
-    """``n`` proposals inside the prior's support: from the prior (generation 0), else moved particles."""
+    """``n`` proposals inside the prior's support: from the prior (generation 0), else particles moved
+    by the Gaussian kernel in z (log of positive parameters, so one kernel suits priors over decades)."""
     if state.generation == 0:
         return np.stack([f.prior.sample(rng, n) for f in problem.free], axis=1)
     assert state.theta is not None and state.weight is not None
-    chol = np.linalg.cholesky(_kernel_cov(state.theta, state.weight))
+    z_old = _to_z(problem, state.theta)
+    chol = np.linalg.cholesky(_kernel_cov(z_old, state.weight))
     p = state.weight / state.weight.sum()
     out = np.empty((n, state.theta.shape[1]))
     todo = np.arange(n)
     for _ in range(1000):
         picks = rng.choice(len(p), size=len(todo), p=p)
-        out[todo] = state.theta[picks] + rng.standard_normal((len(todo), out.shape[1])) @ chol.T
+        z = z_old[picks] + rng.standard_normal((len(todo), out.shape[1])) @ chol.T
+        out[todo] = _from_z(problem, z)
         todo = todo[~np.isfinite(log_prior(problem, out[todo]))]
         if not len(todo):
             return out
@@ -396,8 +421,10 @@ def _finish(problem: Problem, settings: AbcSettings, state: resume.State, second
         logw = np.log(frac)
     else:
         assert state.theta is not None and state.weight is not None
-        cov = _kernel_cov(state.theta, state.weight)
-        logw = np.log(frac) + log_prior(problem, theta) - _mixture_logpdf(theta, state.theta, state.weight, cov)
+        z_old, z_new = _to_z(problem, state.theta), _to_z(problem, theta)
+        jacobian = z_new[:, _logged(problem)].sum(axis=1)  # prior density of z = prior(theta) * theta
+        mixture = _mixture_logpdf(z_new, z_old, state.weight, _kernel_cov(z_old, state.weight))
+        logw = np.log(frac) + log_prior(problem, theta) + jacobian - mixture
     w = np.exp(logw - logw.max())
     w /= w.sum()
     flat = dist.ravel()
