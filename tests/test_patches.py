@@ -164,8 +164,8 @@ def test_ode_front_speed_approaches_fisher_kpp() -> None:
     speed = np.polyfit(half[window], x[window], 1)[0]
     theory = 2 * math.sqrt(h * beta)
     # the pulled front's Bramson delay (3/(2 lambda t), lambda = sqrt(r/D)) costs about 2 % over this window,
-    # the lattice adds about +1 %: 4 % holds both
-    assert abs(speed - theory) / theory < 0.04, (speed, theory)
+    # the lattice adds about +1 % (measured: 3.99 against 4.0); 2 % holds both
+    assert abs(speed - theory) / theory < 0.02, (speed, theory)
 
 
 def test_cordon_holds_exactly() -> None:

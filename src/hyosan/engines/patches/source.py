@@ -1,12 +1,13 @@
 """Generated code of the patches engine: the model's rates for one patch, with effective counts.
 
-``prates(t, x, e, Ne, p, a)`` fills ``a`` with the rates of every transition in one patch: ``x`` the
-patch's own counts, ``e`` the effective counts ``mixing @ X`` of that patch and ``Ne`` its effective
-population. Which terms see effective counts: in a transition with two or more reactant compartments
-(a pair term such as ``S + Z -> Z + Z @ beta*S*Z``) each *catalyst* — a reactant the transition does
-not consume, the infectious or acting party — is read from ``e``, and ``N`` from ``Ne``; every other
-name (the consumed party, and every name of a one-reactant transition) is the patch's own count.
-Without mixing ``e`` equals ``x`` and ``Ne`` the patch's population, so the rates are the model's.
+``prates(t, X, E, Ne, P, A, i)`` fills ``A[i]`` with the rates of every transition in patch ``i``:
+``X[i]`` the patch's own counts, ``E[i]`` its effective counts (row ``i`` of ``mixing @ X``),
+``Ne[i]`` its effective population, ``P[i]`` its parameters. Which terms see effective counts: in a
+transition with two or more reactant compartments (a pair term such as ``S + Z -> Z + Z @
+beta*S*Z``) each *catalyst* — a reactant the transition does not consume, the infectious or acting
+party — is read from ``E``, and ``N`` from ``Ne``; every other name (the consumed party, and every
+name of a one-reactant transition) is the patch's own count. Without mixing ``E`` equals ``X`` and
+``Ne`` the patch's population, so the rates are the model's.
 ``tmargins(t, x, p, act)`` is :func:`hyosan.engines.triggers.margins_source` over the totals.
 """
 
@@ -28,17 +29,23 @@ def catalysts(tr: Transition) -> set[str]:
 
 
 def prates_source(model: Model) -> str:
+    """``prates(t, X, E, Ne, P, A, i)``: row ``i`` of every array (no views: a view costs reference counting)."""
     names = rename_map(model)
-    lines = [JIT, "def prates(t, x, e, Ne, p, a):"]
     used = set().union(*(tr.rate.names for tr in model.transitions)) if model.transitions else set()
-    lines += reads(model, used, "    ", True)
     effective = set().union(*(catalysts(tr) for tr in model.transitions)) if model.transitions else set()
-    lines += [f"    e_{c} = float(e[{i}])" for i, c in enumerate(model.compartments) if c in effective]
+    lines = [JIT.replace(")", ", _nrt=False)"), "def prates(t, X, E, Ne, P, A, i):"]
+    lines += [f"    {names[c]} = float(X[i, {k}])" for k, c in enumerate(model.compartments) if c in used]
+    lines += [f"    {names[q.name]} = P[i, {j}]" for j, q in enumerate(model.parameters) if q.name in used]
+    if "N" in used:
+        lines.append("    N = " + " + ".join(f"float(X[i, {k}])" for k in model.population_index))
+    lines += [f"    e_{c} = E[i, {k}]" for k, c in enumerate(model.compartments) if c in effective]
+    if effective:
+        lines.append("    Ne_i = Ne[i]")
     for j, tr in enumerate(model.transitions):
         cat = catalysts(tr)
-        rename = {**names, **{c: f"e_{c}" for c in cat}} | ({"N": "Ne"} if cat else {})
-        lines.append(f"    a[{j}] = {tr.rate.source(rename)}")
-    return "\n".join([*lines, "    return a"]) + "\n\n\n"
+        rename = {**names, **{c: f"e_{c}" for c in cat}} | ({"N": "Ne_i"} if cat else {})
+        lines.append(f"    A[i, {j}] = {tr.rate.source(rename)}")
+    return "\n".join([*lines, "    return 0"]) + "\n\n\n"
 
 
 def patch_source(model: Model) -> str:

@@ -1,0 +1,105 @@
+"""Speed of the patches engine: events/s of exact ``ssa`` with P = 1, 10^2, 10^4 patches holding the
+same total population, and the times of ``tau`` and ``ode`` on the largest grid.
+Run: ``python benchmarks/bench_patches.py [--people 1000000] [--days 30]``; writes its table into
+benchmarks/README.md.
+
+The model is the SIS of the library (beta 0.3, gamma 0.1, so I* = 2/3 N) started at its endemic
+level in every patch, so that every run fires events at the same rate per person whatever P;
+patches form a square grid (P = 1: one patch) where S and I hop to each of the 4 neighbours at
+``--hop`` per day. The issue's target: at P = 10^4 at least half the events/s of P = 1. Timings
+exclude the Numba compile (a short warm-up run first); one run each, on one core.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import re
+import time
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
+from hyosan.compartmental.io import load
+from hyosan.places.patches import Patches
+
+README = Path(__file__).with_name("README.md")
+TITLE = "## `python benchmarks/bench_patches.py [--people 1000000] [--days 30]`"
+
+
+def grid(p: int, people: int, hop: float) -> Patches:
+    n = math.isqrt(p)
+    assert n * n == p
+    idx = np.arange(p).reshape(n, n)
+    pairs = [(idx[:, :-1], idx[:, 1:]), (idx[:-1, :], idx[1:, :])]
+    rows = np.concatenate([a.ravel() for a, b in pairs] + [b.ravel() for a, b in pairs])
+    cols = np.concatenate([b.ravel() for a, b in pairs] + [a.ravel() for a, b in pairs])
+    movement = sp.csr_matrix((np.full(len(rows), hop), (rows, cols)), shape=(p, p))
+    return Patches(
+        names=tuple(f"c{i}" for i in range(p)),
+        population=np.full(p, people // p, dtype=np.int64),
+        movement=movement if p > 1 else None,
+        mobility={"S": 1.0, "I": 1.0} if p > 1 else {},
+        description=f"{n}x{n} grid, hop {hop}/day to each neighbour",
+    )
+
+
+def run(p: int, people: int, days: float, hop: float, method: str) -> tuple[float, int]:
+    model = load("sis")
+    places = grid(p, people, hop)
+    each = people // p
+    initial = {name: {"I": round(2 * each / 3)} for name in places.names}
+    kw = dict(engine="patches", patches=places, method=method, initial=initial, every=days)
+    model.run(t_end=min(days, 0.01), **kw)  # compile / load kernels
+    start = time.perf_counter()
+    ds = model.run(t_end=days, **kw)
+    wall = time.perf_counter() - start
+    return wall, int(ds.attrs.get("events", 0))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--people", type=int, default=1_000_000)
+    ap.add_argument("--days", type=float, default=30.0)
+    ap.add_argument("--hop", type=float, default=0.01)
+    ap.add_argument("--no-readme", action="store_true")
+    args = ap.parse_args()
+    rows, rate = [], {}
+    for p in (1, 100, 10_000):
+        wall, events = run(p, args.people, args.days, args.hop, "ssa")
+        rate[p] = events / wall
+        rows.append(
+            f"| ssa | {p:,} | {events:,} | {wall:.2f} | {rate[p] / 1e6:.2f} M | {rate[p] / rate.get(1, rate[p]):.2f} |"
+        )
+        print(rows[-1], flush=True)
+    for method in ("tau", "ode"):
+        wall, events = run(10_000, args.people, args.days, args.hop, method)
+        rows.append(f"| {method} | 10,000 | {events:,} | {wall:.2f} | | |")
+        print(rows[-1], flush=True)
+    table = "\n".join(
+        [
+            TITLE,
+            "",
+            f"SIS at its endemic level, {args.people:,} people in total, {args.days:g} days, S and I hopping to grid "
+            f"neighbours at {args.hop}/day (one run each, compile excluded). Target (issue 12): ssa at 10^4 patches "
+            "keeps at least half the events/s of one patch.",
+            "",
+            "| method | patches | events | wall s | events/s | ratio to 1 patch |",
+            "|---|---:|---:|---:|---:|---:|",
+            *rows,
+            "",
+        ]
+    )
+    print(table)
+    if not args.no_readme:
+        text = README.read_text()
+        pattern = re.compile(re.escape(TITLE) + r".*?(?=\n## |\Z)", re.S)
+        text = (
+            pattern.sub(lambda m: table.rstrip("\n"), text) if pattern.search(text) else text.rstrip() + "\n\n" + table
+        )
+        README.write_text(text if text.endswith("\n") else text + "\n")
+
+
+if __name__ == "__main__":
+    main()
