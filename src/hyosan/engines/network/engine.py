@@ -21,6 +21,7 @@ import os
 import time as _time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -74,7 +75,7 @@ class Setup:
     edge_rates: Mapping[str, float] | None = None
     periods: Mapping[str, str] | None = None
 
-    @property
+    @cached_property
     def timed(self) -> list:
         """The model's timed parameter changes, grouped by time, up to the horizon."""
         return schedule(self.model, float(self.times[-1])) if self.model is not None and self.model.events else []
