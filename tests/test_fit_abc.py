@@ -3,6 +3,7 @@ same result whatever the workers (process pool, a real Dask cluster) or interrup
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import signal
@@ -232,3 +233,25 @@ def _parent(pid: str) -> int:
         return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
     except (OSError, IndexError, ValueError):
         return -1
+
+
+def test_cli_fit_on_ssa_resumes_after_its_budget(cli, tmp_path: Path) -> None:
+    """`hyosan fit --engine ssa` stops at its budget with a checkpoint; the same fit with a larger
+    budget continues from it and ends where an uninterrupted fit ends."""
+    check = tmp_path / "state.npz"
+    base = ["fit", "sir", "--data", "boarding-school", "--observe", "B=I", "--set", "S=762", "--set", "I=1",
+            "--fit", "beta=0:5,gamma=0:2", "--engine", "ssa", "--population", "100", "--generations", "4",
+            "--seed", "3"]  # fmt: skip
+    first = cli(*base, "--budget", "250sims", "--resume", str(check), "--out", str(tmp_path / "a"))
+    assert first.returncode == 0, first.stderr
+    assert check.exists()
+    assert json.loads((tmp_path / "a" / "fit.json").read_text())["diagnostics"]["stopped"] == "budget"
+    again = cli(*base, "--resume", str(check), "--out", str(tmp_path / "b"))
+    assert again.returncode == 0, again.stderr
+    assert not check.exists()
+    whole = cli(*base, "--out", str(tmp_path / "c"))
+    assert whole.returncode == 0, whole.stderr
+    assert (tmp_path / "b" / "posterior.csv").read_text() == (tmp_path / "c" / "posterior.csv").read_text()
+    summary = json.loads((tmp_path / "c" / "fit.json").read_text())
+    assert summary["method"] == "abc" and summary["settings"]["common_random_numbers"] is False
+    assert not list(tmp_path.glob(".c.abc-state*"))

@@ -383,10 +383,8 @@ def _generation(problem, settings, state, noise, opts, seed, workers, run_on, st
             rate = max(prev["acceptance"], 1e-3)
         size = min(math.ceil(need * (1.0 if state.generation == 0 else 1.2) / rate), 50 * need_total)
         size = -(-max(size, 1) // abc_sim.BLOCK) * abc_sim.BLOCK if state.generation else size
-        if settings.budget_sims is not None:
-            size = min(size, (settings.budget_sims - state.simulations) // R)
-            if size < 1:
-                return "budget"
+        if settings.budget_sims is not None and state.simulations + size * R > settings.budget_sims:
+            return "budget"  # a round is never cut short: a resumed fit must repeat the same rounds
         if settings.budget_seconds is not None and time.perf_counter() - started > settings.budget_seconds:
             return "budget"
         stream = np.random.SeedSequence(seed, spawn_key=(0, state.generation, state.round))
