@@ -18,6 +18,10 @@ from __future__ import annotations
 
 import numba
 import numpy as np
+from llvmlite import ir
+from numba import types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 from hyosan.engines.network.kernel import OK, TOO_MANY, _grow, _grow2, _wait
 
@@ -32,6 +36,24 @@ def applies(pair_total: np.ndarray, n: int) -> bool:
     on a graph of ``n`` nodes (at most :data:`MAX_NODES`)."""
     positive = np.asarray(pair_total) > 0.0
     return n <= MAX_NODES and not bool(np.any(positive.any(axis=1) & positive.any(axis=0)))
+
+
+@intrinsic
+def _prefetch(typingctx, arr, idx):
+    """Ask the CPU to start loading ``arr[idx]`` (1-D) into cache; nothing waits for it."""
+    sig = types.void(arr, idx)
+
+    def codegen(context, builder, signature, args):  # pragma: no cover - compiled
+        aryty = signature.args[0]
+        ary = context.make_array(aryty)(context, builder, args[0])
+        ptr = cgutils.get_item_pointer(context, builder, aryty, ary, [args[1]], wraparound=False, boundscheck=False)
+        i8p, i32 = ir.IntType(8).as_pointer(), ir.IntType(32)
+        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]),
+                                            "llvm.prefetch")  # fmt: skip
+        builder.call(fn, [builder.bitcast(ptr, i8p), i32(0), i32(3), i32(1)])  # read, keep, data cache
+        return context.get_dummy_value()
+
+    return sig, codegen
 
 
 @numba.njit(cache=True)
@@ -127,6 +149,7 @@ def simulate(
         for x in range(nc):
             r_max[y] = max(r_max[y], pair_total[x, y])
     nd = np.empty((n, 4))  # next event, own clock, state
+    flat = nd.reshape(-1)
     counts = np.zeros(nc, dtype=np.int64)
     for u in range(n):
         x = ss[u] & 0xFFFF
@@ -182,7 +205,12 @@ def simulate(
         most = max(most, size)
         te = h[0, 0]
         key = np.int64(h[0, 1])
+        _prefetch(indices, indptr[key >> 26])  # its row was asked for when it came to the top
         size = _pop(h, size)
+        if size > 0:  # the next event's node: its row and adjacency load while this one is handled
+            nxt = np.int64(h[0, 1]) >> 26
+            _prefetch(flat, 4 * nxt)
+            _prefetch(indptr, nxt)
         u = key >> 26
         v = (key & (SHIFT_INT - 1)) - 1
         if nd[u, 0] != te:

@@ -94,7 +94,7 @@ def simulate(*args: object) -> tuple:
     model meets its condition (faster, the same process), else on :func:`general`."""
     from hyosan.engines.network import frontier
 
-    if frontier.applies(args[15].sum(axis=2)):  # pair_rate
+    if frontier.applies(args[15].sum(axis=2), len(args[1]) - 1):  # pair_rate, indptr
         return frontier.simulate(*args)
     return general(*args)
 
@@ -305,9 +305,14 @@ def general(
 def active(indptr, indices, weights, weighted, state, node_total, pair_total):  # pragma: no cover - compiled
     """Whether any transition can still fire from ``state`` (a positive node or edge rate)."""
     n = len(indptr) - 1
+    target = np.zeros(len(node_total), dtype=np.bool_)
+    for x in range(len(node_total)):
+        target[x] = np.any(pair_total[x] > 0.0)
     for u in range(n):
         if node_total[state[u]] > 0.0:
             return True
+        if not target[state[u]]:
+            continue
         for e in range(indptr[u], indptr[u + 1]):
             if pair_total[state[u], state[indices[e]]] > 0.0 and (not weighted or weights[e] > 0.0):
                 return True
