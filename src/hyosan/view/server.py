@@ -114,7 +114,7 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header(
             "Content-Security-Policy",
             "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
-            "script-src 'self' 'unsafe-inline'; connect-src 'self'",
+            "script-src 'self'; connect-src 'self'",
         )
         for k, v in (extra or {}).items():
             self.send_header(k, v)
