@@ -259,3 +259,18 @@ def test_save_writes_the_patch_result(tmp_path) -> None:
     back = hyosan.open_result(tmp_path / "out" / "result.nc")
     assert list(back.patch.values) == ["p0", "p1", "p2"]
     assert back.I_patch.dims == ("replicate", "time", "patch")
+
+
+def test_cli_runs_a_model_on_patches(tmp_path, capsys) -> None:
+    from hyosan.cli import main
+
+    out = tmp_path / "grid"
+    args = ["run", "sir", "--engine", "patches", "--method", "ode", "--patches", "grid:n=2x2,pop=500"]
+    main([*args, "--mobility", "walk:speed=5km/h,radius=3km", "--moves", "I", "--t-end", "20", "--out", str(out)])
+    ds = hyosan.open_result(out / "result.nc")
+    assert ds.sizes["patch"] == 4 and abs(float(ds.S[0, 0]) + float(ds.I[0, 0]) - 2000) < 1e-6
+    with pytest.raises(SystemExit) as done:
+        main(["run", "sir", "--engine", "patches", "--out", str(tmp_path / "no")])
+    err = capsys.readouterr().err
+    assert done.value.code == 2 and "--patches SPEC" in err and err.count("\n") == 1
+    assert not (tmp_path / "no").exists()

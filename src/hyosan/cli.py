@@ -17,6 +17,7 @@ import typer
 
 from hyosan.cli_country import is_country_target as _country
 from hyosan.cli_country import run_country as _run_country
+from hyosan.cli_patches import patch_options as _patch_options
 from hyosan.errors import HyosanError
 
 app = typer.Typer(
@@ -132,6 +133,10 @@ def run(
     period: list[str] = typer.Option(
         [], "--period", help="network: NAME=fixed:D | gamma:MEAN,SHAPE | lognormal:MEAN,SD, a node transition's period."
     ),
+    patches: str = typer.Option(None, help="patches: the places, grid:n=10x10,pop=1000 | cities:KR | FILE.csv."),
+    mobility: str = typer.Option(None, help="patches: how people hop, walk:speed=5km/h,radius=3km | radiation:.."),
+    moves: str = typer.Option(None, help="patches: which compartments hop, Z or Z=1,S=0.2 (multipliers)."),
+    method: str = typer.Option(None, help="patches: ssa (exact, default) | tau | ode."),
 ) -> None:
     """Simulate TARGET and write timeseries.csv, final.csv, summary.json, result.nc and plot.png."""
     if _country(target):
@@ -178,6 +183,7 @@ def run(
             _stochastic_only(engine or "ode", seed=seed, workers=workers)
             options = _cluster(scheduler, engine or "ode") | limits
             options |= network
+            options |= _patch_options(engine, patches, mobility, moves, method)
             summary = run_to_folder(
                 model,
                 engine or "ode",
@@ -203,7 +209,7 @@ def _limits(engine: str | None, scenario: bool, epsilon, max_events, time_limit)
     given = {k: v for k, v in given.items() if v is not None}
     for key in given:
         flag = "--" + key.replace("_", "-")
-        wanted = ("tau",) if key == "epsilon" else ("ssa", "tau")
+        wanted = ("tau", "patches") if key == "epsilon" else ("ssa", "tau", "patches")
         if scenario or engine not in wanted:
             raise HyosanError(f"{flag}: only for models on --engine {' or '.join(wanted)}; drop it or add --engine tau")
     return given

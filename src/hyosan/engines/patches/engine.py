@@ -125,6 +125,7 @@ def run(
     if time_limit is not None:
         options["deadline"] = _time.time() + float(time_limit)
     task = Task(method, tmodel, model, patches, st, tuple(acts), times, options)
+    Task(method, tmodel, model, patches, st, (), times[:1], options)([(0, np.random.SeedSequence(0))])  # compile
     begun = _time.perf_counter()
     root, seeds = replicate_seeds(seed, replicates)
     used = max(1, min(workers or 1, replicates))
