@@ -324,6 +324,8 @@ def abc_smc(
                 stopped = _stop_reason(settings, state)
                 if stopped:
                     break
+        if stopped == "budget" and path is not None:
+            resume.save(path, state)
     except KeyboardInterrupt:
         if path is not None:
             sys.stderr.write(f"abc: stopped; the fit so far is in {path}; rerun with the same options to resume\n")
