@@ -92,9 +92,12 @@ def _grow(a):  # pragma: no cover - compiled
 def simulate(*args: object) -> tuple:
     """Run one segment on the node-keyed kernel of :mod:`~hyosan.engines.network.frontier` when the
     model meets its condition (faster, the same process), else on :func:`general`."""
+    from hyosan.budget import require_memory
     from hyosan.engines.network import frontier
 
-    if frontier.applies(args[15].sum(axis=2), len(args[1]) - 1):  # pair_rate, indptr
+    n = len(args[1]) - 1  # indptr
+    if frontier.applies(args[15].sum(axis=2), n):  # pair_rate
+        require_memory(48 * n, f"network: node rows and event queue for {n:,} nodes", "use a smaller graph")
         return frontier.simulate(*args)
     return general(*args)
 
