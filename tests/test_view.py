@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from viewhelp import agent_result, court, ensemble_result, ensemble_values, serving
+from viewhelp import agent_result, cli_error, court, ensemble_result, ensemble_values, serving
 
 
 @pytest.fixture(scope="module")
@@ -133,7 +133,7 @@ def post_run(url: str, payload: object) -> tuple[int, dict]:
     return status, json.loads(data)
 
 
-def test_hostile_runs_get_the_same_one_line_errors_as_the_cli(folders, cli, tmp_path: Path) -> None:
+def test_hostile_runs_get_the_same_one_line_errors_as_the_cli(folders, capsys, tmp_path: Path) -> None:
     hostile = "__import__('os').system('true')"
     cases = [
         ({"target": "sir", "values": {"beta": hostile}}, ["sir", "--set", f"beta={hostile}"]),
@@ -145,9 +145,7 @@ def test_hostile_runs_get_the_same_one_line_errors_as_the_cli(folders, cli, tmp_
     with serving(list(folders), tmp_path / "runs") as (_, session, url):
         for payload, argv in cases:
             status, body = post_run(url, payload)
-            run = cli("run", *argv, "--out", str(tmp_path / "cli-out"))
-            assert run.returncode == 2, argv
-            expected = run.stderr.strip().removeprefix("hyosan: error: ")
+            expected = cli_error("run", *argv, "--out", str(tmp_path / "cli-out"), capsys=capsys)
             assert status == 400 and body["error"] == expected, (payload, body, expected)
             assert "\n" not in body["error"]
         for payload in ([1, 2], {"target": "../../etc/passwd"}, {"target": "sir", "values": [1]}):

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from viewhelp import agent_result, ensemble_result, serving
+from viewhelp import agent_result, cli_error, ensemble_result, serving
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -185,14 +185,14 @@ def test_a_click_tells_the_agents_story_and_the_log_filters(browser, folders, fi
         p.close()
 
 
-def test_a_run_from_the_page_completes_and_appears_and_a_bad_one_says_why(browser, folders, tmp_path: Path, cli):
+def test_a_run_from_the_page_completes_and_appears_and_a_bad_one_says_why(browser, folders, tmp_path: Path, capsys):
     with serving(list(folders), tmp_path / "runs") as (_, session, url):
         p = Page(browser, url)
         p.page.wait_for_selector("#fields input[name=beta]")
         p.page.fill("#fields input[name=beta]", "-1")
         p.page.click("#run")
         p.page.wait_for_selector("#runmsg.error")
-        expected = cli("run", "sir", "--set", "beta=-1").stderr.strip().removeprefix("hyosan: error: ")
+        expected = cli_error("run", "sir", "--set", "beta=-1", "--out", str(tmp_path / "cli"), capsys=capsys)
         assert p.page.text_content("#runmsg") == expected
         p.page.fill("#fields input[name=beta]", "0.5")
         p.page.click("#run")

@@ -104,3 +104,17 @@ def serving(
     finally:
         server.shutdown()
         server.server_close()
+
+
+def cli_error(*argv: str, capsys) -> str:
+    """The one-line error ``hyosan ARGV`` prints (run in this process; exit code 2 checked)."""
+    import pytest
+
+    from hyosan.cli import main
+
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exc:
+        main(list(argv))
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and err.count("\n") == 1, err
+    return err.strip().removeprefix("hyosan: error: ")
