@@ -1,14 +1,14 @@
 """Numba source of the patches engine, compiled together with the model's generated ``prates``.
 
-``patch_ssa`` is the next-subvolume method (Elf & Ehrenberg 2004): every patch holds the time of
-its next event in an indexed binary heap; the earliest patch fires one of its channels (the
-model's transitions, or a hop of a mobile compartment, chosen in proportion to their rates) and
-only the patches whose rates changed — the patch itself, a hop's destination and, with mixing,
-the patches that mix with them — draw a new exponential time (exact, as waiting times are
-memoryless), each an O(log P) heap update. A hop's destination is drawn by binary search in the
-cumulative row of ``movement``. ``patch_tau`` leaps every patch by one step chosen by the
-Cao–Gillespie–Petzold bound over all patches (hops counted as first-order outflows); a leap that
-would make a count negative is halved and redrawn; hops are drawn binomially per patch and
+``patch_ssa`` is the next-subvolume method (Elf & Ehrenberg 2004): every patch holds the time of its
+next event in an indexed binary heap (keys kept in the heap: one load per comparison); the earliest
+patch fires one of its channels (the model's transitions, or a hop of a mobile compartment, chosen
+in proportion to their rates) and only the patches whose rates changed — the patch itself, a hop's
+destination and, with mixing, the patches that mix with them — draw a new exponential time (exact,
+as waiting times are memoryless), each an O(log P) heap update. A hop's destination is drawn by
+binary search in the cumulative row of ``movement``. ``patch_tau`` leaps every patch by one step
+chosen by the Cao–Gillespie–Petzold bound over all patches (hops counted as first-order outflows); a
+leap that would make a count negative is halved and redrawn; hops are drawn binomially per patch and
 compartment and split multinomially over destinations, so people are conserved exactly.
 ``patch_rhs`` evaluates the model's rates of every patch for the mean field.
 
@@ -21,43 +21,48 @@ Statuses as :mod:`hyosan.engines.kernel_source`: 0 ok, 1 absorbed, 2 bad rate, 3
 
 KERNELS = """
 @njit(cache=True, error_model="numpy", nogil=True, _nrt=False)
-def _down(heap, pos, key, k):
-    n = heap.shape[0]
-    i = heap[k]
-    kv = key[i]
+def _down(hk, hp, pos, k):
+    n = hk.shape[0]
+    kv = hk[k]
+    i = hp[k]
     while True:
         c = 2 * k + 1
         if c >= n:
             break
-        if c + 1 < n and key[heap[c + 1]] < key[heap[c]]:
+        cv = hk[c]
+        if c + 1 < n and hk[c + 1] < cv:
             c += 1
-        if key[heap[c]] >= kv:
+            cv = hk[c]
+        if cv >= kv:
             break
-        heap[k] = heap[c]
-        pos[heap[c]] = k
+        hk[k] = cv
+        hp[k] = hp[c]
+        pos[hp[k]] = k
         k = c
-    heap[k] = i
+    hk[k] = kv
+    hp[k] = i
     pos[i] = k
 
 
 @njit(cache=True, error_model="numpy", nogil=True, _nrt=False)
-def _sift(heap, pos, key, k):
-    i = heap[k]
-    kv = key[i]
-    moved = False
+def _set(hk, hp, pos, i, key):
+    k = pos[i]
+    old = hk[k]
+    hk[k] = key
+    if key >= old:
+        _down(hk, hp, pos, k)
+        return
     while k > 0:
         parent = (k - 1) >> 1
-        j = heap[parent]
-        if key[j] <= kv:
+        if hk[parent] <= key:
             break
-        heap[k] = j
-        pos[j] = k
+        hk[k] = hk[parent]
+        hp[k] = hp[parent]
+        pos[hp[k]] = k
         k = parent
-        moved = True
-    heap[k] = i
+    hk[k] = key
+    hp[k] = i
     pos[i] = k
-    if not moved:
-        _down(heap, pos, key, k)
 
 
 @njit(cache=True, error_model="numpy", nogil=True, _nrt=False)
@@ -160,8 +165,8 @@ def patch_ssa(rng, X, E, Ne, Pm, p0, t, t_stop, times, k, out, totals, S, popmas
     a = np.empty((P, R))
     h = np.empty((P, M))
     a0 = np.empty(P)
-    tau = np.empty(P)
-    heap = np.arange(P)
+    hk = np.empty(P)
+    hp = np.arange(P)
     pos = np.arange(P)
     tf = np.empty(C)
     most = 2
@@ -175,13 +180,13 @@ def patch_ssa(rng, X, E, Ne, Pm, p0, t, t_stop, times, k, out, totals, S, popmas
         bad = _rates_of(i, t, X, E, Ne, Pm, a, h, a0, out_rate, mob_c, mob_f)
         if bad >= 0:
             return 2, t, k, 0, bad, i
-        tau[i] = t + rng.standard_exponential() / a0[i] if a0[i] > 0.0 else INF
+        hk[i] = t + rng.standard_exponential() / a0[i] if a0[i] > 0.0 else INF
     for q in range(P // 2 - 1, -1, -1):
-        _down(heap, pos, tau, q)
+        _down(hk, hp, pos, q)
     fired = 0
     while True:
-        i = heap[0]
-        tn = tau[i]
+        i = hp[0]
+        tn = hk[0]
         if tn >= t_stop:
             while k < nt and times[k] < t_stop:
                 out[k] = X
@@ -245,8 +250,7 @@ def patch_ssa(rng, X, E, Ne, Pm, p0, t, t_stop, times, k, out, totals, S, popmas
             _marks(j, t, X, arr_c, first, fallmask, fall_lvl, fall)
         for q in range(ns):
             kk = stack[q]
-            tau[kk] = t + rng.standard_exponential() / a0[kk] if a0[kk] > 0.0 else INF
-            _sift(heap, pos, tau, pos[kk])
+            _set(hk, hp, pos, kk, t + rng.standard_exponential() / a0[kk] if a0[kk] > 0.0 else INF)
         fired += 1
         if bad >= 0:
             return 2, t, k, fired, bad, where
