@@ -8,6 +8,7 @@ These tests never skip: without a startable /usr/bin/chromium they fail, saying 
 from __future__ import annotations
 
 import io
+import json
 import shutil
 from pathlib import Path
 
@@ -195,6 +196,8 @@ def test_a_run_from_the_page_completes_and_appears_and_a_bad_one_says_why(browse
         expected = cli_error("run", "sir", "--set", "beta=-1", "--out", str(tmp_path / "cli"), capsys=capsys)
         assert p.page.text_content("#runmsg") == expected
         p.page.fill("#fields input[name=beta]", "0.5")
+        p.page.locator("#fields input[aria-label=gamma]").fill("0.25")  # the slider moves the field with it
+        assert p.page.input_value("#fields input[name=gamma]") == "0.25"
         p.page.click("#run")
         p.page.wait_for_function(
             "() => document.getElementById('runmsg').textContent.startsWith('done')", timeout=120_000
@@ -202,6 +205,8 @@ def test_a_run_from_the_page_completes_and_appears_and_a_bad_one_says_why(browse
         p.page.wait_for_function("() => document.querySelectorAll('.panel').length === 2")
         assert p.page.get_attribute(".panel >> nth=1", "data-result") == "2"
         assert len(session.folders) == 3 and (session.folders[2] / "result.nc").is_file()
+        ran = json.loads((session.folders[2] / "summary.json").read_text())["parameters"]
+        assert ran == {"beta": 0.5, "gamma": 0.25}
         p.page.screenshot(path=str(tmp_path / "run.png"), full_page=True)
         assert p.errors == ["Failed to load resource: the server responded with a status of 400 (Bad Request)"]
         p.close()

@@ -110,6 +110,7 @@ function makePanel(m) {
   const row = el("div", { class: "row" });
   p.root.appendChild(row);
   if (m.film) buildMap(p, row);
+  else if (m.kind === "agents") row.appendChild(el("div", { class: "story", text: "No frames.npz in this folder (run with plots on, or a run made before the viewer): the curves and the log only." }));
   const side = el("div", { class: "side" });
   row.appendChild(side);
   p.chart = el("canvas", { class: "chart", width: "520", height: "300" });
@@ -513,13 +514,21 @@ async function loadFields() {
   const tb = el("table", { class: "small" }, el("tr", {}, ...["parameter", "value", "unit", "meaning"].map((h) => el("th", { text: h }))));
   for (const x of f.fields) {
     const inp = el("input", { type: "text", name: x.name, value: String(x.value), "data-default": String(x.value) });
-    tb.appendChild(el("tr", {}, el("td", { text: x.name }), el("td", {}, inp), el("td", { text: x.unit }), el("td", { text: x.meaning })));
+    const cell = el("td", {}, inp);
+    if (typeof x.value === "number" && x.value > 0) {
+      const top = x.value <= 1 && !Number.isInteger(x.value) ? 1 : 4 * x.value;
+      const slide = el("input", { type: "range", min: "0", max: String(top), step: String(top / 200), value: String(x.value), "aria-label": x.name });
+      slide.addEventListener("input", () => { inp.value = String(+(+slide.value).toPrecision(4)); });
+      inp.addEventListener("input", () => { if (isFinite(+inp.value)) slide.value = inp.value; });
+      cell.appendChild(slide);
+    }
+    tb.appendChild(el("tr", {}, el("td", { text: x.name }), cell, el("td", { text: x.unit }), el("td", { text: x.meaning })));
   }
   $("fields").replaceChildren(tb);
 }
 async function startRun() {
   const values = {};
-  for (const inp of $("fields").querySelectorAll("input")) if (inp.value !== inp.dataset.default) values[inp.name] = inp.value;
+  for (const inp of $("fields").querySelectorAll("input[type=text]")) if (inp.value !== inp.dataset.default) values[inp.name] = inp.value;
   const body = { target: $("target").value, engine: $("engine").value, replicates: $("replicates").value, seed: $("seed").value, t_end: $("t_end").value, values };
   if (state.dropZone && $("drop").value) body.drop = state.dropZone;
   const msg = $("runmsg");
