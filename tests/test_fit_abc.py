@@ -123,7 +123,7 @@ def test_the_fallback_path_runs_one_simulation_at_a_time(tmp_path: Path) -> None
     model = hyosan.load("sir").with_values(S=290, I=10, beta=0.3, gamma=0.1)
     data = Observations.from_frame({"time": [10.0, 20.0, 30.0], "I": [30, 60, 50]})
     problem = Problem(model, data, {"beta": "uniform(0.05, 1)"}, engine="ode")
-    res = abc_smc(problem, AbcSettings(population=50, generations=2, observation_noise=True), seed=1, workers=1)
+    res = abc_smc(problem, AbcSettings(population=50, generations=2), seed=1, workers=1)
     assert not res.batched and res.simulations >= 100
     assert res.summary()["observation_noise_simulated"] is True
 

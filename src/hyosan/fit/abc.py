@@ -289,7 +289,9 @@ def abc_smc(
     settings = settings or AbcSettings()
     settings.check()
     abc_sim.check(problem, settings.distance)
-    noise = problem.noise.parameter is not None if settings.observation_noise is None else settings.observation_noise
+    noise = settings.observation_noise
+    if noise is None:  # the ode's only randomness is the noise; a fitted noise parameter needs it drawn
+        noise = problem.engine == "ode" or problem.noise.parameter is not None
     opts = dict(problem.options) | dict(options or {})
     workers = 1 if executor is not None else max(1, workers or os.cpu_count() or 1)
     print_ = _printer(progress)
