@@ -35,6 +35,10 @@ HEAD = "## `python benchmarks/bench_network.py"
 
 
 def _rss_mb() -> float:
+    """This process's peak resident memory (VmHWM: ru_maxrss would include the parent's at exec)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1e3
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3
 
 
