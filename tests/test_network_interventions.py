@@ -136,3 +136,28 @@ def test_graph_actions_are_refused_off_the_network() -> None:
     model = _sir().with_interventions([Intervention("iso", at=1, isolate={"compartments": ["I"]})])
     with pytest.raises(HyosanError, match="use --engine network"):
         model.run("ssa", t_end=5)
+
+
+def test_a_trigger_on_a_zombie_model_replays_exactly_on_the_general_kernel() -> None:
+    """Bites and destroyed zombies (Z both causes and suffers pair transitions: the general kernel)."""
+    base = load("munz-szr").with_values({"S": 499, "Z": 1})
+    model = base.with_interventions([Intervention("army", when="Z > 20", cull={"Z": 0.5})])
+    kw = {"graph": "er:n=500,k=8", "t_end": 30, "replicates": 3, "seed": 3, "workers": 1, "node_events": True,
+          "edge_rates": {"bite": 0.5, "zombie destroyed": 0.2}}  # fmt: skip
+    ds, free = model.run("network", **kw), base.run("network", **kw)
+    ev, ev_free = node_events_frame(ds), node_events_frame(free)
+    fired = 0
+    for r in range(3):
+        t_hit = float(ds.t_trigger_0.values[r])
+        if math.isnan(t_hit):
+            assert free.Z.values[r].max() <= 20
+            continue
+        fired += 1
+        mine = ev[(ev.replicate == r) & (ev.time <= t_hit)]
+        culled = mine[mine.to == "removed"]
+        before = mine[mine.to != "removed"].reset_index(drop=True)
+        theirs = ev_free[ev_free.replicate == r].iloc[: len(before)].reset_index(drop=True)
+        assert before.equals(theirs)
+        assert 1 + (before.to == "Z").sum() - (before["from"] == "Z").sum() == 21
+        assert (culled.time == t_hit).all() and 0 < len(culled) < 21
+    assert fired >= 1

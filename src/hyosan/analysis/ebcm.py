@@ -108,7 +108,10 @@ def network_report(model, graph, edge_rates=None) -> dict:
     """
     from hyosan.engines.network.rules import tables
     from hyosan.graphs import graph as as_graph
+    from hyosan.graphs.schedule import Schedule
 
+    if isinstance(graph, Schedule):
+        return {"graph": graph.describe(), "ebcm": "not given: the EBCM is for one static graph, not a schedule"}
     g = as_graph(graph)
     tb = tables(model, g.n, g.mean_degree, edge_rates)
     c = model.compartments
