@@ -54,7 +54,7 @@ def passable(r, c, zombie, hroom, block, room):
     return True
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def sees(x0, y0, x1, y1, block):
     """Line of sight between two points: no wall or closed door on the Bresenham cell line."""
     c0, r0, c1, r1 = int(x0), int(y0), int(x1), int(y1)
@@ -77,7 +77,7 @@ def sees(x0, y0, x1, y1, block):
             r0 += sr
 
 
-@njit(cache=True, inline="always", error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def move(i, dx, dy, dist, zombie, hroom, x, y, block, room, occ, cp, reflect=False):
     """Move agent i by ``dist`` cells along the unit vector (dx, dy) in sub-steps of at most one cell, one axis at a
     time; returns 1 if a wall stopped the x motion, 2 the y motion, 3 both, 0 neither.
@@ -91,7 +91,7 @@ def move(i, dx, dy, dist, zombie, hroom, x, y, block, room, occ, cp, reflect=Fal
     return step_to(i, dx, dy, dist, zombie, hroom, x, y, block, room, occ, cp, reflect)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def follow(i, dist, nxt, fd, zombie, hroom, x, y, block, room, occ, cp):
     """Walk ``dist`` cells (times Weidmann's factor, with crowding on) along a distance field (``nxt`` the next
     cell's offset, ``fd`` the distance; 0 at the goal) through the centres of successive next cells, so that
@@ -198,7 +198,7 @@ def sidestep(i, sx, sy, zombie, hroom, x, y, block, room, occ, cap):
         return
 
 
-@njit(cache=True, inline="always", error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def wander(i, dist, zombie, hroom, turn_sd, x, y, heading, block, room, occ, cp, rs):
     """Persistent random walk: the unit heading ``heading[i]`` turns by a uniform angle of s.d. ``turn_sd``
     per step (rotation by Taylor polynomials, then renormalised); walls reflect it (specular), which keeps

@@ -154,6 +154,7 @@ def advance(t0, dt, nsteps, A, W, KT, P, SC, L, n_ev, T, CR, GR, SG):
     order, barricader, rs = SC.order, SC.barricader, SC.rs
     kwalk, krun, ksight, ksoldier = KT.walk, KT.run, KT.sight, KT.soldier
     occ, cp = CR.occ, CR.par
+    hnext, hdist, calm, leaving_, pace = W.hnext, W.hdist, SG.calm, SG.leaving, GR.pace
     crowd = cp[C_CAP] > 0
     siege = P[sgm.P_SIEGE] != 0 and SG.rdist.shape[0] > 0
     n = x.size
@@ -263,9 +264,9 @@ def advance(t0, dt, nsteps, A, W, KT, P, SC, L, n_ev, T, CR, GR, SG):
                 if state[i] == D:
                     continue
                 if not zombie and P[P_HUMBIE_BEH] == 1:
-                    humbie_hide(i, best, bd2, x, y, x0, y0, block, room, W.hnext, W.hdist, P, occ, cp)
+                    humbie_hide(i, best, bd2, x, y, x0, y0, block, room, hnext, hdist, P, occ, cp)
                 elif not zombie:
-                    human_move(i, x, y, heading, goal, hidden, block, room, W.hnext, W.hdist, P[P_HWALK], P, CR, rs)
+                    human_move(i, x, y, heading, goal, hidden, block, room, hnext, hdist, P[P_HWALK], P, CR, rs)
                 elif (
                     best < 0
                     and siege
@@ -330,17 +331,17 @@ def advance(t0, dt, nsteps, A, W, KT, P, SC, L, n_ev, T, CR, GR, SG):
                             j = nxt[j]
                     if best >= 0:
                         alert[i] = True
-                        if 0 <= hidden[i] < SG.calm.size:
-                            SG.calm[hidden[i]] = t
+                        if 0 <= hidden[i] < calm.size:
+                            calm[hidden[i]] = t
                         d = np.sqrt(bd2)
                         ax = (xi - x0[best]) / max(d, 1e-6)
                         ay = (yi - y0[best]) / max(d, 1e-6)
                         r = int(yi)
                         c = int(xi)
                         g = goal[i]
-                        if hidden[i] < 0 and np.isfinite(W.hdist[g, r, c]):
-                            gx = c + W.hnext[g, r, c, 1] + 0.5 - xi
-                            gy = r + W.hnext[g, r, c, 0] + 0.5 - yi
+                        if hidden[i] < 0 and np.isfinite(hdist[g, r, c]):
+                            gx = c + hnext[g, r, c, 1] + 0.5 - xi
+                            gy = r + hnext[g, r, c, 0] + 0.5 - yi
                             gd = np.sqrt(gx * gx + gy * gy)
                             if gd > 1e-6 and gx * ax + gy * ay > -0.3 * gd:
                                 ax += gx / gd
@@ -350,10 +351,10 @@ def advance(t0, dt, nsteps, A, W, KT, P, SC, L, n_ev, T, CR, GR, SG):
                             move(i, ax / an, ay / an, krun[k], False, hidden[i], x, y, block, room, occ, cp)
                     elif alert[i] or alarm:
                         alert[i] = True
-                        leaving = SG.leaving.size and SG.leaving[i]
+                        leaving = leaving_.size and leaving_[i]
                         if not (leaving and sgm.to_base(i, kwalk[k], x, y, block, room, occ, cp, SG)):
-                            human_move(i, x, y, heading, goal, hidden, block, room, W.hnext, W.hdist,
-                                       kwalk[k] * GR.pace[i], P, CR, rs)  # fmt: skip
+                            human_move(i, x, y, heading, goal, hidden, block, room, hnext, hdist,
+                                       kwalk[k] * pace[i], P, CR, rs)  # fmt: skip
             r = int(y[i])
             c = int(x[i])
             st = state[i]
@@ -368,8 +369,8 @@ def advance(t0, dt, nsteps, A, W, KT, P, SC, L, n_ev, T, CR, GR, SG):
                 hr = room[r, c]
                 hidden[i] = hr
                 n_ev = log(L, n_ev, t, HIDE, i, x[i], y[i], hr)
-                if hr < SG.calm.size:
-                    SG.calm[hr] = t
+                if hr < calm.size:
+                    calm[hr] = t
                 if urand(rs) < P[P_BARRICADE] and barricader[hr] < 0:
                     barricader[hr] = i
         for hr in range(barricader.size):
