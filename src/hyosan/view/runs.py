@@ -83,11 +83,14 @@ class Job:
     started: float = field(default_factory=time.monotonic)
     ended: float | None = None
     result: int | None = None
+    done: int = 0
+    total: int = 1
 
     def view(self) -> dict[str, Any]:
         end = self.ended if self.ended is not None else time.monotonic()
         return {"id": self.id, "target": self.target, "state": self.state, "message": self.message,
-                "elapsed_s": round(end - self.started, 1), "result": self.result}  # fmt: skip
+                "elapsed_s": round(end - self.started, 1), "result": self.result, "done": self.done,
+                "total": self.total}  # fmt: skip
 
 
 def _number(raw: Any, flag: str, low: int, high: int) -> int | None:
@@ -167,17 +170,38 @@ def _dropped(target: str, drop: Any) -> dict[str, Any]:
     return {"noise": [*noises, CLICK_NOISE | {"at": [x, y]}]}
 
 
-def execute(target: str, options: dict[str, Any], out: Path, scheduler: str | None = None) -> dict[str, Any]:
+def counting(inner: Any, job: Job | None) -> Any:
+    """An executor that runs ``inner`` and counts the replicates finished into ``job.done``."""
+
+    def run(task: Any, chunks: Any) -> Any:
+        for number, part in inner(task, chunks):
+            if job is not None:
+                job.done += len(part)
+            yield number, part
+
+    return run
+
+
+def execute(
+    target: str, options: dict[str, Any], out: Path, scheduler: str | None = None, job: Job | None = None
+) -> dict[str, Any]:
     """Run ``target`` into folder ``out`` through the same API as ``hyosan run``; the summary. ``scheduler``:
-    a Dask scheduler's address that the stochastic engines and scenarios send their replicates to."""
+    a Dask scheduler's address that the stochastic engines and scenarios send their replicates to.
+    Replicates run in this process (or on the cluster) in up to four chunks, so that ``job.done`` counts them
+    as they finish; the result is the same for the same seed however they are chunked."""
     from hyosan.cli import _setting
+    from hyosan.parallel import serial
 
     values = options["values"]
     more: dict[str, Any] = {}
-    if scheduler and (options["scenario"] or options["engine"] in ("ssa", "tau")):
-        from hyosan.cluster import dask_executor
+    if options["scenario"] or options["engine"] in ("ssa", "tau"):
+        inner = serial
+        if scheduler:
+            from hyosan.cluster import dask_executor
 
-        more["executor"] = dask_executor(scheduler)
+            inner = dask_executor(scheduler)
+        more["executor"] = counting(inner, job)
+        more["workers"] = max(1, min(options["replicates"], 4))
     with _setting({k: v for k, v in values.items() if isinstance(v, str)}):
         if options["scenario"]:
             from hyosan.agents.run import run_scenario
@@ -192,7 +216,7 @@ def execute(target: str, options: dict[str, Any], out: Path, scheduler: str | No
         model = load(target).with_values(values)
         return run_to_folder(
             model, options["engine"], out, plot=True, t_end=options["t_end"], seed=options["seed"],
-            replicates=options["replicates"], workers=1, **more,
+            replicates=options["replicates"], **({"workers": 1} | more),
         )  # fmt: skip
 
 
@@ -204,7 +228,9 @@ def start(
     def work() -> None:
         folder = None
         try:
-            execute(target, options, out, scheduler)
+            job.total = options["replicates"]
+            execute(target, options, out, scheduler, job)
+            job.done = job.total
             folder = out
             job.state = "done"
         except HyosanError as exc:

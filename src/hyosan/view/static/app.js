@@ -537,7 +537,8 @@ async function startRun() {
   try { job = await api("/api/run", { method: "POST", body: JSON.stringify(body) }); }
   catch (e) { msg.className = "error"; msg.textContent = e.message; $("progress").value = 0; return; }
   while (job.state === "running") {
-    msg.textContent = `running ${job.target}… ${job.elapsed_s} s`;
+    msg.textContent = `running ${job.target}… ${job.done} of ${job.total} replicate${job.total > 1 ? "s" : ""} done, ${job.elapsed_s} s`;
+    if (job.total > 1) $("progress").value = job.done / job.total; else $("progress").removeAttribute("value");
     await new Promise((r) => setTimeout(r, 500));
     job = await api(`/api/job/${job.id}`);
   }
