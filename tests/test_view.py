@@ -265,3 +265,22 @@ def test_a_click_on_the_map_moves_patient_zero_or_adds_a_noise_there() -> None:
         prepare({"target": "hyosan-high", "drop": {"what": "noise", "x_m": (wall[1] + 0.5) * sc.world.scale,
                                                     "y_m": (wall[0] + 0.5) * sc.world.scale}})  # fmt: skip
     assert "\n" not in str(err.value)
+
+
+def test_a_network_result_gives_its_transmission_tree(tmp_path: Path) -> None:
+    """Node events of replicate 0 (0 infects 1 and 2, 1 infects 3, 1 recovers): the tree is exactly the three
+    transmissions in time order, with 0 as its seed; the recovery is not a transmission."""
+    from hyosan.results import make_dataset
+    from hyosan.simulate import save
+    from hyosan.view import data
+
+    ds = make_dataset(np.arange(5.0), np.zeros((1, 5, 3)), ["S", "I", "R"], {"engine": "network", "seed": 0})
+    ev = ("replicate", "node_event")
+    ds["node_event_time"] = (ev, [[2.0, 1.0, 3.0, 4.0, np.nan]])
+    ds["node_event_node"] = (ev, [[2, 1, 3, 1, -1]])
+    ds["node_event_by"] = (ev, [[0, 0, 1, -1, -1]])
+    ds["node_event_from"] = (ev, [[0, 0, 0, 1, 0]], {"compartments": "S, I, R"})
+    ds["node_event_to"] = (ev, [[1, 1, 1, 2, 0]], {"compartments": "S, I, R"})
+    save(ds, out=tmp_path / "net", plot=False)
+    tree = data.load(tmp_path / "net").manifest["tree"]
+    assert tree == {"t": [1.0, 2.0, 3.0], "node": [1, 2, 3], "by": [0, 0, 1], "seeds": [0], "total": 3}

@@ -464,7 +464,7 @@ function tick(ts) {
   state.last = ts;
   requestAnimationFrame(tick);
 }
-function setPlaying(on) { state.playing = on; $("play").textContent = on ? "⏸ pause" : "▶ play"; if (on && state.index >= state.timeline.length - 1) state.index = 0; }
+function setPlaying(on) { state.playing = on; $("play").textContent = on ? "❚❚ pause" : "▶ play"; if (on && state.index >= state.timeline.length - 1) state.index = 0; }
 
 async function show() {
   const a = $("pickA").value, b = $("pickB").value;
