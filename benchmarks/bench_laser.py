@@ -99,7 +99,9 @@ def run_hyosan(n_people: int, network: np.ndarray, method: str, seed: int = 1) -
         mixing=sp.csr_matrix(m.T),
         description="LASER's gravity network as mixing",
     )
-    model = hyosan.load("sir").with_values({"beta": BETA, "gamma": 1.0 / DURATION, "S": int(pop.sum()) - SEEDS, "I": SEEDS})
+    model = hyosan.load("sir").with_values(
+        {"beta": BETA, "gamma": 1.0 / DURATION, "S": int(pop.sum()) - SEEDS, "I": SEEDS}
+    )
     seeds = {"I": {"p0": SEEDS}}
     kw = dict(engine="patches", patches=places, method=method, t_end=DAYS, every=1.0, seed=seed, initial=seeds)
     model.run(**(kw | {"t_end": 1.0}))  # compile and warm

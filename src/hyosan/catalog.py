@@ -51,8 +51,10 @@ def is_scenario(target: str | Path) -> bool:
 
 def unknown(target: str) -> ModelError:
     """The one-line refusal of a name that is neither a library model nor a shipped scenario."""
-    lib, shipped = models(), scenarios()
-    hint = did_you_mean(target, [*lib, *shipped])
+    from hyosan.places.country import shipped as countries
+
+    lib, shipped, lands = models(), scenarios(), countries()
+    hint = did_you_mean(target, [*lib, *shipped, *lands])
     try:
         here = Path(target).is_file()
     except (OSError, ValueError):
@@ -60,7 +62,7 @@ def unknown(target: str) -> ModelError:
     file = f"; for the file here write ./{target}" if here else "; or give a YAML path"
     return ModelError(
         f"unknown model '{str(target)[:60]}'{hint}; library models: {', '.join(lib)}; "
-        f"scenarios: {', '.join(shipped)}{file}"
+        f"scenarios: {', '.join(shipped)}; countries: {', '.join(lands)}{file}"
     )
 
 

@@ -13,8 +13,9 @@ sphere (k nearest, or all within a radius), so 34,000 cities never need a dense 
   nor ``j``). Over all destinations the fractions telescope to ``1 - m_i / M`` (M everyone); hyosan
   divides by that sum over the destinations kept (the finite-size correction of Masucci et al. 2013),
   so each place sends out exactly ``T_i``. Places equally far are ranked by index.
-- :func:`walk`: neighbours within ``radius``; hop rate ``speed / distance`` to each (a zombie walking
-  from cell to cell, as in Alemi et al. 2015).
+- :func:`walk`: neighbours within ``radius`` (optionally also the ``k`` nearest however far, and the
+  minimum spanning tree so that all places connect); hop rate ``speed / distance`` to each (a zombie
+  walking from cell to cell, as in Alemi et al. 2015).
 """
 
 from __future__ import annotations
@@ -131,15 +132,60 @@ def radiation(patches: Patches, rate: float, k: int | None = 50) -> sp.csr_matri
     return out
 
 
-def walk(patches: Patches, speed_km_per_day: float, radius_km: float) -> sp.csr_matrix:
-    """Walking hop rates: to each patch within ``radius_km``, ``speed / distance`` per day."""
+def spanning_pairs(patches: Patches) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Both directions of the edges of the minimum spanning tree of great-circle distances (the tree
+    lies in the spherical Delaunay triangulation, the convex hull of the points on the unit sphere)."""
+    from scipy.sparse.csgraph import minimum_spanning_tree
+    from scipy.spatial import ConvexHull, QhullError
+
+    n = patches.size
+    if n < 2:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+    try:
+        faces = ConvexHull(_points(patches, "walk")).simplices
+        a = np.concatenate([faces[:, 0], faces[:, 1], faces[:, 2]])
+        b = np.concatenate([faces[:, 1], faces[:, 2], faces[:, 0]])
+    except (QhullError, ValueError):  # too few or degenerate (collinear) points: every pair
+        a, b = np.triu_indices(n, 1)
+    d = haversine(patches.lat[a], patches.lon[a], patches.lat[b], patches.lon[b])
+    tree = minimum_spanning_tree(sp.coo_matrix((np.maximum(d, 1e-9), (a, b)), shape=(n, n)).tocsr()).tocoo()
+    i, j = tree.row.astype(np.int64), tree.col.astype(np.int64)
+    dist = haversine(patches.lat[i], patches.lon[i], patches.lat[j], patches.lon[j])
+    return np.concatenate([i, j]), np.concatenate([j, i]), np.concatenate([dist, dist])
+
+
+def walk(
+    patches: Patches,
+    speed_km_per_day: float,
+    radius_km: float,
+    k: int = 0,
+    connect: bool = False,
+    min_km: float = 0.0,
+) -> sp.csr_matrix:
+    """Walking hop rates, ``speed / distance`` per day, to each patch within ``radius_km``, to the ``k``
+    nearest however far and, with ``connect``, along the minimum spanning tree of distances (so
+    that every place can be reached, however sparse its region); the neighbour sets are mutual.
+    Distances below ``min_km`` count as ``min_km`` (places are not points: a walk between twin towns
+    takes the time to cross them)."""
     speed = _positive(speed_km_per_day, "walk: speed", "speed=5km/h")
     if not radius_km > 0:
         raise ScenarioError(f"walk: radius {radius_km!r} km must be positive, e.g. radius=3km")
     n = patches.size
     i, j, d = within(patches, radius_km)
+    if k:
+        idx, dist = nearest(patches, k, "walk")
+        rows = np.repeat(np.arange(n), idx.shape[1])
+        i = np.concatenate([i, rows, idx.ravel()])
+        j = np.concatenate([j, idx.ravel(), rows])
+        d = np.concatenate([d, dist.ravel(), dist.ravel()])
+    if connect:
+        a, b, dist = spanning_pairs(patches)
+        i, j, d = np.concatenate([i, a]), np.concatenate([j, b]), np.concatenate([d, dist])
+    keep = np.unique(i * n + j, return_index=True)[1]
+    i, j, d = i[keep], j[keep], d[keep]
+    d = np.maximum(d, min_km)
     if np.any(d <= 0):
-        raise ScenarioError("walk: two patches share one position; a walk between them would be instant")
+        raise ScenarioError("walk: two patches share one position; a walk between them would be instant (set min=1km)")
     return sp.csr_matrix((speed / d, (i, j)), shape=(n, n))
 
 

@@ -5,7 +5,9 @@
 (columns name, lat, lon, population).
 
 ``--mobility``: ``radiation:rate=0.05/d[,k=50]`` | ``gravity:rate=0.05/d[,a=1,b=1,g=2,k=30,min=1km]`` |
-``walk:speed=5km/h,radius=3km`` | ``none``. Rates are per person: ``0.05/d``, ``1/w``, ``0.002/h``
+``walk:speed=5km/h,radius=3km[,k=4,connect=yes,min=5km]`` | ``none`` (``k``: also the k nearest
+places however far; ``connect=yes``: also the minimum spanning tree of distances, so every place is
+reachable; ``min``: shorter distances count as this one). Rates are per person: ``0.05/d``, ``1/w``, ``0.002/h``
 (a unit is required); speeds ``5km/h`` or ``1.4m/s``; distances ``3km``.
 
 ``--moves``: which compartments move and how much: ``Z`` or ``Z=1,S=0.2`` (multipliers of the hop rates).
@@ -31,7 +33,7 @@ PATCH_KEYS = {"cities": {"min"}, "grid": {"n", "pop", "spacing", "lat", "lon"}}
 MOBILITY_KEYS = {
     "radiation": ({"rate"}, {"k"}),
     "gravity": ({"rate"}, {"a", "b", "g", "k", "min"}),
-    "walk": ({"speed", "radius"}, set()),
+    "walk": ({"speed", "radius"}, {"k", "connect", "min"}),
 }
 
 
@@ -129,7 +131,14 @@ def mobility(text: str, places: Patches, flag: str = "--mobility") -> tuple[sp.c
     if kind == "walk":
         v = speed(pairs["speed"], f"{flag} speed", ScenarioError) * 86.4  # m/s -> km/day
         r = length(pairs["radius"], f"{flag} radius", ScenarioError) / 1000.0
-        return mob.walk(places, v, r), f"walking at {pairs['speed']} to places within {pairs['radius']}"
+        k = int(_number(flag, "k", pairs["k"], whole=True)) if "k" in pairs else 0
+        connect = pairs.get("connect", "no").lower()
+        if connect not in ("yes", "no"):
+            raise ScenarioError(f"{flag}: connect={connect[:10]}; write connect=yes (add the spanning tree) or no")
+        near = (f", to the {k} nearest" if k else "") + (", along the spanning tree" if connect == "yes" else "")
+        text = f"walking at {pairs['speed']} to places within {pairs['radius']}{near}"
+        floor = length(pairs["min"], f"{flag} min", ScenarioError) / 1000.0 if "min" in pairs else 0.0
+        return mob.walk(places, v, r, k, connect == "yes", floor), text
     rate = rate_per_day(pairs["rate"], f"{flag} rate")
     k = int(_number(flag, "k", pairs["k"], whole=True)) if "k" in pairs else None
     if k is not None and k < 1:

@@ -1,0 +1,101 @@
+"""``hyosan run korea``: the command line of country scenarios (:mod:`hyosan.places.country`).
+
+Kept apart from :mod:`hyosan.cli` so that it stays small; imports nothing heavy until a country runs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from pathlib import Path
+from typing import Any
+
+from hyosan.errors import HyosanError
+
+#: Options of ``hyosan run`` that mean nothing for a country, with what they are for.
+MODEL_ONLY = {
+    "formats": "--format",
+    "graph": "--graph",
+    "seed_nodes": "--seed-nodes",
+    "edge_rate": "--edge-rate",
+    "period": "--period",
+    "node_events": "--node-events",
+    "patches": "--patches",
+    "mobility": "--mobility",
+    "moves": "--moves",
+}
+
+
+def is_country_target(target: str) -> bool:
+    """True for a shipped country scenario name or a YAML file with a ``places`` section."""
+    from hyosan.places.country import is_country
+
+    try:
+        return is_country(target)
+    except HyosanError:
+        return False
+
+
+def run_country(options: dict[str, Any]) -> None:
+    """Run the country scenario ``options['target']`` with the ``hyosan run`` options given."""
+    from hyosan.console import report
+    from hyosan.outputs import claim
+    from hyosan.places import country, outbreak
+
+    for key, flag in MODEL_ONLY.items():
+        if options.get(key):
+            raise HyosanError(f"{flag}: country scenarios set their places in the file; drop {flag}")
+    target = options["target"]
+    engine = options.get("engine")
+    if engine is not None and engine not in ("patches", *country.METHODS):
+        raise HyosanError(f"--engine {engine[:20]}: a country runs on the patches engine; give ssa, tau or ode")
+    scenario = country.load(target)
+    values = {}
+    for pair in options.get("set_") or []:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise HyosanError(f"--set {pair}: write NAME=VALUE, e.g. --set beta=0.3")
+        values[name.strip()] = value.strip()
+    if values:
+        try:
+            scenario = dataclasses.replace(scenario, model=scenario.model.with_values(values))
+        except HyosanError as exc:
+            raise HyosanError(f"--set {exc}") from None
+    method = None if engine in (None, "patches") else engine
+    run: dict[str, Any] = {
+        "method": method,
+        "seed": 0 if options.get("seed") is None else options["seed"],
+        "replicates": options.get("replicates") or 1,
+        "t_end": _days(options.get("t_end"), "--t-end"),
+        "every": _days(options.get("every"), "--every"),
+        "workers": options.get("workers"),
+        "progress": sys.stderr.isatty() if options.get("progress") is None else options["progress"],
+        "epsilon": options.get("epsilon"),
+        "max_events": options.get("max_events"),
+        "time_limit": options.get("time_limit"),
+    }
+    if options.get("scheduler"):
+        from hyosan.cluster import dask_executor
+
+        run["executor"] = dask_executor(options["scheduler"])
+    if (method or scenario.method) == "ode":
+        for key in ("seed", "workers", "executor"):
+            if options.get(key if key != "executor" else "scheduler") is not None:
+                raise HyosanError(f"--{key}: the ode method is deterministic; drop it or use --engine tau or ssa")
+        run = {k: v for k, v in run.items() if k not in ("seed", "workers")}
+    folder = options.get("out") or Path("out") / (
+        Path(target).stem if str(target).endswith((".yaml", ".yml")) else target
+    )
+    with claim(folder):
+        summary = outbreak.run_to_folder(
+            scenario, folder, plot=options.get("plot", True), animation=options.get("animation") or "both", **run
+        )
+    report(summary, Path(folder))
+
+
+def _days(value: str | None, flag: str) -> float | None:
+    if value is None:
+        return None
+    from hyosan.units import days
+
+    return days(value, flag, HyosanError)
