@@ -161,3 +161,15 @@ def test_a_trigger_on_a_zombie_model_replays_exactly_on_the_general_kernel() -> 
         assert 1 + (before.to == "Z").sum() - (before["from"] == "Z").sum() == 21
         assert (culled.time == t_hit).all() and 0 < len(culled) < 21
     assert fired >= 1
+
+
+def test_isolation_holds_on_every_snapshot_of_a_schedule() -> None:
+    from hyosan.graphs.schedule import parse
+
+    sched = parse("complete:n=200@12h; er:n=200,k=6@12h")
+    model = _sir(beta=0.3).with_interventions([Intervention("isolate", at=2.25, isolate={"compartments": ["I"]})])
+    ds = model.run("network", graph=sched, edge_rates={"infection": 0.02}, t_end=20, replicates=3, seed=1, workers=1,
+                   node_events=True)  # fmt: skip
+    ev = node_events_frame(ds)
+    infections = ev[ev["from"] == "S"]
+    assert (infections.time <= 2.25).sum() > 10 and not (infections.time > 2.25).any()

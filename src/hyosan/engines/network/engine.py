@@ -116,6 +116,7 @@ class _Run:
         self.t_trigger = np.full(len(self.pending), math.nan)
         self.k, self.fired, self.draw, self.most = 0, 0, 1, 0
         self.t_last, self.t_zero = 0.0, -1.0
+        self.cut = False  # a clock beyond a stop was dropped, or an intervention fired: check activity at the end
         self.log_t, self.log_i, self.nlog = np.empty(1024), np.empty((1024, 4), dtype=np.int64), 0
         t_end = float(self.times[-1])
         if isinstance(g, Schedule):
@@ -136,6 +137,7 @@ class _Run:
 
     def fire(self, event, n_occ: int, t: float) -> None:
         self.fill(t)
+        self.cut = True
         p, moved, old = ni.apply(self.model, event, n_occ, t, self.ss, self.p, self.rng, self.edges)
         if p is not self.p:
             self.p, self.tb = p, ni.pad(self.s.rates(p))
@@ -190,7 +192,8 @@ class _Run:
             self.infected, self.times, self.out, self.k, self.fired, limit,
             4 * int(self.s.initial[1:].sum()) + 1024, False, self.log_t, self.log_i, self.nlog, logging,
         )  # fmt: skip
-        status, t, self.fired, zero, heap, _, self.k, self.log_t, self.log_i, self.nlog = res
+        status, t, self.fired, zero, heap, cut, self.k, self.log_t, self.log_i, self.nlog = res
+        self.cut |= cut
         self.draw = 0
         self.t_last = t if t >= 0 else self.t_last
         self.t_zero = zero if zero >= 0 else self.t_zero
@@ -217,7 +220,7 @@ class _Run:
         self.fill(math.inf)
         values = self.out[:, : self.c]
         tb, state = self.tb, self.ss & 0xFFFF
-        going = any(
+        going = (self.cut or len(self.edges.snaps) > 1) and any(
             kernel.active(self.edges.view(i)[0].indptr, self.edges.view(i)[0].indices, self.edges.view(i)[1],
                           self.edges.view(i)[2], state, tb.node_total, tb.pair_total)
             for i in range(len(self.edges.snaps))
