@@ -62,12 +62,17 @@ def _scenario_fields(target: str) -> dict[str, Any]:
         node = sc.raw.get(section)
         if not isinstance(node, dict):
             continue
+        head = re.search(rf"^{re.escape(section)}:.*$", text, re.M)
+        block = text[head.start() :] if head else ""
+        end = re.search(r"^\S", block[head.end() - head.start() :] if head else "", re.M)
+        block = block[: (head.end() - head.start()) + end.start()] if head and end else block
         for key, value in node.items():
             if isinstance(value, (int, float, str)) and not isinstance(value, bool):
-                found = re.search(rf"^\s*{re.escape(str(key))}:[^#\n]*#\s*(.*)$", text, re.M)
-                unit = re.sub(r"^[-+0-9.eE\s]+", "", value) if isinstance(value, str) else ""
+                found = re.search(rf"[{{\s,]{re.escape(str(key))}:[^#\n]*#\s*(.*)$", block, re.M)
+                unit = re.fullmatch(r"[-+]?\d[\d.eE+-]*\s*([a-zA-Z/%][\w/% ]*)", value) if isinstance(value, str) else None
                 meaning = found.group(1) if found else ""
-                out.append({"name": f"{section}.{key}", "value": value, "unit": unit, "meaning": meaning})
+                out.append({"name": f"{section}.{key}", "value": value, "unit": unit.group(1) if unit else "",
+                            "meaning": meaning})  # fmt: skip
     zones = sorted(sc.world.zones)
     return {"target": target, "kind": "scenario", "title": sc.title, "engines": ["abm"], "fields": out, "zones": zones}
 
