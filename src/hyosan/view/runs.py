@@ -19,6 +19,8 @@ from hyosan.errors import HyosanError
 
 #: Scenario sections whose plain values the form offers.
 SECTIONS = ("time", "infection", "hiding", "groups", "barricades")
+#: A value written as a number and its unit ("0.6m", "1 per 2h"): the unit.
+NUMBER_UNIT = r"[-+]?\d[\d.eE+-]*\s*([a-zA-Z/%][\w/% ]*)"
 #: Engines a model may run on from the page.
 ENGINES = ("ode", "ssa", "tau")
 #: A noise dropped by a click: how long and how far it carries.
@@ -69,7 +71,7 @@ def _scenario_fields(target: str) -> dict[str, Any]:
         for key, value in node.items():
             if isinstance(value, (int, float, str)) and not isinstance(value, bool):
                 found = re.search(rf"[{{\s,]{re.escape(str(key))}:[^#\n]*#\s*(.*)$", block, re.M)
-                unit = re.fullmatch(r"[-+]?\d[\d.eE+-]*\s*([a-zA-Z/%][\w/% ]*)", value) if isinstance(value, str) else None
+                unit = re.fullmatch(NUMBER_UNIT, value) if isinstance(value, str) else None
                 meaning = found.group(1) if found else ""
                 out.append({"name": f"{section}.{key}", "value": value, "unit": unit.group(1) if unit else "",
                             "meaning": meaning})  # fmt: skip
