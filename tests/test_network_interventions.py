@@ -173,3 +173,35 @@ def test_isolation_holds_on_every_snapshot_of_a_schedule() -> None:
     ev = node_events_frame(ds)
     infections = ev[ev["from"] == "S"]
     assert (infections.time <= 2.25).sum() > 10 and not (infections.time > 2.25).any()
+
+
+@pytest.mark.parametrize(
+    ("item", "message"),
+    [
+        ({"isolate": {"nodes": [True]}}, "node ids are whole numbers"),
+        ({"isolate": {"compartments": ["Q"]}}, "unknown 'Q'"),
+        ({"isolate": {}}, "write isolate"),
+        ({"isolate": {"people": [1]}}, "write isolate"),
+        ({"close": {"class": []}}, "list the groups to close"),
+        ({"close": {"all": "yes"}}, "write all: true"),
+        ({"close": "1-3"}, "write close"),
+    ],
+)
+def test_malformed_graph_actions_are_refused_at_load_in_one_line(item, message) -> None:
+    with pytest.raises(HyosanError, match=message) as err:
+        _sir().with_interventions([{"name": "x", "at": 1, **item}])
+    assert "\n" not in str(err.value) and "interventions.0" in str(err.value)
+
+
+def test_show_names_the_graph_actions() -> None:
+    from hyosan.compartmental.describe import describe
+
+    model = _sir().with_interventions(
+        [
+            Intervention("iso", when="I > 50", isolate={"compartments": ["I"], "nodes": [3]}),
+            Intervention("shut", at=2, close={"class": ["1-3"], "all": True}),
+        ]
+    )
+    text = describe(model)
+    assert "event 'iso' when I > 50: isolate I; nodes 3 (network)" in text
+    assert "event 'shut' at t = 2: close class 1-3; all edges (network)" in text

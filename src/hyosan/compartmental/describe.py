@@ -40,8 +40,22 @@ def describe(model: Model) -> str:
     out += ["", "Transitions:"]
     out += [f"  {tr.name}: {tr}" if tr.name != tr.reaction else f"  {tr}" for tr in model.transitions]
     for ev in model.events:
-        sets = ", ".join(f"{c} <- {e}" for c, e in ev.assign)
+        sets = [f"{c} <- {e}" for c, e in (*ev.params, *ev.assign)] + [_graph_action(a, spec) for a, spec in ev.graph]
         when = ", ".join(f"{t:g}" for t in ev.times[:6]) + (" ..." if len(ev.times) > 6 else "")
-        out.append(f"  event '{ev.name}' at t = {when}: {sets}")
+        at = f"when {ev.when.text}" if ev.when is not None else f"at t = {when}"
+        out.append(f"  event '{ev.name}' {at}: {', '.join(sets)}")
     out += ["", "Equations:", *equations(model)]
     return "\n".join(out)
+
+
+def _graph_action(action: str, spec: tuple) -> str:
+    """``isolate I; nodes 0, 17`` or ``close class 1-3``: a network action in a line."""
+    if action == "isolate":
+        names, nodes = spec
+        parts = [*names, *([f"nodes {', '.join(map(str, nodes))}"] if nodes else [])]
+        return f"isolate {'; '.join(parts)} (network)"
+    return (
+        "close "
+        + "; ".join("all edges" if a == "all" else f"{a} {', '.join(labels)}" for a, labels in spec)
+        + (" (network)")
+    )
