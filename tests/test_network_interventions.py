@@ -205,3 +205,12 @@ def test_show_names_the_graph_actions() -> None:
     text = describe(model)
     assert "event 'iso' when I > 50: isolate I; nodes 3 (network)" in text
     assert "event 'shut' at t = 2: close class 1-3; all edges (network)" in text
+
+
+def test_same_seed_same_result_with_interventions_on_one_or_two_workers() -> None:
+    model = _sir(beta=0.6).with_interventions(
+        [Intervention("iso", when="I > 50", isolate={"compartments": ["I"]}), Intervention("c", at=3, cull={"I": 0.2})]
+    )
+    runs = [model.run("network", graph="school:hyosan-high", t_end=20, replicates=4, seed=5, workers=w) for w in (1, 2)]
+    for c in ("S", "I", "R", "t_trigger_0", "t_final"):
+        np.testing.assert_array_equal(runs[0][c].values, runs[1][c].values)
