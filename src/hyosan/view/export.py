@@ -31,9 +31,10 @@ def export_html(folders: list[Path], out: Path) -> Path:
         })  # fmt: skip
     payload = json.dumps({"results": results}, allow_nan=False, separators=(",", ":")).replace("</", "<\\/")
     page = static_text("index.html")
-    script = static_text("app.js").replace("</script", "<\\/script")
     page = page.replace("<!--EMBED-->", f"<script>window.HYOSAN_EMBED = {payload};</script>", 1)
-    page = page.replace('<script src="app.js"></script>', f"<script>\n{script}\n</script>", 1)
+    for name in ("draw.js", "app.js"):
+        script = static_text(name).replace("</script", "<\\/script")
+        page = page.replace(f'<script src="{name}"></script>', f"<script>\n{script}\n</script>", 1)
     out = Path(out)
     if out.is_dir():
         raise HyosanError(f"--export {out}: that is a folder; give a file name such as page.html")

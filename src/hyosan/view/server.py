@@ -25,7 +25,8 @@ from hyosan.errors import HyosanError
 from hyosan.view import data, runs
 
 COOKIE = "hyosan_token"
-STATIC = {"/": ("index.html", "text/html; charset=utf-8"), "/app.js": ("app.js", "text/javascript; charset=utf-8")}
+JS = "text/javascript; charset=utf-8"
+STATIC = {"/": ("index.html", "text/html; charset=utf-8"), "/app.js": ("app.js", JS), "/draw.js": ("draw.js", JS)}
 ROUTES = {
     "result": re.compile(r"^/api/result/(\d{1,6})$"),
     "blob": re.compile(r"^/api/result/(\d{1,6})/blob$"),
