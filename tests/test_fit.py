@@ -181,6 +181,10 @@ def test_cli_writes_every_output(tmp_path, capsys):
     assert summary["method"] == "mle" and summary["problem"]["observe"] == {"B": "I"}
     assert summary["estimates"]["beta"]["interval_95"][0] < summary["estimates"]["beta"]["estimate"]
     assert 0 <= summary["posterior_predictive_check"]["p_value"] <= 1
+    (out / "fit.json").write_text("{}")
+    main(["fit", "sir", "--data", "boarding-school", "--observe", "B=I", "--set", "S=762", "--set", "I=1",
+          "--fit", "beta", "--starts", "1", "--out", str(out)])  # fmt: skip
+    assert json.loads((out / "fit.json").read_text())["method"] == "mle"  # a fit folder is replaced whole
 
 
 @pytest.mark.parametrize(

@@ -25,7 +25,8 @@ except ImportError:  # pragma: no cover - Windows: no advisory locks, one writer
     fcntl = None  # type: ignore[assignment]
 
 #: A folder holding one of these may be replaced; anything else is the user's and is refused.
-MARKER = "summary.json"
+#: A folder holding one of these is a hyosan output (a run or a fit) and may be replaced.
+MARKERS = ("summary.json", "fit.json")
 
 _held: dict[Path, int] = {}
 
@@ -65,9 +66,9 @@ def claim(out: str | Path) -> Iterator[Path]:
         return
     if out.exists() and not out.is_dir():
         raise HyosanError(f"--out {user}: exists and is not a folder; choose another path")
-    if out.is_dir() and any(out.iterdir()) and not (out / MARKER).exists():
+    if out.is_dir() and any(out.iterdir()) and not any((out / m).exists() for m in MARKERS):
         raise HyosanError(
-            f"--out {user}: is a folder with other files and no {MARKER}, not a hyosan output; "
+            f"--out {user}: is a folder with other files and no {' or '.join(MARKERS)}, not a hyosan output; "
             "choose a new or empty folder"
         )
     created: list[Path] = []

@@ -170,7 +170,7 @@ def _corner_png(path: Path, problem: Problem, result: FitResult) -> None:
     except ImportError:
         corner = None
     samples = result.samples
-    if corner is not None:
+    if corner is not None and len(problem.names) > 1:  # corner 2.x cannot draw a single parameter
         fig = corner.corner(samples, labels=problem.names, quantiles=[0.025, 0.5, 0.975], show_titles=True,
                             title_fmt=".3g", truths=[result.estimate[n] for n in problem.names])  # fmt: skip
     else:
