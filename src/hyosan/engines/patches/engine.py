@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import time as _time
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -128,7 +129,7 @@ def run(
     Task(method, tmodel, model, patches, st, (), times[:1], options)([(0, np.random.SeedSequence(0))])  # compile
     begun = _time.perf_counter()
     root, seeds = replicate_seeds(seed, replicates)
-    used = max(1, min(workers or 1, replicates))
+    used = max(1, min(workers or os.cpu_count() or 1, replicates))
     results = map_replicates(
         task, seeds, workers=used, progress=progress, executor=executor, label=f"patches {method} replicates"
     )
