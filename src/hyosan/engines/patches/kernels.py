@@ -90,8 +90,11 @@ def _effective(i, X, E, Ne, popmask, mixed, mx_ptr, mx_idx, mx_val):
 
 
 @njit(cache=True, error_model="numpy", nogil=True, _nrt=False)
-def _rates_of(i, t, X, E, Ne, Pm, a, h, a0, out_rate, mob_c, mob_f):
-    prates(t, X, E, Ne, Pm, a, i)
+def _rates_of(i, t, X, E, Ne, Pm, a, h, a0, out_rate, mob_c, mob_f, mixed):
+    if mixed:
+        prates(t, X, E, Ne, Pm, a, i)
+    else:
+        plocal(t, X, Pm, a, i)
     s = 0.0
     bad = -1
     for r in range(a.shape[1]):
@@ -114,14 +117,12 @@ def _touch(i, t, X, E, Ne, Pm, a, h, a0, out_rate, mob_c, mob_f, popmask,
         for q in range(mc_ptr[i], mc_ptr[i + 1]):
             kk = mc_idx[q]
             _effective(kk, X, E, Ne, popmask, mixed, mx_ptr, mx_idx, mx_val)
-            bad = _rates_of(kk, t, X, E, Ne, Pm, a, h, a0, out_rate, mob_c, mob_f)
+            bad = _rates_of(kk, t, X, E, Ne, Pm, a, h, a0, out_rate, mob_c, mob_f, mixed)
             stack[ns] = kk
             ns += 1
             if bad >= 0:
                 return bad, kk, ns
-    else:
-        _effective(i, X, E, Ne, popmask, mixed, mx_ptr, mx_idx, mx_val)
-    bad = _rates_of(i, t, X, E, Ne, Pm, a, h, a0, out_rate, mob_c, mob_f)
+    bad = _rates_of(i, t, X, E, Ne, Pm, a, h, a0, out_rate, mob_c, mob_f, mixed)
     stack[ns] = i
     ns += 1
     return bad, i, ns
@@ -175,9 +176,10 @@ def patch_ssa(rng, X, E, Ne, Pm, p0, t, t_stop, times, k, out, totals, S, popmas
     stack = np.empty(most, dtype=np.int64)
     has_trig = act.shape[0] > 0
     for i in range(P):
-        _effective(i, X, E, Ne, popmask, mixed, mx_ptr, mx_idx, mx_val)
+        if mixed:
+            _effective(i, X, E, Ne, popmask, mixed, mx_ptr, mx_idx, mx_val)
     for i in range(P):
-        bad = _rates_of(i, t, X, E, Ne, Pm, a, h, a0, out_rate, mob_c, mob_f)
+        bad = _rates_of(i, t, X, E, Ne, Pm, a, h, a0, out_rate, mob_c, mob_f, mixed)
         if bad >= 0:
             return 2, t, k, 0, bad, i
         hk[i] = t + rng.standard_exponential() / a0[i] if a0[i] > 0.0 else INF

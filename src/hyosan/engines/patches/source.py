@@ -48,11 +48,24 @@ def prates_source(model: Model) -> str:
     return "\n".join([*lines, "    return 0"]) + "\n\n\n"
 
 
+def plocal_source(model: Model) -> str:
+    """``plocal(t, X, P, A, i)``: the model's own rates in patch ``i`` (no mixing: every name local)."""
+    names = rename_map(model)
+    used = set().union(*(tr.rate.names for tr in model.transitions)) if model.transitions else set()
+    lines = [JIT.replace(")", ", _nrt=False)"), "def plocal(t, X, P, A, i):"]
+    lines += [f"    {names[c]} = float(X[i, {k}])" for k, c in enumerate(model.compartments) if c in used]
+    lines += [f"    {names[q.name]} = P[i, {j}]" for j, q in enumerate(model.parameters) if q.name in used]
+    if "N" in used:
+        lines.append("    N = " + " + ".join(f"float(X[i, {k}])" for k in model.population_index))
+    lines += [f"    A[i, {j}] = {tr.rate.source(names)}" for j, tr in enumerate(model.transitions)]
+    return "\n".join([*lines, "    return 0"]) + "\n\n\n"
+
+
 def patch_source(model: Model) -> str:
     rename = rename_map(model)
     margins = triggers.margins_source(model, rename, reads(model, triggers.used_names(model), "    ", True))
     margins = margins.replace("def margins(", "def tmargins(")
-    return "".join([HEADER, pop_source(model), prates_source(model), margins, KERNELS])
+    return "".join([HEADER, pop_source(model), prates_source(model), plocal_source(model), margins, KERNELS])
 
 
 def patch_module(model: Model):
