@@ -49,6 +49,7 @@ cordon     movement across the border of ``patches`` stops (``mixing: true``: co
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
@@ -354,11 +355,11 @@ def graph_actions(item: Mapping[str, Any], comps: Sequence[str], where: str) -> 
         if bad:
             raise ModelError(f"{where}.isolate.compartments: unknown '{bad[0]}'; declared: {', '.join(comps)}")
         nodes = _listed(spec.get("nodes", []))
-        if any(isinstance(v, bool) or not isinstance(v, int) or v < 0 for v in nodes):
+        if any(isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 0 for v in nodes):
             raise ModelError(f"{where}.isolate.nodes: node ids are whole numbers >= 0, e.g. nodes: [0, 5]")
         if not names and not nodes:
             raise ModelError(f"{where}.isolate: name the compartments or nodes to isolate")
-        out.append(("isolate", (tuple(names), tuple(nodes))))
+        out.append(("isolate", (tuple(names), tuple(int(v) for v in nodes))))
     if "close" in item:
         spec = item["close"]
         if not isinstance(spec, Mapping) or not spec:
@@ -379,6 +380,8 @@ def graph_actions(item: Mapping[str, Any], comps: Sequence[str], where: str) -> 
 
 
 def _listed(value: Any) -> list[Any]:
+    if hasattr(value, "ndim") and hasattr(value, "tolist"):
+        value = value.tolist()
     return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
