@@ -1,12 +1,12 @@
 """Numba source of the patches engine, compiled together with the model's generated ``prates``.
 
 ``patch_ssa`` is the next-subvolume method (Elf & Ehrenberg 2004): every patch holds the time of its
-next event in an indexed binary heap (keys kept in the heap: one load per comparison); the earliest
-patch fires one of its channels (the model's transitions, or a hop of a mobile compartment, chosen
-in proportion to their rates) and only the patches whose rates changed — the patch itself, a hop's
-destination and, with mixing, the patches that mix with them — draw a new exponential time (exact,
-as waiting times are memoryless), each an O(log P) heap update. A hop's destination is drawn by
-binary search in the cumulative row of ``movement``. ``patch_tau`` leaps every patch by one step
+next event in an indexed 4-ary heap (keys kept in the heap: the children share a cache line); the
+earliest patch fires one of its channels (the model's transitions, or a hop of a mobile compartment,
+chosen in proportion to their rates) and only the patches whose rates changed — the patch itself, a
+hop's destination and, with mixing, the patches that mix with them — draw a new exponential time
+(exact, as waiting times are memoryless), each an O(log P) heap update. A hop's destination is drawn
+by binary search in the cumulative row of ``movement``. ``patch_tau`` leaps every patch by one step
 chosen by the Cao–Gillespie–Petzold bound over all patches (hops counted as first-order outflows); a
 leap that would make a count negative is halved and redrawn; hops are drawn binomially per patch and
 compartment and split multinomially over destinations, so people are conserved exactly.
@@ -26,19 +26,21 @@ def _down(hk, hp, pos, k):
     kv = hk[k]
     i = hp[k]
     while True:
-        c = 2 * k + 1
+        c = 4 * k + 1
         if c >= n:
             break
-        cv = hk[c]
-        if c + 1 < n and hk[c + 1] < cv:
-            c += 1
-            cv = hk[c]
-        if cv >= kv:
+        best = c
+        bv = hk[c]
+        for q in range(c + 1, min(c + 4, n)):
+            if hk[q] < bv:
+                bv = hk[q]
+                best = q
+        if bv >= kv:
             break
-        hk[k] = cv
-        hp[k] = hp[c]
+        hk[k] = bv
+        hp[k] = hp[best]
         pos[hp[k]] = k
-        k = c
+        k = best
     hk[k] = kv
     hp[k] = i
     pos[i] = k
@@ -53,7 +55,7 @@ def _set(hk, hp, pos, i, key):
         _down(hk, hp, pos, k)
         return
     while k > 0:
-        parent = (k - 1) >> 1
+        parent = (k - 1) >> 2
         if hk[parent] <= key:
             break
         hk[k] = hk[parent]
@@ -183,7 +185,7 @@ def patch_ssa(rng, X, E, Ne, Pm, p0, t, t_stop, times, k, out, totals, S, popmas
         if bad >= 0:
             return 2, t, k, 0, bad, i
         hk[i] = t + rng.standard_exponential() / a0[i] if a0[i] > 0.0 else INF
-    for q in range(P // 2 - 1, -1, -1):
+    for q in range((P - 2) // 4, -1, -1):
         _down(hk, hp, pos, q)
     fired = 0
     while True:
