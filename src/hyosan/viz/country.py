@@ -171,7 +171,7 @@ def _frames(view: CountryView, frames: int) -> Iterator[np.ndarray]:
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
 
-    fig, (ax, cx) = plt.subplots(1, 2, figsize=(11, 5.6), dpi=90, gridspec_kw={"width_ratios": [1.35, 1]})
+    fig, (ax, cx) = plt.subplots(1, 2, figsize=(11.2, 5.6), dpi=100, gridspec_kw={"width_ratios": [1.35, 1]})
     _axes(view, ax)
     _mark(view, ax)
     size = _sizes(view)
