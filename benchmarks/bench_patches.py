@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import re
 import time
 from pathlib import Path
@@ -66,6 +67,7 @@ def main() -> None:
     ap.add_argument("--no-readme", action="store_true")
     args = ap.parse_args()
     rows, rate = [], {}
+    load = os.getloadavg()[0]
     for p in (1, 100, 10_000):
         wall, cpu, events = run(p, args.people, args.days, args.hop, "ssa")
         rate[p] = events / cpu
@@ -84,7 +86,8 @@ def main() -> None:
             "",
             f"SIS at its endemic level, {args.people:,} people in total, {args.days:g} days, S and I hopping to grid "
             f"neighbours at {args.hop}/day (one run each, compile excluded). Target (issue 12): ssa at 10^4 patches "
-            "keeps at least half the events/s of one patch.",
+            "keeps at least half the events/s of one patch. Load average of the shared machine at the start: "
+            f"{load:.1f}.",
             "",
             "| method | patches | events | wall s | CPU s | events/s (CPU) | ratio to 1 patch |",
             "|---|---:|---:|---:|---:|---:|---:|",
