@@ -264,7 +264,8 @@ def _write(text: str) -> None:
     path = Path(__file__).with_name("README.md")
     old = path.read_text()
     if HEAD in old:
-        new = re.sub(re.escape(HEAD) + r".*?(?=\n## |\Z)", lambda _: text.rstrip() + "\n", old, count=1, flags=re.S)
+        section = re.escape(HEAD) + r".*?(?=\n## |\n<!-- |\Z)"  # up to the next section or marker
+        new = re.sub(section, lambda _: text.rstrip() + "\n", old, count=1, flags=re.S)
     else:
         new = old.rstrip() + "\n\n" + text
     path.write_text(new)
