@@ -4,13 +4,16 @@ It applies when no state is both the *target* of a pair transition (the state th
 *source* of one (the state that causes it), as in SIR, SEIR and SIS (:func:`applies`). Then a
 source node leaves its state only by its own node clock, drawn when it entered the state, so an
 edge clock earlier than that clock is certain to fire unless its target changes first: nothing
-can cancel it. Each node therefore keeps only its earliest pending event, ``t_next[u]`` (its own
-clock or the first of its incoming edge clocks, with who causes it), and an edge clock not earlier
-than that is never stored (the target changes first and redraws its clocks; exact by the
-memorylessness of the edge clocks). This is the structure of EoN's ``fast_SIR`` and of Holme's
-(2014) and NEXT-Net's node-centric queues, for any model meeting the condition: the same Markov
-chain as :mod:`hyosan.engines.network.kernel` (a test compares the two by chi-square), with a heap
-of O(frontier) entries, a compact ``uint16`` state and no scan of the idle edges at the start.
+can cancel it. Each node therefore keeps only its earliest pending event (its own clock or the
+first of its incoming edge clocks, with who causes it), and an edge clock not earlier than that is
+never stored (the target changes first and redraws its clocks; exact by the memorylessness of the
+edge clocks). This is the structure of EoN's ``fast_SIR`` and of Holme's (2014) and NEXT-Net's
+node-centric queues, for any model meeting the condition: the same Markov chain as
+:mod:`hyosan.engines.network.kernel` (tests/test_network_frontier.py compares the two by
+chi-square). For speed on large graphs: the heap holds O(frontier) entries; a node's next event,
+own clock and state share one row (one cache line); a source's edge clocks are drawn at its
+largest per-edge rate and thinned, so a neighbour is read only for a point before the source's own
+change; and the next event's row and adjacency are prefetched while the present one is handled.
 The arguments and results are those of :func:`hyosan.engines.network.kernel.simulate`.
 """
 
