@@ -16,7 +16,7 @@ from numba import njit
 @njit(cache=True, inline="always", error_model="numpy")
 def offset(nb):
     """Row and column offsets of the ``nb``-th bin to scan (0..8): the agent's own bin, then row by row."""
-    k = (nb + 4) % 9
+    k = nb + 4 if nb < 5 else nb - 5
     return k // 3 - 1, k % 3 - 1
 
 

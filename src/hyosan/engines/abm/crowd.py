@@ -242,7 +242,7 @@ def table(cp):
     return out
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(cache=True, inline="always", error_model="numpy")
 def slowdown(xi, yi, zombie, hroom, block, room, occ, cp):
     """Weidmann's ``f(rho)`` for an agent at (xi, yi): rho is the density of the others on the open cells of the
     square of about ``WINDOW`` metres centred on its cell (1 when nobody is there)."""

@@ -1,9 +1,9 @@
 """Numba step kernels of the agent engine.
 
 One call advances every agent ``nsteps`` time steps. Each step: the agents on the map are put in a fresh
-random order (:func:`band_order`: bands of rows in a random order, a random order within each band, all from the
-run's stream, so the same seed gives the same orders; either of any two agents acts first with probability 1/2,
-and neighbours act close together in time, so their data stay in cache); the bitten
+random order (:func:`hyosan.engines.abm.order.band_order`: bands of rows in a random order, a random order within
+each band, all from the run's stream, so the same seed gives the same orders; either of any two agents acts first
+with probability 1/2, and neighbours act close together in time, so their data stay in cache); the bitten
 whose delay is over turn; cell lists (bins of side ``B`` cells, one list of prey — healthy and bitten —
 and one of zombies) are rebuilt; groups of friends share alerts, choose, wait and split
 (:func:`hyosan.engines.abm.groups.bands`; a member waiting walks at ``GR.pace``); then every agent, in
@@ -80,56 +80,9 @@ from hyosan.engines.abm.codes import (
 from hyosan.engines.abm.crowd import C_CAP, enter, leave
 from hyosan.engines.abm.groups import bands
 from hyosan.engines.abm.motion import cell, incubation, move, passable, seed, sees, urand, wander
+from hyosan.engines.abm.order import band_order, warm
 
 __all__ = ["advance", "cell", "incubation", "move", "passable", "seed", "sees", "triggers", "urand", "wander"]
-
-
-@njit(cache=True, error_model="numpy")
-def band_order(state, y, B, order, band, bperm, tmp, rs):
-    """The step's order of action in ``order[:m]``; returns ``m``, the agents on the map (not dead, not escaped).
-
-    The map is cut into bands of rows, one per row of cell-list bins (``B`` cells high). The order is the bands
-    in a uniformly random order, each band's agents (by their row at the start of the step) in a uniformly random
-    order: a counting sort by band, then Fisher-Yates shuffles of the bands and within each, all from ``rs``.
-    For any two agents, each acts first with probability 1/2 (same band: the shuffle within it; different bands:
-    the order of the bands), so nobody and no part of the map is favoured; and the agents acting one after
-    another are near each other, so their arrays and cells stay in cache (random sequential update over all
-    agents at once read every agent's data from main memory)."""
-    nb = band.size
-    band[:] = 0
-    for i in range(state.size):
-        if state[i] != D and state[i] != X:
-            b = min(max(int(y[i] / B), 0), nb - 1)
-            tmp[i] = b
-            band[b] += 1
-    for b in range(nb):
-        bperm[b] = b
-    for q in range(nb - 1, 0, -1):
-        p = int(urand(rs) * (q + 1))
-        o = bperm[q]
-        bperm[q] = bperm[p]
-        bperm[p] = o
-    m = 0
-    for q in range(nb):
-        b = bperm[q]
-        c = band[b]
-        band[b] = m
-        m += c
-    for i in range(state.size):
-        if state[i] != D and state[i] != X:
-            b = tmp[i]
-            order[band[b]] = i
-            band[b] += 1
-    lo = 0
-    for q in range(nb):
-        hi = band[bperm[q]]
-        for k in range(hi - 1, lo, -1):
-            p = lo + int(urand(rs) * (k - lo + 1))
-            o = order[k]
-            order[k] = order[p]
-            order[p] = o
-        lo = hi
-    return m
 
 
 @njit(cache=True, error_model="numpy")
@@ -181,7 +134,16 @@ def advance(t0, dt, nsteps, A, W, KT, P, SC, L, n_ev, T, CR, GR, SG):
                 if state[i] != D and state[i] != X:
                     enter(occ, x[i], y[i])
         m = band_order(state, y, B, order, SC.band, SC.bperm, nxt, rs)
+        qb = 0
+        edge = 0
         for q in range(m):
+            if q == edge:
+                while edge == q:
+                    edge = SC.bperm[qb]
+                    qb += 1
+                w = warm(order, q, edge, x, y, state, kind, hidden, heading)
+                if w != w:  # never (positions are finite): keeps the reads
+                    rs[0] ^= np.uint64(1)
             i = order[q]
             st = state[i]
             if st == E and turn_at[i] <= t:
@@ -202,7 +164,16 @@ def advance(t0, dt, nsteps, A, W, KT, P, SC, L, n_ev, T, CR, GR, SG):
                 head_zomb[br, bc] = i
         if GR.ptr.size > 1:
             n_ev = bands(t, alarm, A, W, KT, P, SC, GR, L, n_ev)
+        qb = 0
+        edge = 0
         for q in range(m):
+            if q == edge:
+                while edge == q:
+                    edge = SC.bperm[qb]
+                    qb += 1
+                w = warm(order, q, edge, x, y, state, kind, hidden, heading)
+                if w != w:  # never (positions are finite): keeps the reads
+                    rs[0] ^= np.uint64(1)
             i = order[q]
             st = state[i]
             if st == D or st == X:
