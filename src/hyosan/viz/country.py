@@ -183,7 +183,7 @@ def _frames(view: CountryView, frames: int) -> Iterator[np.ndarray]:
     _curves(view, cx)
     line = cx.axvline(view.times[0], color="k", lw=0.8)
     colours = np.array(STATE_COLOURS)
-    title = ax.set_title(f"{view.title}: day 0.0; 0 reached, 0 fallen", fontsize=10)
+    title = fig.suptitle(f"{view.title}: day 0.0; 0 reached, 0 fallen", fontsize=10)
     fig.tight_layout()
     for at in frame_indices(view.times, frames):
         t = float(view.times[at])
