@@ -92,39 +92,39 @@ def _effective(i, X, E, Ne, popmask, mixed, mx_ptr, mx_idx, mx_val):
 
 
 @njit(cache=True, error_model="numpy", nogil=True, _nrt=False)
-def _rates_of(i, t, X, E, Ne, Pm, a, h, a0, out_rate, mob_c, mob_f, mixed):
+def _rates_of(i, t, X, E, Ne, Pm, rt, R, out_rate, mob_c, mob_f, mixed):
     if mixed:
-        prates(t, X, E, Ne, Pm, a, i)
+        prates(t, X, E, Ne, Pm, rt, i)
     else:
-        plocal(t, X, Pm, a, i)
+        plocal(t, X, Pm, rt, i)
     s = 0.0
     bad = -1
-    for r in range(a.shape[1]):
-        v = a[i, r]
+    for r in range(R):
+        v = rt[i, r]
         if not (v >= 0.0 and v < INF):
             bad = r
         s += v
     for m in range(mob_c.shape[0]):
         v = X[i, mob_c[m]] * mob_f[m] * out_rate[i]
-        h[i, m] = v
+        rt[i, R + m] = v
         s += v
-    a0[i] = s
+    rt[i, R + mob_c.shape[0]] = s
     return bad
 
 
 @njit(cache=True, error_model="numpy", nogil=True, _nrt=False)
-def _touch(i, t, X, E, Ne, Pm, a, h, a0, out_rate, mob_c, mob_f, popmask,
+def _touch(i, t, X, E, Ne, Pm, rt, R, out_rate, mob_c, mob_f, popmask,
            mixed, mx_ptr, mx_idx, mx_val, mc_ptr, mc_idx, stack, ns):
     if mixed:
         for q in range(mc_ptr[i], mc_ptr[i + 1]):
             kk = mc_idx[q]
             _effective(kk, X, E, Ne, popmask, mixed, mx_ptr, mx_idx, mx_val)
-            bad = _rates_of(kk, t, X, E, Ne, Pm, a, h, a0, out_rate, mob_c, mob_f, mixed)
+            bad = _rates_of(kk, t, X, E, Ne, Pm, rt, R, out_rate, mob_c, mob_f, mixed)
             stack[ns] = kk
             ns += 1
             if bad >= 0:
                 return bad, kk, ns
-    bad = _rates_of(i, t, X, E, Ne, Pm, a, h, a0, out_rate, mob_c, mob_f, mixed)
+    bad = _rates_of(i, t, X, E, Ne, Pm, rt, R, out_rate, mob_c, mob_f, mixed)
     stack[ns] = i
     ns += 1
     return bad, i, ns
@@ -165,9 +165,8 @@ def patch_ssa(rng, X, E, Ne, Pm, p0, t, t_stop, times, k, out, totals, S, popmas
     R = S.shape[0]
     M = mob_c.shape[0]
     nt = times.shape[0]
-    a = np.empty((P, R))
-    h = np.empty((P, M))
-    a0 = np.empty(P)
+    W = R + M
+    rt = np.empty((P, W + 1))
     hk = np.empty(P)
     hp = np.arange(P)
     pos = np.arange(P)
@@ -181,10 +180,10 @@ def patch_ssa(rng, X, E, Ne, Pm, p0, t, t_stop, times, k, out, totals, S, popmas
         if mixed:
             _effective(i, X, E, Ne, popmask, mixed, mx_ptr, mx_idx, mx_val)
     for i in range(P):
-        bad = _rates_of(i, t, X, E, Ne, Pm, a, h, a0, out_rate, mob_c, mob_f, mixed)
+        bad = _rates_of(i, t, X, E, Ne, Pm, rt, R, out_rate, mob_c, mob_f, mixed)
         if bad >= 0:
             return 2, t, k, 0, bad, i
-        hk[i] = t + rng.standard_exponential() / a0[i] if a0[i] > 0.0 else INF
+        hk[i] = t + rng.standard_exponential() / rt[i, W] if rt[i, W] > 0.0 else INF
     for q in range((P - 2) // 4, -1, -1):
         _down(hk, hp, pos, q)
     fired = 0
@@ -204,22 +203,22 @@ def patch_ssa(rng, X, E, Ne, Pm, p0, t, t_stop, times, k, out, totals, S, popmas
             out[k] = X
             k += 1
         t = tn
-        u = rng.random() * a0[i]
+        u = rng.random() * rt[i, W]
         ch = -1
         acc = 0.0
         last = -1
         for r in range(R):
-            if a[i, r] > 0.0:
+            if rt[i, r] > 0.0:
                 last = r
-                acc += a[i, r]
+                acc += rt[i, r]
                 if u < acc:
                     ch = r
                     break
         if ch < 0:
             for m in range(M):
-                if h[i, m] > 0.0:
+                if rt[i, R + m] > 0.0:
                     last = R + m
-                    acc += h[i, m]
+                    acc += rt[i, R + m]
                     if u < acc:
                         ch = R + m
                         break
@@ -237,7 +236,7 @@ def patch_ssa(rng, X, E, Ne, Pm, p0, t, t_stop, times, k, out, totals, S, popmas
                     X[i, c] -= S[ch, c]
                     totals[c] -= S[ch, c]
                 return 2, t, k, fired, ch, i
-            bad, where, ns = _touch(i, t, X, E, Ne, Pm, a, h, a0, out_rate, mob_c, mob_f, popmask,
+            bad, where, ns = _touch(i, t, X, E, Ne, Pm, rt, R, out_rate, mob_c, mob_f, popmask,
                                     mixed, mx_ptr, mx_idx, mx_val, mc_ptr, mc_idx, stack, 0)
             _marks(i, t, X, arr_c, first, fallmask, fall_lvl, fall)
         else:
@@ -245,16 +244,16 @@ def patch_ssa(rng, X, E, Ne, Pm, p0, t, t_stop, times, k, out, totals, S, popmas
             j = _dest(rng, i, mv_ptr, mv_idx, mv_cum)
             X[i, c] -= 1
             X[j, c] += 1
-            bad, where, ns = _touch(i, t, X, E, Ne, Pm, a, h, a0, out_rate, mob_c, mob_f, popmask,
+            bad, where, ns = _touch(i, t, X, E, Ne, Pm, rt, R, out_rate, mob_c, mob_f, popmask,
                                     mixed, mx_ptr, mx_idx, mx_val, mc_ptr, mc_idx, stack, 0)
             if bad < 0:
-                bad, where, ns = _touch(j, t, X, E, Ne, Pm, a, h, a0, out_rate, mob_c, mob_f, popmask,
+                bad, where, ns = _touch(j, t, X, E, Ne, Pm, rt, R, out_rate, mob_c, mob_f, popmask,
                                         mixed, mx_ptr, mx_idx, mx_val, mc_ptr, mc_idx, stack, ns)
             _marks(i, t, X, arr_c, first, fallmask, fall_lvl, fall)
             _marks(j, t, X, arr_c, first, fallmask, fall_lvl, fall)
         for q in range(ns):
             kk = stack[q]
-            _set(hk, hp, pos, kk, t + rng.standard_exponential() / a0[kk] if a0[kk] > 0.0 else INF)
+            _set(hk, hp, pos, kk, t + rng.standard_exponential() / rt[kk, W] if rt[kk, W] > 0.0 else INF)
         fired += 1
         if bad >= 0:
             return 2, t, k, fired, bad, where
