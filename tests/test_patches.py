@@ -144,6 +144,24 @@ def test_ssa_and_tau_means_approach_the_ode_per_patch() -> None:
             assert (np.abs(mean - ode[f"{c}_patch"].values[0]) <= 4 * se + 0.005 * n).all(), (method, c)
 
 
+def test_ssa_with_mixing_approaches_its_mean_field() -> None:
+    """Patch b catches the infection only through mixing with a (no one moves)."""
+    n, reps = 20_000, 24
+    model = sir(n, 0, beta=0.3)
+    mixing = sp.csr_matrix(np.array([[0.9, 0.1], [0.3, 0.7]]))
+    places = Patches(names=("a", "b"), population=np.array([n, n]), mixing=mixing)
+    kw = dict(engine="patches", patches=places, t_end=40, every=10, initial={"a": {"I": 200}})
+    ode = model.run(method="ode", **kw)
+    ds = model.run(method="ssa", replicates=reps, seed=7, **kw)
+    assert (ds.I_patch.sel(patch="b", time=40).values > 100).all()
+    assert ((ds.S_patch + ds.I_patch + ds.R_patch).values == n).all()
+    for c in ("S", "I"):
+        mean = ds[f"{c}_patch"].mean("replicate").values
+        se = ds[f"{c}_patch"].std("replicate").values / math.sqrt(reps)
+        # as above: 4 standard errors plus 0.5 % of a patch
+        assert (np.abs(mean - ode[f"{c}_patch"].values[0]) <= 4 * se + 0.005 * n).all(), c
+
+
 def test_ode_front_speed_approaches_fisher_kpp() -> None:
     """S + I -> 2I at beta*S*I/N with S, I hopping at h to each neighbour: i = I/N obeys
     i_t = D i_xx + r i (1 - i) with D = h dx^2 and r = beta, whose front moves at 2 sqrt(D r)."""
