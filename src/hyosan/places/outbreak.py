@@ -152,14 +152,16 @@ def cities_frame(country: Country, ds: xr.Dataset, base: xr.Dataset | None):
     return pd.DataFrame(frame)
 
 
-def view(country: Country, ds: xr.Dataset, replicate: int = 0, title: str = ""):
-    """The :class:`~hyosan.viz.country.CountryView` of one replicate of ``ds``."""
+def view(country: Country, ds: xr.Dataset, replicate: int = 0, title: str = "", cordon: bool = True):
+    """The :class:`~hyosan.viz.country.CountryView` of one replicate of ``ds`` (rings: the cordon's
+    places, or the seed city when there is none or ``cordon`` is False)."""
     from hyosan.viz.country import CountryView
 
     arrival = ds.attrs.get("arrival") or country.model.compartments[1]
     r = ds.isel(replicate=replicate)
     comps = [c for c in country.model.compartments if float(r[c].max()) > 0]
-    marked = tuple(int(i) for i in np.flatnonzero(country.inside)) or (country.patches.names.index(country.seed_city),)
+    marked = tuple(int(i) for i in np.flatnonzero(country.inside)) if cordon else ()
+    marked = marked or (country.patches.names.index(country.seed_city),)
     return CountryView(
         names=country.patches.names,
         lat=np.asarray(country.patches.lat),
@@ -231,7 +233,9 @@ def run_to_folder(
         writers["curves.png"] = lambda p: pictures.curves(view(country, ds), p)
         if base is not None:
             title = f"{country.title} — without the cordon"
-            writers["fall_map_no_cordon.png"] = lambda p: pictures.fall_map(view(country, base, title=title), p)
+            writers["fall_map_no_cordon.png"] = lambda p: pictures.fall_map(
+                view(country, base, title=title, cordon=False), p
+            )
         if animation in ("gif", "both"):
             writers["spread.gif"] = lambda p: pictures.film(view(country, ds), p.parent, "gif")
         if animation in ("mp4", "both"):
