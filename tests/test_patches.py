@@ -292,3 +292,11 @@ def test_cli_runs_a_model_on_patches(tmp_path, capsys) -> None:
     err = capsys.readouterr().err
     assert done.value.code == 2 and "--patches SPEC" in err and err.count("\n") == 1
     assert not (tmp_path / "no").exists()
+
+
+def test_same_seed_same_result_whatever_the_workers() -> None:
+    model, places = sir(300, 3, beta=0.4), line(3, 300, hop=0.2)
+    kw = dict(engine="patches", patches=places, method="ssa", t_end=20, every=5, replicates=4, seed=11)
+    one, two = model.run(workers=1, **kw), model.run(workers=2, **kw)
+    assert np.array_equal(one.I_patch.values, two.I_patch.values)
+    assert not np.array_equal(one.I_patch.values[0], one.I_patch.values[1])
