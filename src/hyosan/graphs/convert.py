@@ -7,7 +7,8 @@ size is checked against the memory available before it is read.
 
 from __future__ import annotations
 
-from itertools import chain
+import operator
+from itertools import chain, repeat
 from pathlib import Path
 from typing import Any
 
@@ -28,18 +29,23 @@ def from_networkx(g: Any, *, name: str = "networkx graph", weight: str | None = 
         raise GraphError(f"{name}: a directed graph; contacts are undirected, pass g.to_undirected()")
     if g.is_multigraph():
         raise GraphError(f"{name}: a multigraph; merge repeated contacts into one weighted edge")
-    m = g.number_of_edges()
     n = g.number_of_nodes()
-    if all(a == i for i, a in enumerate(g.nodes)):  # nodes 0..n-1 in order: no relabelling needed
-        ends = np.fromiter(chain.from_iterable(g.edges), dtype=np.int64, count=2 * m)
-    else:
+    if n == 0:
+        return from_edges(np.empty(0, np.int64), np.empty(0, np.int64), 1, name=name)
+    adj = g._adj  # read each node's neighbour dict once: no edge tuples, both directions at once
+    degrees = np.fromiter((len(nbrs) for nbrs in adj.values()), dtype=np.int64, count=n)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(degrees, out=indptr[1:])
+    ends = chain.from_iterable(adj.values())
+    if not all(a == i for i, a in enumerate(g.nodes)):  # nodes other than 0..n-1 in order: renumber
         index = {node: i for i, node in enumerate(g.nodes)}
-        ends = np.fromiter((index[a] for a in chain.from_iterable(g.edges)), dtype=np.int64, count=2 * m)
-    u, v = ends[0::2], ends[1::2]
+        ends = (index[b] for b in ends)
+    indices = np.fromiter(ends, dtype=np.int64, count=int(indptr[-1]))
     w = None
-    if weight and any(weight in d for _, _, d in g.edges(data=True)):
-        w = np.fromiter((d.get(weight, 1.0) for _, _, d in g.edges(data=True)), dtype=np.float64, count=m)
-    return from_edges(u, v, max(n, 1), w, name=name)
+    data = list(chain.from_iterable(nbrs.values() for nbrs in adj.values()))  # each entry's attribute dict
+    if weight and any(map(operator.contains, data, repeat(weight))):
+        w = np.fromiter((d.get(weight, 1.0) for d in data), dtype=np.float64, count=len(indices))
+    return from_csr(indptr, indices, w, name=name)
 
 
 def from_igraph(g: Any, *, name: str = "igraph graph") -> Graph:
