@@ -15,6 +15,7 @@ from pathlib import Path
 
 import typer
 
+from hyosan.cli_country import describe_country as _describe_country
 from hyosan.cli_country import is_country_target as _country
 from hyosan.cli_country import run_country as _run_country
 from hyosan.cli_patches import patch_options as _patch_options
@@ -472,6 +473,8 @@ def models() -> None:
 @app.command()
 def show(target: str = typer.Argument(..., help="A library model, a scenario, or a YAML file of either.")) -> None:
     """Describe a model (parameters, transitions, equations) or a scenario (map, zones, population, interventions)."""
+    if _country(target):
+        return typer.echo(_describe_country(target))
     from hyosan.agents.scenario import Scenario
     from hyosan.catalog import load
 

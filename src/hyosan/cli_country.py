@@ -93,6 +93,27 @@ def run_country(options: dict[str, Any]) -> None:
     report(summary, Path(folder))
 
 
+def describe_country(target: str) -> str:
+    """``hyosan show korea``: what the country scenario is, its places, couplings, seed and cordon."""
+    from hyosan.places import country
+
+    c = country.load(target)
+    lines = [c.title, "", str(c.raw.get("description", "")).strip(), ""]
+    lines += [
+        f"model:     {c.model.name} ({', '.join(f'{p.name}={p.value:g}' for p in c.model.parameters)})",
+        f"places:    {c.patches.description}",
+        f"           {c.patches.size:,} places, {int(c.patches.population.sum()):,} people",
+        f"seed:      {', '.join(f'{n} {k}' for k, n in c.seed[c.seed_city].items())} in {c.seed_city}",
+        f"method:    {c.method}, {c.t_end:g} days reported every {c.every:g}; a place falls below "
+        f"{c.fall_below:g} of its people still human",
+    ]
+    if c.cordon is not None:
+        trigger = c.cordon.get("when") or f"day {c.cordon['at']}"
+        inside = ", ".join(c.cordon["cordon"]["patches"])
+        lines.append(f"cordon:    {c.cordon['name']}: seals {inside} when {trigger}")
+    return "\n".join(lines)
+
+
 def _days(value: str | None, flag: str) -> float | None:
     if value is None:
         return None

@@ -125,7 +125,7 @@ def load(target: str | Path) -> Country:
         )
     for key in ("model", "places", "seed"):
         if key not in data:
-            raise ScenarioError(f"{source}: the field '{key}' is missing; see hyosan show korea for an example")
+            raise ScenarioError(f"{source}: the field '{key}' is missing; see 'hyosan show korea' for one")
     name = Path(source).stem
     model = _model(data, source)
     try:
