@@ -127,11 +127,14 @@ def test_cli_runs_a_country_file_and_writes_everything(tmp_path, capsys):
     capsys.readouterr()
     main(["show", str(path)])
     assert "seals r0c0, r0c1 when Z > 20" in capsys.readouterr().out
-    with pytest.raises(SystemExit) as done:
-        main([*cmd[:2], "--out", str(tmp_path / "no"), "--engine", "network"])
-    err = capsys.readouterr().err
-    assert done.value.code == 2 and err.count("\n") == 1 and "patches engine" in err
-    assert not (tmp_path / "no").exists()
+    for bad, fragment in ((["--engine", "network"], "patches engine"), (["--method", "euler"], "--method euler")):
+        with pytest.raises(SystemExit) as done:
+            main([*cmd[:2], "--out", str(tmp_path / "no"), *bad])
+        err = capsys.readouterr().err
+        assert done.value.code == 2 and err.count("\n") == 1 and fragment in err
+        assert not (tmp_path / "no").exists()
+    main([*cmd[:2], "--out", str(tmp_path / "ode"), "--method", "ode", "--animation", "none", "--no-plot"])
+    assert json.loads((tmp_path / "ode" / "summary.json").read_text())["engine"] == "patches (ode)"
 
 
 def test_map_outline_and_states():

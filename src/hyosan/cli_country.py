@@ -62,6 +62,11 @@ def run_country(options: dict[str, Any]) -> None:
         except HyosanError as exc:
             raise HyosanError(f"--set {exc}") from None
     method = None if engine in (None, "patches") else engine
+    chosen = options.get("method")
+    if chosen is not None:
+        if chosen not in country.METHODS or (method is not None and method != chosen):
+            raise HyosanError(f"--method {chosen[:20]}: give ssa, tau or ode (and no other --engine than patches)")
+        method = chosen
     run: dict[str, Any] = {
         "method": method,
         "seed": 0 if options.get("seed") is None else options["seed"],
