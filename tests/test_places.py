@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from hyosan.errors import HyosanError, ScenarioError
@@ -116,6 +117,12 @@ def test_table_reads_and_missing_column(tmp_path):
     path.write_text("name,lat,lon,population\nUp,1,2,30\nDown,-1,-2,40\n")
     places = sources.from_table(path)
     assert places.names == ("Up", "Down") and list(places.population) == [30, 40]
+    pq = tmp_path / "towns.parquet"
+    pd.DataFrame({"name": ["Up", "Down"], "lat": [1.0, -1.0], "lon": [2.0, -2.0], "population": [30, 40]}).to_parquet(
+        pq
+    )
+    assert sources.from_table(pq).names == ("Up", "Down")
+    assert spec.patches(str(pq)).population.sum() == 70
     path.write_text("name,lat,population\nUp,1,30\n")
     with pytest.raises(ScenarioError, match="missing column"):
         sources.from_table(path)
