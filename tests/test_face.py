@@ -176,7 +176,7 @@ def test_one_registry_holds_every_engine_and_says_what_it_runs() -> None:
     from hyosan import engines
     from hyosan.errors import EngineError
 
-    assert set(engines.ENGINES) == {"ode", "ssa", "tau", "abm", "network"}
+    assert set(engines.ENGINES) == {"ode", "ssa", "tau", "abm", "network", "patches"}
     assert engines.for_kind("scenario") == ["abm"]
     with pytest.raises(EngineError, match="runs agent scenarios"):
         hyosan.run("sir", engine="abm")
