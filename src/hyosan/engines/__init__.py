@@ -2,7 +2,7 @@
 
 ``ode``, ``ssa`` and ``tau`` run compartment models (``run(model, times, ...)``); ``abm`` runs agent
 scenarios (``run(scenario, ...)``); ``network`` runs compartment models on a contact graph
-(``graph=`` option). :data:`RUNS` says which; the patch engine will take its place here. Engines
+(``graph=`` option); ``patches`` runs them on coupled patches (``patches=`` option). :data:`RUNS` says which. Engines
 are imported on first use so that ``import hyosan`` stays fast.
 """
 
