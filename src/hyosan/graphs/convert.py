@@ -100,7 +100,7 @@ def _ids(col: np.ndarray, name: str, which: int) -> np.ndarray:
         return col.astype(np.int64)
     if col.dtype.kind not in "iu":
         raise GraphError(f"{name}: column {which + 1} is not node ids (whole numbers from 0)")
-    return col.astype(np.int64)
+    return col.astype(np.int64, copy=False)
 
 
 def _text(path: Path) -> list[np.ndarray]:
