@@ -114,12 +114,21 @@ def processes(workers: int) -> Executor:
 
     def run(task: Task, chunks: Sequence[Chunk]) -> Iterator[tuple[int, list[Any]]]:
         with worker_pool(workers) as pool:
-            futures = {pool.submit(task, chunk): number for number, chunk in enumerate(chunks)}
-            pending = set(futures)
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    yield futures[future], future.result()
+            yield from pool_executor(pool)(task, chunks)
+
+    return run
+
+
+def pool_executor(pool: ProcessPoolExecutor) -> Executor:
+    """An executor over an open pool, for callers that map many rounds through one pool."""
+
+    def run(task: Task, chunks: Sequence[Chunk]) -> Iterator[tuple[int, list[Any]]]:
+        futures = {pool.submit(task, chunk): number for number, chunk in enumerate(chunks)}
+        pending = set(futures)
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                yield futures[future], future.result()
 
     return run
 

@@ -26,7 +26,6 @@ import re
 import sys
 import time
 from collections.abc import Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, wait
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -256,19 +255,10 @@ def _pool(workers: int, executor: Any) -> Iterator[Any]:
     if executor is not None or workers <= 1:
         yield executor
         return
-    from hyosan.parallel import worker_pool
+    from hyosan.parallel import pool_executor, worker_pool
 
     with worker_pool(workers) as pool:
-
-        def run(task, chunks):
-            futures = {pool.submit(task, chunk): number for number, chunk in enumerate(chunks)}
-            pending = set(futures)
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    yield futures[future], future.result()
-
-        yield run
+        yield pool_executor(pool)
 
 
 def abc_smc(
