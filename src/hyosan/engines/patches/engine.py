@@ -57,7 +57,7 @@ def run(
     fall: str | Sequence[str] | None = None,
     fall_below: float = 0.5,
     interventions: Any = None,
-    solver: str = "LSODA",
+    solver: str = "auto",
     rtol: float = 1e-10,
     atol: float = 1e-12,
     epsilon: float | None = None,
@@ -69,7 +69,8 @@ def run(
     """``replicates`` runs of ``model`` in every patch of ``patches``, reported at ``times`` (days).
 
     ``method``: ``ssa`` (exact), ``tau`` (leaps; ``epsilon`` the step control, default 0.002 as
-    the tau engine) or ``ode`` (``solver``, ``rtol``, ``atol`` as the ode engine). ``initial``:
+    the tau engine) or ``ode`` (``solver``, ``rtol``, ``atol`` as the ode engine; ``solver="auto"``:
+    LSODA for a few hundred state variables, else BDF with the sparse Jacobian). ``initial``:
     ``{patch: {compartment: count}}`` taken from the patch's ``home`` compartment.
     """
     unknown = {k: v for k, v in unknown.items() if v is not None}
@@ -109,7 +110,7 @@ def run(
     if method == "ode":
         if replicates != 1:
             raise EngineError("--replicates: the patches ode method is deterministic; use method ssa or tau")
-        values, first, fall_t, fired = integrate(model, tmodel, patches, st, acts, times, solver, rtol, atol)
+        values, first, fall_t, fired, solver = integrate(model, tmodel, patches, st, acts, times, solver, rtol, atol)
         attrs |= {"seed": -1, "solver": solver, "rtol": rtol, "atol": atol, "interventions": fired}
         attrs["elapsed_s"] = _time.perf_counter() - begun
         return _dataset(model, patches, times, values[None], first[None], fall_t[None], attrs)

@@ -14,17 +14,22 @@ import warnings
 
 import numpy as np
 from scipy.integrate import solve_ivp
+from threadpoolctl import threadpool_limits
 
 from hyosan.compartmental.model import Model
 from hyosan.engines.events import apply_event, trigger_margin
 from hyosan.engines.patches.control import Action, timeline, triggered
 from hyosan.engines.patches.coupling import arrays
+from hyosan.engines.patches.jacobian import local_jacobian, movement_jacobian
 from hyosan.engines.patches.setup import Start
 from hyosan.engines.patches.source import patch_module
 from hyosan.errors import EngineError
 from hyosan.places.patches import Patches
 
-METHODS = ("LSODA", "RK45", "RK23", "DOP853", "Radau", "BDF")
+METHODS = ("auto", "LSODA", "RK45", "RK23", "DOP853", "Radau", "BDF")
+#: ``auto`` takes LSODA (dense Jacobian) up to this many state variables, BDF with the sparse Jacobian above.
+AUTO_DENSE = 400
+SPARSE = ("BDF", "Radau")
 
 
 def integrate(
@@ -37,8 +42,12 @@ def integrate(
     method: str,
     rtol: float,
     atol: float,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[dict]]:
-    """The states (T, P, C) at ``times``, first arrivals, falls and the interventions fired."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[dict], str]:
+    """The states (T, P, C) at ``times``, first arrivals, falls, the interventions fired and the solver used.
+
+    ``method="auto"``: LSODA for small systems, else BDF; BDF and Radau get the analytic sparse
+    Jacobian (:mod:`hyosan.engines.patches.jacobian`), which makes the stiff walking country tractable.
+    """
     if method not in METHODS:
         raise EngineError(f"patches ode: solver={method!r} is not a solver; use one of {', '.join(METHODS)}")
     if not (isinstance(rtol, (int, float)) and 1e-13 <= rtol < 1):
@@ -47,6 +56,8 @@ def integrate(
         raise EngineError(f"patches ode: atol={atol!r} must be above 0 and below 1 (relative to the population)")
     mod = patch_module(tmodel)
     P, C = st.X.shape
+    if method == "auto":
+        method = "LSODA" if P * C <= AUTO_DENSE else "BDF"
     S = base.stoichiometry.astype(np.int64)
     Pm = st.Pm.copy()
     p0 = Pm[0].copy()
@@ -60,6 +71,21 @@ def integrate(
     moving = bool(mob.any())
     scale = max(1.0, float(st.X.sum()))
 
+    def couple() -> None:
+        arr = state["arr"]
+        state["mvT"] = arr.movement.T.tocsr()
+        if method in SPARSE:
+            state["Jm"] = movement_jacobian(arr.movement, arr.out_rate, mob) if moving else None
+
+    def react(t: float, X: np.ndarray, Ex: np.ndarray, Nx: np.ndarray) -> np.ndarray:
+        return mod.patch_rhs(t, X, Ex, Nx, Pm, S, a, dX)
+
+    def jac(t: float, y: np.ndarray):
+        J = local_jacobian(react, t, y.reshape(P, C), state["arr"].mixing, st.popmask)
+        return (J if state["Jm"] is None else J + state["Jm"]).tocsc()
+
+    couple()
+
     def rhs(t: float, y: np.ndarray) -> np.ndarray:
         X = y.reshape(P, C)
         arr = state["arr"]
@@ -72,8 +98,8 @@ def integrate(
             Ne[:] = n
         mod.patch_rhs(t, X, E, Ne, Pm, S, a, dX)
         if moving:
-            F = X * mob
-            return (dX - F * arr.out_rate[:, None] + state["mvT"] @ F).ravel()
+            F = X[:, st.mob_c] * st.mob_f
+            dX[:, st.mob_c] += state["mvT"] @ F - F * arr.out_rate[:, None]
         return dX.ravel().copy()
 
     trig = triggered(acts)
@@ -87,7 +113,7 @@ def integrate(
         if act.cordon is not None:
             cordons.append(act.cordon)
             state["arr"] = arrays(patches, cordons)
-            state["mvT"] = state["arr"].movement.T.tocsr()
+            couple()
         else:
             X = x.reshape(P, C).copy()
             for i in range(P) if act.targets is None else act.targets:
@@ -118,10 +144,19 @@ def integrate(
         t1 = min(t_next, t_end)
         while t1 > t0:
             roots = [margin_of(e) for e in pending]
-            with np.errstate(all="ignore"), warnings.catch_warnings():
+            # one BLAS thread: the solver's norms of ~10^4 values otherwise wait on woken threads (6 ms each)
+            with np.errstate(all="ignore"), warnings.catch_warnings(), threadpool_limits(1, user_api="blas"):
                 warnings.simplefilter("ignore", UserWarning)
                 sol = solve_ivp(
-                    rhs, (t0, t1), x, method=method, rtol=rtol, atol=atol * scale, dense_output=True, events=roots
+                    rhs,
+                    (t0, t1),
+                    x,
+                    method=method,
+                    rtol=rtol,
+                    atol=atol * scale,
+                    dense_output=True,
+                    events=roots,
+                    **({"jac": jac} if method in SPARSE else {}),
                 )
             if sol.status < 0:
                 raise EngineError(f"patches ode: the solver failed at t={sol.t[-1]:.6g} days: {sol.message}")
@@ -150,7 +185,7 @@ def integrate(
     values = np.maximum(out, 0.0).reshape(len(times), P, C)
     first = crossing(times, values[:, :, st.arr_c], np.ones(P), above=True) if st.arr_c >= 0 else np.full(P, np.nan)
     fall = crossing(times, values[:, :, st.fallmask].sum(axis=2), st.fall_lvl, above=False)
-    return values, first, fall, fired
+    return values, first, fall, fired, method
 
 
 def crossing(times: np.ndarray, series: np.ndarray, level: np.ndarray, above: bool) -> np.ndarray:
