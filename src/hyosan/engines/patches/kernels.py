@@ -7,9 +7,13 @@ chosen in proportion to their rates) and only the patches whose rates changed �
 hop's destination and, with mixing, the patches that mix with them — draw a new exponential time
 (exact, as waiting times are memoryless), each an O(log P) heap update. A hop's destination is drawn
 by binary search in the cumulative row of ``movement``. ``patch_tau`` leaps every patch by one step
-chosen by the Cao–Gillespie–Petzold bound over all patches (hops counted as first-order outflows); a
-leap that would make a count negative is halved and redrawn; hops are drawn binomially per patch and
-compartment and split multinomially over destinations, so people are conserved exactly.
+chosen by the Cao–Gillespie–Petzold bound over the reactions of all patches; a leap that would make a
+count negative is halved and redrawn. Movement is split off (Lie splitting: reactions, then hops):
+after the reactions of a leap of length τ each person of a mobile compartment leaves with probability
+``1 − exp(−rate·τ)`` (binomial per patch and compartment, split multinomially over destinations), so
+people are conserved exactly and hop rates of hundreds per day do not shorten the leap. The splitting
+error is first order in τ: during a leap movers react where they started, arrivals only from the next
+leap (a relative error about τ × the reaction rate, with the default ε = 0.002 under 1 %).
 ``patch_rhs`` evaluates the model's rates of every patch for the mean field.
 
 The helpers are compiled with Numba's ``_nrt=False``: they allocate nothing, and without it every
@@ -308,10 +312,7 @@ def patch_tau(rng, X, E, Ne, Pm, p0, t, t_stop, times, k, out, totals, S, popmas
                         mu[c] += S[r, c] * v
                         s2[c] += S[r, c] * S[r, c] * v
             for m in range(M):
-                v = X[i, mob_c[m]] * mob_f[m] * out_rate[i]
-                total += v
-                mu[mob_c[m]] -= v
-                s2[mob_c[m]] += v
+                total += X[i, mob_c[m]] * mob_f[m] * out_rate[i]
             for c in range(C):
                 if not (watch[c] or mobile[c]):
                     continue
