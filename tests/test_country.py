@@ -47,7 +47,7 @@ def test_shipped_countries_load():
     # radiation: every city sends 0.05 trips per person per day
     assert np.allclose(np.asarray(korea.patches.movement.sum(axis=1)).ravel(), 0.05)
     usa = country.load("usa")
-    assert usa.seed_city == "New York City" and usa.cordon is None and usa.patches.size == 354
+    assert usa.seed_city == "New York City" and usa.cordon is None and usa.patches.size == 3355
     assert np.all(usa.patches.lon < -60)  # contiguous states only
 
 

@@ -77,3 +77,22 @@ def test_auto_solver_picks_by_size() -> None:
     one = Patches(names=("x",), population=np.array([1000]))
     ds = model.run(engine="patches", patches=one, method="ode", t_end=5, every=1)
     assert ds.attrs["solver"] == "LSODA"
+
+
+def test_missing_patches_message_suggests_specs_the_parsers_accept() -> None:
+    import re
+
+    import pytest
+
+    from hyosan.errors import HyosanError
+    from hyosan.places import spec
+
+    with pytest.raises(HyosanError) as err:
+        hyosan.load("sir").run(engine="patches", method="ode", t_end=1)
+    text = str(err.value)
+    assert "\n" not in text and "hop=" not in text
+    grid = re.search(r"--patches (\S+)", text).group(1)
+    walk = re.search(r"--mobility (\S+)", text).group(1)
+    places = spec.patches(grid)
+    assert places.size == 100
+    assert spec.mobility(walk, places)[0].nnz > 0

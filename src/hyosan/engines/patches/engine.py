@@ -164,7 +164,8 @@ def run(
 def _patches(patches: Patches | str | None) -> Patches:
     if patches is None:
         raise EngineError(
-            "patches: give patches=Patches(...) (Python) or --patches SPEC, e.g. grid:n=10x10,pop=1000,hop=0.1"
+            "patches: give patches=Patches(...) or a spec (Python: patches='grid:n=10x10,pop=1000'; CLI: --patches "
+            "grid:n=10x10,pop=1000 --mobility walk:speed=5km/h,radius=3km --moves I)"
         )
     if isinstance(patches, str):
         from hyosan.places.spec import patches as parse
