@@ -10,10 +10,11 @@ by binary search in the cumulative row of ``movement``. ``patch_tau`` leaps ever
 chosen by the Cao–Gillespie–Petzold bound over the reactions of all patches; a leap that would make a
 count negative is halved and redrawn. Movement is split off (Lie splitting: reactions, then hops):
 after the reactions of a leap of length τ each person of a mobile compartment leaves with probability
-``1 − exp(−rate·τ)`` (binomial per patch and compartment, split multinomially over destinations), so
-people are conserved exactly and hop rates of hundreds per day do not shorten the leap. The splitting
-error is first order in τ: during a leap movers react where they started, arrivals only from the next
-leap (a relative error about τ × the reaction rate, with the default ε = 0.002 under 1 %).
+``rate·τ`` (binomial per patch and compartment, split multinomially over destinations), with the leap
+also bounded by ``rate·τ ≤ 1/2`` — not by ε: a walker's Euler step ``I + Qτ`` keeps the walk's
+stationary law exactly, where ``1 − exp(−rate·τ)`` (one hop at most) would pile walkers onto
+well-connected patches by O(rate·τ). People are conserved exactly. The error is first order in τ:
+during a leap movers react where they started and arrive for the next leap.
 ``patch_rhs`` evaluates the model's rates of every patch for the mean field.
 
 The helpers are compiled with Numba's ``_nrt=False``: they allocate nothing, and without it every
@@ -312,7 +313,10 @@ def patch_tau(rng, X, E, Ne, Pm, p0, t, t_stop, times, k, out, totals, S, popmas
                         mu[c] += S[r, c] * v
                         s2[c] += S[r, c] * S[r, c] * v
             for m in range(M):
-                total += X[i, mob_c[m]] * mob_f[m] * out_rate[i]
+                v = mob_f[m] * out_rate[i]
+                if X[i, mob_c[m]] > 0 and v > 0.0:
+                    total += X[i, mob_c[m]] * v
+                    tau1 = min(tau1, 0.5 / v)
             for c in range(C):
                 if not (watch[c] or mobile[c]):
                     continue
@@ -361,7 +365,7 @@ def patch_tau(rng, X, E, Ne, Pm, p0, t, t_stop, times, k, out, totals, S, popmas
                 lam = mob_f[m] * out_rate[i]
                 if lam <= 0.0 or new[i, c] <= 0:
                     continue
-                n = rng.binomial(new[i, c], -np.expm1(-lam * tau))
+                n = rng.binomial(new[i, c], min(lam * tau, 1.0))
                 if n == 0:
                     continue
                 new[i, c] -= n
