@@ -88,10 +88,16 @@ def fit(
         None, help="abc: checkpoint file, written every round and continued from (default: .OUT.abc-state.npz)."
     ),
     progress: bool = typer.Option(None, help="Show a progress bar (default: when on a terminal)."),
+    graph: str = typer.Option(None, help="network: the contact graph (as for run), e.g. er:n=500,k=8."),
+    seed_nodes: str = typer.Option(None, help="network: who starts infected (as for run), e.g. random:10."),
+    patches: str = typer.Option(None, help="patches: the places (as for run), e.g. grid:n=3x3,pop=200."),
+    mobility: str = typer.Option(None, help="patches: how people hop (as for run), e.g. walk:speed=5km/h,radius=3km."),
+    moves: str = typer.Option(None, help="patches: which compartments hop, e.g. I."),
 ) -> None:
     """Fit TARGET to --data; writes fit.json, posterior.csv, fit.png, corner.png and ppc.png."""
     from hyosan.catalog import load
-    from hyosan.cli import _known, _setting, _values
+    from hyosan.cli import _known, _network, _setting, _values
+    from hyosan.cli_patches import patch_options
     from hyosan.compartmental.model import Model
     from hyosan.fit import fit as run_fit
     from hyosan.fit.priors import parse_assignments
@@ -123,6 +129,8 @@ def fit(
         raise HyosanError(f"fit {target}: fitting agent scenarios needs --method abc, which is not available yet")
     with _setting(values):
         model = loaded.with_values(values)
+    engine_options = _network(engine, graph, seed_nodes, []) | patch_options(engine, patches, mobility, moves, None)
+    engine_options = {k: v for k, v in engine_options.items() if v is not None}
     with claim(folder):
         result = run_fit(
             model,
@@ -136,6 +144,7 @@ def fit(
             budget=_budget(budget),
             progress=show,
             out=folder,
+            engine_options=engine_options,
             **options,
         )
     _print(result, folder)

@@ -66,6 +66,7 @@ def fit(
     budget: Budget | None = None,
     progress: bool = False,
     out: str | Path | None = None,
+    engine_options: Mapping[str, Any] | None = None,
     **options: Any,
 ) -> FitResult:
     """Fit ``free`` parameters of ``model`` to ``data`` (an :class:`Observations`, a file or a table).
@@ -73,7 +74,8 @@ def fit(
     ``free`` maps names to a prior (``"lognormal(0,1)"``), bounds (``"0:5"`` or a pair) or None;
     a list of names fits each with its default prior. The result's ``extra`` holds the derived
     quantities (R0, mean times in the infected compartments) and the posterior-predictive check;
-    with ``out`` every output file is written there.
+    with ``out`` every output file is written there. ``engine_options`` go to every simulation
+    (``graph=`` on ``network``, ``patches=`` on ``patches``).
     """
     from hyosan.fit import derived as _derived
     from hyosan.fit import report
@@ -87,7 +89,7 @@ def fit(
         Observations.read(data) if isinstance(data, str | Path) else Observations.from_frame(data)
     )  # fmt: skip
     free = {n: None for n in free} if isinstance(free, list | tuple) else dict(free)
-    problem = Problem(model, obs, free, engine=engine, noise=noise, observe=observe)
+    problem = Problem(model, obs, free, engine=engine, noise=noise, observe=observe, options=engine_options)
     result = METHODS[method](problem, seed=seed, budget=budget or Budget(), progress=progress, **options)
     kinds = {f.name: f.kind for f in problem.free}
     result.extra["derived"] = _derived.derive(model, problem.names, result.samples, result.estimate, kinds)
