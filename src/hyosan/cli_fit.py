@@ -53,7 +53,7 @@ def _pairs(items: list[str], option: str) -> dict[str, str]:
 
 
 def fit(
-    target: str = typer.Argument(..., help="A library model or a model YAML file."),
+    target: str = typer.Argument(..., help="A library model, a model YAML file or an agent scenario (abc only)."),
     data: str = typer.Option(..., help="CSV/Parquet of a time column and observed columns, or a shipped data set."),
     fit_: list[str] = typer.Option(
         [], "--fit", help="Parameters to fit, with optional bounds: beta=0:5,gamma,I0; repeat."
@@ -121,12 +121,15 @@ def fit(
     values = _values(set_)
     name = Path(target).stem if target.endswith((".yaml", ".yml")) else target
     folder = out or Path("out") / f"fit-{name}"
-    if (method or ("mle" if engine == "ode" else "abc")) == "abc" and resume is None:
+    loaded = load(target)
+    agents = not isinstance(loaded, Model)
+    if (method or ("mle" if engine == "ode" and not agents else "abc")) == "abc" and resume is None:
         options["checkpoint"] = folder.parent / f".{folder.name}.abc-state.npz"
     show = sys.stderr.isatty() if progress is None else progress
-    loaded = load(target)
-    if not isinstance(loaded, Model):
-        raise HyosanError(f"fit {target}: fitting agent scenarios needs --method abc, which is not available yet")
+    if agents:
+        _fit_scenario(target, data, free, method, engine, noise, observe, values, seed, budget, show, folder,
+                      options, (graph, seed_nodes, patches, mobility, moves))  # fmt: skip
+        return
     with _setting(values):
         model = loaded.with_values(values)
     engine_options = _network(engine, graph, seed_nodes, []) | patch_options(engine, patches, mobility, moves, None)
@@ -147,6 +150,25 @@ def fit(
             engine_options=engine_options,
             **options,
         )
+    _print(result, folder)
+
+
+def _fit_scenario(target, data, free, method, engine, noise, observe, values, seed, budget, show, folder, options,
+                  engine_flags) -> None:  # fmt: skip
+    """An agent scenario: its fields fitted by ABC-SMC (hyosan.fit.scenario)."""
+    from hyosan.fit.scenario import fit_scenario
+    from hyosan.outputs import claim
+
+    if engine not in ("ode", "abm"):
+        raise HyosanError(f"--engine {engine}: scenario {target} runs on the agent engine; drop --engine or use abm")
+    if any(v is not None for v in engine_flags):
+        raise HyosanError(
+            "--graph, --seed-nodes, --patches, --mobility, --moves: only for models; drop them for a scenario"
+        )
+    with claim(folder):
+        result = fit_scenario(target, _data_path(data), free, method=method, noise=noise,
+                              observe=_pairs(observe, "--observe"), values=values, seed=seed,
+                              budget=_budget(budget), progress=show, out=folder, **options)  # fmt: skip
     _print(result, folder)
 
 

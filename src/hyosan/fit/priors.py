@@ -171,7 +171,7 @@ def parse_assignments(items: list[str] | tuple[str, ...], option: str) -> dict[s
         for part in _split_top(item):
             name, eq, value = part.partition("=")
             name = name.strip()
-            if not name.isidentifier():
+            if not all(word.isidentifier() for word in name.split(".")):  # dotted: a scenario's field
                 raise FitError(f"{option} {part.strip()!r}: start with a parameter name, e.g. {option} beta=0:5")
             if name in out:
                 raise FitError(f"{option}: {name} is given twice; give each parameter once")
