@@ -81,7 +81,8 @@ class ScenarioProblem:
         self.observables = {c: self._observable(c, dict(observe or {}).get(c, c)) for c in self.columns}
         self.y = {c: observations.columns[c] for c in self.columns}
         self.times = np.asarray(observations.times, dtype=float)
-        self._rows = self._rows_of(ds.time.values, ds.attrs.get("time_unit", ""))
+        self.time_unit = str(ds.attrs.get("time_unit", "days"))
+        self._rows = self._rows_of(ds.time.values, self.time_unit)
         self.lower = np.array([f.prior.support[0] for f in self.free])
         self.upper = np.array([f.prior.support[1] for f in self.free])
         text = Path(self.target).read_text() if Path(self.target).is_file() else self.target
