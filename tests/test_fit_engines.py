@@ -65,5 +65,14 @@ def test_cli_fits_on_patches_and_network(cli, tmp_path: Path) -> None:
     beta = fit["estimates"]["beta"]
     assert abs(beta["mean"] - 0.4) < 3 * beta["sd"] and beta["sd"] < PRIOR_SD / 3  # as recovered() above
     assert (tmp_path / "p" / "fit.png").exists()
+    assert "R0" in fit["derived"]
     bad = cli("fit", "sir", "--data", str(csv), "--engine", "ssa", "--graph", "er:n=100,k=4", "--fit", "beta=0:1")
     assert bad.returncode == 2 and "--graph" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_network_fit_leaves_out_the_well_mixed_r0() -> None:
+    options = {"graph": graph("er:n=200,k=6")}
+    model, data = synthetic("network", options | {}, seed=5)
+    res = hyosan.fit.fit(model, data, {"beta": "0.05:1.5"}, engine="network", engine_options=options,
+                         population=20, generations=1, workers=1)  # fmt: skip
+    assert "R0" not in res.extra["derived"] and "mean_time_in_I" in res.extra["derived"]

@@ -94,6 +94,9 @@ def fit(
     kinds = {f.name: f.kind for f in problem.free}
     result.extra["derived"] = _derived.derive(model, problem.names, result.samples, result.estimate, kinds)
     result.extra["derived"]["intervals_from"] = result.sample_kind
+    if engine == "network":  # the next-generation R0 is the well-mixed model's, not the graph's
+        result.extra["derived"].pop("R0", None)
+        result.extra["derived"]["note"] += "; R0 left out: on a graph it differs (hyosan analyze --graph)"
     pred = report.predictive(problem, result, seed)
     result.extra["posterior_predictive_check"] = pred["check"]
     if out is not None:
