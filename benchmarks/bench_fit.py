@@ -17,6 +17,8 @@ import statistics
 import time
 from pathlib import Path
 
+from readme_section import write_between
+
 import hyosan
 from hyosan.fit import Observations, Problem, fit
 from hyosan.fit.mcmc import sample
@@ -76,13 +78,7 @@ def main() -> None:
     )
     print(text)
     if not args.no_readme:
-        readme = HERE / "README.md"
-        old = readme.read_text()
-        if BEGIN in old and END in old:
-            new = old[: old.index(BEGIN)] + text + old[old.index(END) + len(END) :]
-        else:
-            new = old.rstrip("\n") + "\n\n" + text + "\n"
-        readme.write_text(new)
+        write_between(BEGIN, END, text)
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from readme_section import write_between
 
 import hyosan
 from hyosan.fit import Observations, Problem
@@ -160,13 +161,7 @@ def main() -> None:
     ])  # fmt: skip
     print(text)
     if not args.no_readme:
-        readme = HERE / "README.md"
-        old = readme.read_text()
-        if BEGIN in old and END in old:
-            new = old[: old.index(BEGIN)] + text + old[old.index(END) + len(END) :]
-        else:
-            new = old.rstrip("\n") + "\n\n" + text + "\n"
-        readme.write_text(new)
+        write_between(BEGIN, END, text)
 
 
 def _pyabc_version() -> str:

@@ -25,11 +25,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import time
-from pathlib import Path
 
 import numpy as np
+from readme_section import write_section
 from scipy.optimize import brentq
 
 P, DAYS, BETA, DURATION, SEEDS = 100, 365, 0.3, 7, 10
@@ -161,19 +160,13 @@ def main() -> None:
 
 
 def _write(table: str) -> None:
-    path = Path(__file__).with_name("README.md")
     head = "## `python benchmarks/bench_laser.py`"
     body = (
         f"{head}\n\nhyosan's `patches` engine beside LASER (laser-generic): patch SIR, 100 patches, gravity "
         "coupling, 365 days (see the script's docstring for how the two models differ). One run of the "
         "script; hyosan's Numba compile is warmed first, LASER's model build is excluded.\n\n" + table + "\n"
     )
-    text = path.read_text()
-    if head in text:
-        text = re.sub(re.escape(head) + r".*?(?=\n## |\Z)", body.rstrip() + "\n", text, flags=re.S)
-    else:
-        text = text.rstrip() + "\n\n" + body
-    path.write_text(text)
+    write_section(head, body)
 
 
 if __name__ == "__main__":

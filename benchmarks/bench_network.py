@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import resource
 import subprocess
 import sys
@@ -28,6 +27,7 @@ from itertools import chain
 from pathlib import Path
 
 import numpy as np
+from readme_section import write_section
 
 TAU, GAMMA, SEEDS, K = 0.05, 0.1, 10, 10
 PEERS = ("hyosan", "EoN", "FastGEMF", "epiworld")
@@ -261,14 +261,7 @@ def _report(rows: dict, loads: dict, peers: tuple, load: float) -> str:
 
 
 def _write(text: str) -> None:
-    path = Path(__file__).with_name("README.md")
-    old = path.read_text()
-    if HEAD in old:
-        section = re.escape(HEAD) + r".*?(?=\n## |\n<!-- |\Z)"  # up to the next section or marker
-        new = re.sub(section, lambda _: text.rstrip() + "\n", old, count=1, flags=re.S)
-    else:
-        new = old.rstrip() + "\n\n" + text
-    path.write_text(new)
+    write_section(HEAD, text)
 
 
 if __name__ == "__main__":

@@ -16,17 +16,16 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import re
 import time
 from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
+from readme_section import write_section
 
 from hyosan.compartmental.io import load
 from hyosan.places.patches import Patches
 
-README = Path(__file__).with_name("README.md")
 TITLE = "## `python benchmarks/bench_patches.py [--people 1000000] [--days 30]`"
 
 
@@ -97,12 +96,7 @@ def main() -> None:
     )
     print(table)
     if not args.no_readme:
-        text = README.read_text()
-        pattern = re.compile(re.escape(TITLE) + r".*?(?=\n## |\Z)", re.S)
-        text = (
-            pattern.sub(lambda m: table.rstrip("\n"), text) if pattern.search(text) else text.rstrip() + "\n\n" + table
-        )
-        README.write_text(text if text.endswith("\n") else text + "\n")
+        write_section(TITLE, table)
 
 
 if __name__ == "__main__":

@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import time
 from pathlib import Path
 
 import numpy as np
+from readme_section import write_section
 
 from hyosan.places import country
 from hyosan.places.outbreak import simulate
 
-README = Path(__file__).with_name("README.md")
 TITLE = "## `python benchmarks/bench_usa.py [--tau-days 30] [--epsilon 0.002]`"
 
 
@@ -66,12 +65,7 @@ def main() -> None:
     )
     print(table)
     if not args.no_readme:
-        text = README.read_text()
-        pattern = re.compile(re.escape(TITLE) + r".*?(?=\n## |\Z)", re.S)
-        text = (
-            pattern.sub(lambda m: table.rstrip("\n"), text) if pattern.search(text) else text.rstrip() + "\n\n" + table
-        )
-        README.write_text(text if text.endswith("\n") else text + "\n")
+        write_section(TITLE, table)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import subprocess
 import sys
 import tempfile
@@ -24,6 +23,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from readme_section import write_section
 
 HEAD = "## `python benchmarks/bench_view.py"
 ARGS = [
@@ -162,13 +162,7 @@ def main() -> None:
     )
     print(text)
     if not a.no_readme:
-        path = Path(__file__).with_name("README.md")
-        old = path.read_text()
-        if HEAD in old:
-            new = re.sub(re.escape(HEAD) + r".*?(?=\n## |\Z)", lambda _: text.rstrip() + "\n", old, count=1, flags=re.S)
-        else:
-            new = old.rstrip() + "\n\n" + text
-        path.write_text(new)
+        write_section(HEAD, text)
 
 
 if __name__ == "__main__":
