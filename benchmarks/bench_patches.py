@@ -17,7 +17,6 @@ import argparse
 import math
 import os
 import time
-from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
