@@ -20,8 +20,9 @@ from scipy import stats
 import hyosan
 from hyosan.engines.stochastic import run_replicate
 from hyosan.fit import Observations, Problem
-from hyosan.fit.abc import AbcSettings, abc_smc, parse_budget
+from hyosan.fit.abc import AbcSettings, abc_smc
 from hyosan.fit.abc_kernel import run_batch
+from hyosan.fit.mle import Budget
 from hyosan.fit.priors import FitError
 from hyosan.parallel import generator
 
@@ -203,13 +204,14 @@ def test_the_simulation_budget_is_honoured() -> None:
     [("20000sims", (20000, None)), ("5min", (None, 300.0)), ("90s", (None, 90.0)), ("2h", (None, 7200.0))],
 )
 def test_budgets_are_read(text: str, expected: tuple) -> None:
-    assert parse_budget(text) == expected
+    budget = Budget.parse(text)
+    assert (budget.evaluations, budget.seconds) == expected
 
 
 @pytest.mark.parametrize("text", ["5 parsecs", "-3min", "0sims", "sims"])
 def test_bad_budgets_are_refused_in_one_line(text: str) -> None:
     with pytest.raises(FitError, match="--budget") as err:
-        parse_budget(text)
+        Budget.parse(text)
     assert "\n" not in str(err.value)
 
 

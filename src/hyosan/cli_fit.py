@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 
@@ -10,21 +9,11 @@ import typer
 
 from hyosan.errors import HyosanError
 
-_BUDGET = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|min|h|evals?|sims?)?\s*$")
-
 
 def _budget(text: str | None):
     from hyosan.fit.mle import Budget
 
-    if text is None:
-        return Budget()
-    m = _BUDGET.match(text)
-    if not m or float(m.group(1)) <= 0:
-        raise HyosanError(f"--budget {text}: give a time (30s, 5min, 1h) or a number of model evaluations (20000)")
-    value, unit = float(m.group(1)), m.group(2)
-    if unit in (None, "eval", "evals", "sim", "sims"):
-        return Budget(evaluations=int(value))
-    return Budget(seconds=value * {"s": 1, "min": 60, "h": 3600}[unit])
+    return Budget.parse(text)
 
 
 def _data_path(data: str) -> str | Path:

@@ -22,7 +22,6 @@ chunking, or interruptions (:mod:`hyosan.fit.resume`).
 from __future__ import annotations
 
 import math
-import re
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -139,21 +138,6 @@ def weighted_quantile(x: np.ndarray, w: np.ndarray, q: Sequence[float] | float) 
     cum = np.cumsum(w[order]) / w.sum()
     idx = np.searchsorted(cum, np.atleast_1d(q) - 1e-12)
     return x[order][np.minimum(idx, len(x) - 1)]
-
-
-def parse_budget(text: str | None) -> tuple[int | None, float | None]:
-    """``20000sims`` -> (20000, None); ``5min``, ``90s``, ``2h`` -> (None, seconds)."""
-    if text is None:
-        return None, None
-    m = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]*)?(?:e[0-9]+)?)\s*(sims?|simulations|s|sec|min|h)\s*", str(text), re.I)
-    if not m:
-        raise FitError(f"--budget {text!r}: give simulations or a time, e.g. 20000sims, 90s, 5min or 2h")
-    value, unit = float(m.group(1)), m.group(2).lower()
-    if value <= 0:
-        raise FitError(f"--budget {text!r}: give a positive amount, e.g. 20000sims or 5min")
-    if unit.startswith("sim"):
-        return int(value), None
-    return None, value * {"s": 1, "sec": 1, "min": 60, "h": 3600}[unit]
 
 
 def log_prior(problem: Problem, theta: np.ndarray) -> np.ndarray:

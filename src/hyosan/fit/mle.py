@@ -8,6 +8,7 @@ back) are reported too, and its normal gives the draws used for derived quantiti
 from __future__ import annotations
 
 import math
+import re
 import time
 from collections.abc import Callable
 
@@ -28,12 +29,32 @@ REACH = 25.0
 MAX_RESTARTS = 3
 
 
+_BUDGET = re.compile(r"\s*([0-9]+(?:\.[0-9]*)?(?:e[0-9]+)?)\s*(s|sec|min|h|evals?|sims?|simulations)?\s*", re.I)
+_SECONDS = {"s": 1, "sec": 1, "min": 60, "h": 3600}
+
+
 class Budget:
-    """Stops a method after ``seconds`` or ``evaluations`` (None: no limit)."""
+    """Stops a method after ``seconds`` or ``evaluations`` (model evaluations or simulations; None: no limit)."""
 
     def __init__(self, seconds: float | None = None, evaluations: int | None = None) -> None:
         self.seconds, self.evaluations = seconds, evaluations
         self.start, self.used = time.perf_counter(), 0
+
+    @classmethod
+    def parse(cls, text: str | None) -> Budget:
+        """``--budget``: ``20000`` or ``20000sims`` (evaluations), ``90s``, ``5min``, ``2h`` (time); None: no limit."""
+        if text is None:
+            return cls()
+        m = _BUDGET.fullmatch(str(text))
+        if not m or float(m.group(1)) <= 0:
+            raise FitError(
+                f"--budget {str(text)[:40]!r}: give a positive time (30s, 5min, 1h) or a number of model "
+                "evaluations or simulations (20000, 20000sims)"
+            )
+        value, unit = float(m.group(1)), (m.group(2) or "").lower()
+        if unit in _SECONDS:
+            return cls(seconds=value * _SECONDS[unit])
+        return cls(evaluations=int(value))
 
     def spent(self) -> bool:
         if self.evaluations is not None and self.used >= self.evaluations:
