@@ -27,15 +27,11 @@ SYNTAX = "a compartment (I), a sum (I + Q) or new arrivals (new(S -> I), new(TRA
 
 @dataclass(frozen=True)
 class Observable:
-    """``terms`` are the compartments summed; ``flows`` the transitions counted (then ``incidence``)."""
+    """``terms`` are the compartments summed; ``flows`` the transitions counted (new arrivals per interval)."""
 
     text: str
     terms: tuple[str, ...] = ()
     flows: tuple[int, ...] = ()
-
-    @property
-    def incidence(self) -> bool:
-        return bool(self.flows)
 
     def values(self, states: Mapping[str, np.ndarray], counters: Sequence[str]) -> np.ndarray:
         """The observable over the report times from the state ``states`` (name -> array, time last)."""

@@ -175,16 +175,6 @@ class Problem:
             total += self.noise.logpmf(self.y[col], m, extra)
         return total if math.isfinite(total) else -math.inf
 
-    def log_posterior(self, theta: Any) -> float:
-        lp = self.log_prior(theta)
-        return lp + self.log_likelihood(theta) if math.isfinite(lp) else -math.inf
-
-    def sample_data(self, theta: Any, rng: np.random.Generator, seed: int | None = None) -> dict[str, np.ndarray]:
-        """Simulated observations at ``theta``: the model's values with observation noise drawn."""
-        _, _, extra = self.split(theta)
-        sim = self.simulate(theta, seed)
-        return {col: self.noise.sample(rng, sim[col], extra) for col in self.columns}
-
     def describe(self) -> dict[str, Any]:
         """The problem's settings for fit.json."""
         return {
