@@ -18,6 +18,7 @@ from hyosan.engines import triggers
 from hyosan.engines.codegen import kernel_module, rename_map
 from hyosan.engines.kernel_source import HEADER, JIT, pop_source, reads
 from hyosan.engines.patches.kernels import KERNELS
+from hyosan.engines.patches.leap import LEAP
 
 
 def catalysts(tr: Transition) -> set[str]:
@@ -65,7 +66,7 @@ def patch_source(model: Model) -> str:
     rename = rename_map(model)
     margins = triggers.margins_source(model, rename, reads(model, triggers.used_names(model), "    ", True))
     margins = margins.replace("def margins(", "def tmargins(")
-    return "".join([HEADER, pop_source(model), prates_source(model), plocal_source(model), margins, KERNELS])
+    return "".join([HEADER, pop_source(model), prates_source(model), plocal_source(model), margins, KERNELS, LEAP])
 
 
 def patch_module(model: Model):
