@@ -110,15 +110,20 @@ class Model:
         return bool(np.all(self.stoichiometry[:, self.population_index].sum(axis=1) == 0))
 
     def digest(self) -> str:
-        """A short hash of everything that defines the model's numbers."""
+        """A short hash of everything that defines the model's numbers: it keys resumed fits and sweeps
+        and labels results, so events and interventions enter with every field (times, trigger,
+        assignments, parameter changes, graph actions, kind), and so do the default horizon and roles."""
         blob = json.dumps(
             {
                 "c": self.compartments,
                 "p": self.parameter_values,
                 "x0": self.initial,
                 "tr": [str(t) for t in self.transitions],
-                "ev": [(e.times, [(k, str(v)) for k, v in e.assign]) for e in self.events],
+                "ev": [_event_key(e) for e in self.events],
                 "pop": self.population,
+                "inf": self.infected,
+                "roles": {k: list(v) for k, v in self.roles.items()},
+                "defaults": dict(self.defaults),
             },
             sort_keys=True,
             default=str,
@@ -184,3 +189,17 @@ class Model:
                     f"{self.source}: transition '{_short(tr.name)}' ({_short(str(tr))}) has rate {r} at the initial "
                     "state; rates must be finite and non-negative (check its parameters and signs)"
                 )
+
+
+def _event_key(e: Event) -> dict[str, Any]:
+    """Every field of an event that decides what it does, as JSON (``where`` only places messages)."""
+    return {
+        "name": e.name,
+        "times": list(e.times),
+        "assign": [(k, str(v)) for k, v in e.assign],
+        "params": [(k, str(v)) for k, v in e.params],
+        "when": None if e.when is None else e.when.text,
+        "kind": e.kind,
+        "changes_total": e.changes_total,
+        "graph": e.graph,
+    }

@@ -61,6 +61,7 @@ class ScenarioProblem:
         values: Mapping[str, Any] | None = None,
     ) -> None:
         from hyosan.agents.run import execute
+        from hyosan.agents.scenario import scenario_text
 
         self.target, self.data, self.values = str(target), observations, dict(values or {})
         self.noise = observation_model(noise)
@@ -85,7 +86,7 @@ class ScenarioProblem:
         self._rows = self._rows_of(ds.time.values, self.time_unit)
         self.lower = np.array([f.prior.support[0] for f in self.free])
         self.upper = np.array([f.prior.support[1] for f in self.free])
-        text = Path(self.target).read_text() if Path(self.target).is_file() else self.target
+        text = scenario_text(self.target)[0]  # a shipped scenario's file too, not its name only
         self.model = self.base = _Label(sc.name, json.dumps([text, sorted(self.values.items())], default=str))
 
     def _observable(self, column: str, text: str) -> StateSum:
