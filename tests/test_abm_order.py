@@ -1,15 +1,20 @@
-"""The agent step's order of action (:func:`hyosan.engines.abm.order.band_order`): bands of rows in a uniformly
-random order, a uniformly random order within each band, the dead and the escaped left out."""
+"""The agent step's order of action (:func:`hyosan.engines.abm.order.band_order`), the scenario's ``time.update``:
+``random``, one uniformly random permutation of the agents on the map; ``banded``, bands of rows in a uniformly
+random order, a uniformly random order within each band; the dead and the escaped left out of both."""
 
 from __future__ import annotations
 
 import itertools
 
 import numpy as np
+import pytest
 from scipy import stats
 
+from hyosan.agents.scenario import load_scenario, parse_scenario, scenario_text
+from hyosan.compartmental.io import read_yaml
 from hyosan.engines.abm.codes import D, E, S, X, Z
 from hyosan.engines.abm.order import band_order, warm
+from hyosan.errors import ScenarioError
 
 
 def draw(state: np.ndarray, y: np.ndarray, B: float, nbands: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -69,3 +74,32 @@ def test_warm_sums_what_it_reads() -> None:
     heading = np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0]], np.float32)
     order = np.array([2, 0, 1], np.int32)
     assert warm(order, 1, 3, x, y, state, kind, hidden, heading) == (1 + 0.5 + 1 + S - 1) + (2 + 0.5 + 0 + Z - 1)
+
+
+def test_random_update_is_a_uniform_permutation_across_the_whole_map() -> None:
+    """One band (``update: random``): three agents far apart in rows interleave; all 3! = 6 orders come up equally
+    often (chi-square, p > 0.001), where the banded order of the same agents with one pair sharing a band never puts
+    the third between them (the schedules differ although both are fair pairwise)."""
+    y = np.array([0.5, 1.5, 30.0])
+    state = np.full(3, S, np.int8)
+    counts: dict[tuple[int, ...], int] = {}
+    for s in range(1800):
+        key = tuple(draw(state, y, 2.0, 1, s)[0].tolist())
+        counts[key] = counts.get(key, 0) + 1
+    assert len(counts) == 6
+    assert stats.chisquare(list(counts.values())).pvalue > 1e-3, counts
+    banded = {tuple(draw(state, y, 2.0, 16, s)[0].tolist()) for s in range(400)}
+    assert banded == {(0, 1, 2), (1, 0, 2), (2, 0, 1), (2, 1, 0)}
+
+
+@pytest.mark.parametrize("value", ["random", "banded"])
+def test_the_scenario_names_its_update_order(value: str) -> None:
+    """The default is ``random``; both names are taken; anything else is refused in one line naming the field."""
+    assert load_scenario("hyosan-high").update == "random"
+    data, lines = read_yaml(scenario_text("hyosan-high")[0], "hyosan-high.yaml")
+    data["time"]["update"] = value
+    assert parse_scenario(data, "hyosan-high.yaml", lines, None).update == value
+    data["time"]["update"] = "parallel"
+    with pytest.raises(ScenarioError, match=r"time.*update.*'parallel'; use random or banded") as err:
+        parse_scenario(data, "hyosan-high.yaml", lines, None)
+    assert "\n" not in str(err.value)

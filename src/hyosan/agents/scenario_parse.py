@@ -14,6 +14,7 @@ import numpy as np
 from hyosan.agents import scenario_places as places
 from hyosan.agents.floorplan import FloorPlan, load_map
 from hyosan.agents.scenario_crowd import parse_crowd
+from hyosan.agents.scenario_motion import parse_motion
 from hyosan.agents.scenario_groups import parse_groups
 from hyosan.agents.scenario_places import patrol_route
 from hyosan.agents.scenario_siege import KEYS as SIEGE_KEYS
@@ -28,6 +29,7 @@ from hyosan.agents.scenario_types import (
     MAX_SAFE_ROOMS,
     STATE_NAMES,
     STATES,
+    UPDATES,
     ZOMBIE_BEHAVIOURS,
     Group,
     Kind,
@@ -46,7 +48,7 @@ ANIMATION_KEYS = ("every", "until", "scale", "frames", "fps")
 KNOWN = {
     "name", "title", "description", "model", "map", "time", "kinds", "zombie", "humbie", "population", "patient_zero",
     "behaviour", "infection", "safe_rooms", "hide_fraction", "barricade_fraction", "light", "noise", "doors",
-    "animation", "interventions", "hideouts", "screening", "crowd", "groups", *SIEGE_KEYS,
+    "animation", "interventions", "hideouts", "screening", "crowd", "groups", "motion", *SIEGE_KEYS,
 }  # fmt: skip
 
 
@@ -164,8 +166,10 @@ def parse_scenario(data: dict[str, Any], source: str, lines: dict[tuple, int], f
 
     sc.screening = parse_screening(sc, data.get("screening"), at)
     sc.crowd = parse_crowd(data.get("crowd"), at, world.scale)
+    sc.motion = parse_motion(sc, data, at)
     sc.bands = parse_groups(sc, data.get("groups"), at)
     sc.siege = parse_siege(sc, data, at)
+    sc.update = time.get("update", "random")
     return sc
 
 
@@ -178,10 +182,14 @@ def _time(f: Fields) -> tuple[float, float, float, float, dict]:
     report = duration(time.get("report", "1min"), at("time", "report"))
     alarm = duration(time.get("alarm", "0s"), at("time", "alarm"))
     for key in time:
-        if key not in ("step", "horizon", "report", "alarm", "starts_at"):
+        if key not in ("step", "horizon", "report", "alarm", "starts_at", "update"):
             raise ScenarioError(
-                f"{at('time', key)}: unknown field '{key}'; time has step, horizon, report, alarm, starts_at"
+                f"{at('time', key)}: unknown field '{key}'; time has step, horizon, report, alarm, starts_at, update"
             )
+    if time.get("update", "random") not in UPDATES:
+        raise ScenarioError(
+            f"{at('time', 'update')}: unknown update order {time['update']!r}; use {' or '.join(UPDATES)}"
+        )
     if not 0 < step <= 60:
         raise ScenarioError(f"{at('time', 'step')}: the step must be between 0 and 60 seconds, e.g. '1s'")
     if horizon < step or report < step:
@@ -339,7 +347,7 @@ def _infection(f: Fields) -> tuple[dict, tuple[int, float, float]]:
     inf = section("infection")
     allowed = {
         "contact_radius", "bite_probability", "kill_probability", "humbie_fraction", "humbie_bite_probability",
-        "incubation",
+        "incubation", "contact",
     }  # fmt: skip
     for key in inf:
         if key not in allowed:
@@ -452,7 +460,7 @@ def steps_of(seconds: float, step: float, where: str, what: str) -> int:
 def _parameters(data: dict[str, Any]) -> dict[str, Any]:
     keep = (
         "time", "behaviour", "infection", "kinds", "zombie", "humbie", "hide_fraction", "barricade_fraction",
-        "interventions", "screening", "crowd", "groups", *SIEGE_KEYS,
+        "interventions", "screening", "crowd", "groups", "motion", *SIEGE_KEYS,
     )  # fmt: skip
     return {k: data[k] for k in keep if k in data}
 

@@ -19,6 +19,10 @@ HUMAN_BEHAVIOURS = {"escape": 0, "wander": 1, "still": 2}
 HUMBIE_BEHAVIOURS = {"escape": 0, "hide": 1}
 ZOMBIE_BEHAVIOURS = {"hunt": 0, "wander": 1, "still": 2}
 INCUBATION = {"fixed": 0, "exponential": 1, "lognormal": 2, "gamma": 3}
+UPDATES = ("random", "banded")
+"""``time.update``, the order in which agents act within a step: ``random``, a fresh uniformly random permutation
+of the agents on the map every step (random sequential update); ``banded``, bands of rows in a random order and
+a random order within each band (faster on maps with millions of agents; see :mod:`hyosan.engines.abm.order`)."""
 STATES = ("S", "E", "Z", "H", "D", "X")
 STATE_NAMES = {
     "S": "healthy",
@@ -166,11 +170,13 @@ class Scenario:
     interventions: list[Any] = field(default_factory=list)
     screening: Any = None
     crowd: Any = None
+    motion: Any = None
     bands: Any = None
     siege: Any = None
     target: str = ""
     values: dict[str, Any] = field(default_factory=dict)
     added: list[Any] = field(default_factory=list)
+    update: str = "random"
 
     def run(self, engine: str | None = None, **options: Any) -> Any:
         """Run on the agent engine; the result Dataset (see :func:`hyosan.agents.run.execute` for options)."""

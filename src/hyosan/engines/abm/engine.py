@@ -333,7 +333,7 @@ def simulate_once(
             zbits[sc.world.zones[iv.zone]] |= np.uint32(1 << q)
     tcounts = np.zeros(7, dtype=np.int64)
     kt = KindArrays(kwalk, krun, ksight, soldier, krange, khit, kdetect)
-    bands_ = np.zeros(head_prey.shape[0], np.int32)
+    bands_ = np.zeros(head_prey.shape[0] if sc.update == "banded" else 1, np.int32)
     scratch = Scratch(head_prey, head_zomb, nxt, x0, y0, order, barricader, rs, bands_, bands_.copy())
     log = EventLog(buf["t"], buf["kind"], buf["agent"], buf["x"], buf["y"], buf["aux"])
     tr = Triggers(trig_kind, trig_state, trig_value, trig_active, trig_fired, zbits, tcounts)

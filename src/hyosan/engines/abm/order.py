@@ -1,9 +1,14 @@
-"""The order of action of the agent step: random sequential update by bands of rows, and warming a band's data.
+"""The order of action of the agent step (the scenario's ``time.update``), and warming a band's data.
 
-With 10^6 agents, a single random order over all of them made each agent's turn wait on main memory for its
-position, state and heading (its neighbours in the order lived anywhere on the map). Here the agents acting one
-after another are in the same band of rows, whose data fit in cache, and :func:`warm` loads a band's data in one
-tight loop of independent reads (which the processor overlaps) before the band acts.
+``random`` (the default): a fresh uniformly random permutation of the agents on the map every step, the random
+sequential update of agent-based and cellular-automaton pedestrian models. It is :func:`band_order` with one band.
+
+``banded``: bands of rows in a random order, a random order within each band. With 10^6 agents, a single random
+order over all of them made each agent's turn wait on main memory for its position, state and heading (its
+neighbours in the order lived anywhere on the map). Here the agents acting one after another are in the same band
+of rows, whose data fit in cache, and :func:`warm` loads a band's data in one tight loop of independent reads
+(which the processor overlaps) before the band acts. Either of any two agents still acts first with probability
+1/2, but it is a different schedule: agents of one band never interleave with those of another.
 """
 
 from __future__ import annotations
@@ -18,7 +23,8 @@ from hyosan.engines.abm.motion import urand
 def band_order(state, y, B, order, band, bperm, tmp, rs):
     """The step's order of action in ``order[:m]``; returns ``m``, the agents on the map (not dead, not escaped).
 
-    The map is cut into bands of rows, one per row of cell-list bins (``B`` cells high). The order is the bands
+    The map is cut into ``band.size`` bands of rows, ``B`` cells high (one per row of cell-list bins; one band,
+    the whole map, for the ``random`` update). The order is the bands
     in a uniformly random order, each band's agents (by their row at the start of the step) in a uniformly random
     order: a counting sort by band, then Fisher-Yates shuffles of the bands and within each, all from ``rs``.
     For any two agents, each acts first with probability 1/2 (same band: the shuffle within it; different bands:

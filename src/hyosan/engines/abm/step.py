@@ -1,9 +1,9 @@
 """Numba step kernels of the agent engine.
 
 One call advances every agent ``nsteps`` time steps. Each step: the agents on the map are put in a fresh
-random order (:func:`hyosan.engines.abm.order.band_order`: bands of rows in a random order, a random order within
-each band, all from the run's stream, so the same seed gives the same orders; either of any two agents acts first
-with probability 1/2, and neighbours act close together in time, so their data stay in cache); the bitten
+random order from the run's stream (:func:`hyosan.engines.abm.order.band_order`; the scenario's ``time.update``:
+``random``, one band, a uniformly random permutation; ``banded``, bands of rows in a random order, a random order
+within each, so that neighbours act close together in time and their data stay in cache); the bitten
 whose delay is over turn; cell lists (bins of side ``B`` cells, one list of prey — healthy and bitten —
 and one of zombies) are rebuilt; groups of friends share alerts, choose, wait and split
 (:func:`hyosan.engines.abm.groups.bands`; a member waiting walks at ``GR.pace``); then every agent, in
