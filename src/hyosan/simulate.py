@@ -86,7 +86,7 @@ def simulate(
     times = time_grid(t_end, every)
     sink = options.get("sink")
     kept = len(times) if sink is None else 1
-    if sink is not None and engine not in STREAMED:
+    if sink is not None and engine not in (*STREAMED, "patches"):
         raise EngineError(f"{engine}: only the {' and '.join(STREAMED)} engines stream their replicates to disk")
     require_memory(
         (replicates * kept * BYTES_PER_VALUE + _sampled(sink, replicates) * len(times) * SAMPLE_BYTES)

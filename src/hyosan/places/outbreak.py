@@ -187,18 +187,111 @@ def run_to_folder(
     **options: Any,
 ) -> dict[str, Any]:
     """Run ``country`` (and, with a cordon and ``compare``, the same replicates without it), write the
-    outputs into ``out``; the summary."""
+    outputs into ``out``; the summary.
+
+    On ``ssa`` and ``tau`` both arms stream their per-patch counts into ``result.nc`` and
+    ``result_no_cordon.nc`` as replicates finish (:class:`hyosan.places.sink.PatchSink`); memory holds
+    per replicate only the last report time, first arrivals and falls (checked with
+    :func:`hyosan.budget.require_memory` before the run). ``ode`` is one run, held and saved whole.
+    """
     from hyosan.results import summary_json, write_netcdf, write_outputs
 
     if animation not in ("gif", "mp4", "both", "none"):
         raise HyosanError(f"--animation {animation}: choose gif, mp4, both or none")
-    begun = _time.perf_counter()
-    ds = simulate(country, cordon=True, **options)
-    base = simulate(country, cordon=False, **options) if (compare and country.cordon is not None) else None
-    elapsed = _time.perf_counter() - begun
-    per = outcomes(country, ds, base)
-    for name, values in per.items():
-        ds[name] = ("replicate", values)
+    twin = compare and country.cordon is not None
+    stream = (options.get("method") or country.method) != "ode"
+    if stream:
+        _check_memory(country, options, 2 if twin else 1)
+    held: dict[str, Any] = {}
+
+    def results(path: Path) -> None:
+        begun = _time.perf_counter()
+        if not stream:
+            held["ds"] = simulate(country, cordon=True, **options)
+            held["base"] = simulate(country, cordon=False, **options) if twin else None
+            held["elapsed"] = _time.perf_counter() - begun
+            _add_outcomes(country, held)
+            write_netcdf(held["ds"], path)
+            if twin:
+                write_netcdf(held["base"], path.parent / "result_no_cordon.nc")
+            return
+        from hyosan.places.sink import PatchSink
+
+        sinks = [PatchSink(path, country.patches)]
+        if twin:
+            sinks.append(PatchSink(path.parent / "result_no_cordon.nc", country.patches))
+        try:
+            held["ds"] = simulate(country, cordon=True, sink=sinks[0], **options)
+            held["base"] = simulate(country, cordon=False, sink=sinks[1], **options) if twin else None
+            held["elapsed"] = _time.perf_counter() - begun
+            _add_outcomes(country, held)
+            sinks[0].finish(held["ds"])
+            if twin:
+                sinks[1].finish(held["base"])
+        except BaseException:
+            for sink in sinks:
+                sink.abort()
+            raise
+
+    def whole(path: Path, arm: str) -> xr.Dataset:
+        """The arm with every report time: in memory (ode) or replicate 0 read back from its file."""
+        if not stream:
+            return held[arm]
+        from hyosan.places.sink import first_replicate
+
+        key = f"whole_{arm}"
+        if key not in held:
+            held[key] = first_replicate(path.parent / ("result.nc" if arm == "ds" else "result_no_cordon.nc"))
+        return held[key]
+
+    writers: dict[str, Callable[[Path], None]] = {
+        "result.nc": results,
+        "cities.csv": lambda p: cities_frame(country, held["ds"], held["base"]).to_csv(p, index=False),
+    }
+    if plot:
+        from hyosan.viz import country as pictures
+
+        writers["fall_map.png"] = lambda p: pictures.fall_map(view(country, whole(p, "ds")), p)
+        writers["curves.png"] = lambda p: pictures.curves(view(country, whole(p, "ds")), p)
+        if twin:
+            title = f"{country.title} — without the cordon"
+            writers["fall_map_no_cordon.png"] = lambda p: pictures.fall_map(
+                view(country, whole(p, "base"), title=title, cordon=False), p
+            )
+        if animation in ("gif", "both"):
+            writers["spread.gif"] = lambda p: pictures.film(view(country, whole(p, "ds")), p.parent, "gif")
+        if animation in ("mp4", "both"):
+            writers["spread.mp4"] = lambda p: pictures.film(view(country, whole(p, "ds")), p.parent, "mp4")
+    writers["summary.json"] = lambda p: summary_json(p, _summary(country, held, stream))
+    write_outputs(out, writers)
+    return held["summary"]
+
+
+def _check_memory(country: Country, options: dict[str, Any], arms: int) -> None:
+    """Refuse, before any simulation, a streamed ensemble whose kept results do not fit in memory."""
+    from hyosan.budget import require_memory
+    from hyosan.places.sink import held_bytes
+    from hyosan.results import time_grid
+
+    t_end = options.get("t_end") or country.t_end
+    every = options.get("every") or country.every
+    n = options.get("replicates") or 1
+    T, P, C = len(time_grid(t_end, every)), country.patches.size, len(country.model.compartments)
+    require_memory(
+        arms * held_bytes(n, T, P, C, workers=options.get("workers") or 1),
+        f"--replicates {n} × {P:,} places × {C} compartments, {arms} arm(s) streamed",
+        "run fewer --replicates",
+    )
+
+
+def _add_outcomes(country: Country, held: dict[str, Any]) -> None:
+    held["per"] = outcomes(country, held["ds"], held["base"])
+    for name, values in held["per"].items():
+        held["ds"][name] = ("replicate", values)
+
+
+def _summary(country: Country, held: dict[str, Any], stream: bool) -> dict[str, Any]:
+    ds, per = held["ds"], held["per"]
     summary: dict[str, Any] = {
         "model": country.model.name,
         "engine": f"patches ({ds.attrs.get('method')})",
@@ -209,10 +302,12 @@ def run_to_folder(
         "seed": ds.attrs.get("seed"),
         "replicates": ds.sizes["replicate"],
         "t_end": float(ds.time[-1]),
-        "elapsed_s": elapsed,
+        "elapsed_s": held["elapsed"],
         "final_mean": {c: float(ds[c].isel(time=-1).mean()) for c in country.model.compartments},
         "outcomes": {k: stat(v) for k, v in per.items()},
     }
+    if stream:
+        summary["streamed"] = "result.nc" + (", result_no_cordon.nc" if held["base"] is not None else "")
     if country.cordon is not None:
         summary["cordon"] = {
             "name": country.cordon["name"],
@@ -220,26 +315,5 @@ def run_to_folder(
             "places_inside": list(country.cordon["cordon"]["patches"]),
             "people_inside": int(country.patches.population[country.inside].sum()),
         }
-    writers: dict[str, Callable[[Path], None]] = {
-        "result.nc": lambda p: write_netcdf(ds, p),
-        "cities.csv": lambda p: cities_frame(country, ds, base).to_csv(p, index=False),
-    }
-    if base is not None:
-        writers["result_no_cordon.nc"] = lambda p: write_netcdf(base, p)
-    if plot:
-        from hyosan.viz import country as pictures
-
-        writers["fall_map.png"] = lambda p: pictures.fall_map(view(country, ds), p)
-        writers["curves.png"] = lambda p: pictures.curves(view(country, ds), p)
-        if base is not None:
-            title = f"{country.title} — without the cordon"
-            writers["fall_map_no_cordon.png"] = lambda p: pictures.fall_map(
-                view(country, base, title=title, cordon=False), p
-            )
-        if animation in ("gif", "both"):
-            writers["spread.gif"] = lambda p: pictures.film(view(country, ds), p.parent, "gif")
-        if animation in ("mp4", "both"):
-            writers["spread.mp4"] = lambda p: pictures.film(view(country, ds), p.parent, "mp4")
-    writers["summary.json"] = lambda p: summary_json(p, summary)
-    write_outputs(out, writers)
+    held["summary"] = summary
     return summary

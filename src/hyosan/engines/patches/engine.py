@@ -64,6 +64,7 @@ def run(
     max_events: int | None = None,
     time_limit: float | None = None,
     executor: Any = None,
+    sink: Any = None,
     **unknown: Any,
 ) -> xr.Dataset:
     """``replicates`` runs of ``model`` in every patch of ``patches``, reported at ``times`` (days).
@@ -71,7 +72,9 @@ def run(
     ``method``: ``ssa`` (exact), ``tau`` (leaps; ``epsilon`` the step control, default 0.002 as
     the tau engine) or ``ode`` (``solver``, ``rtol``, ``atol`` as the ode engine; ``solver="auto"``:
     LSODA for a few hundred state variables, else BDF with the sparse Jacobian). ``initial``:
-    ``{patch: {compartment: count}}`` taken from the patch's ``home`` compartment.
+    ``{patch: {compartment: count}}`` taken from the patch's ``home`` compartment. ``sink`` (``ssa``,
+    ``tau``; :class:`hyosan.places.sink.PatchSink`) receives chunks of replicates as they finish and
+    writes them to disk; the result then holds the last report time only.
     """
     unknown = {k: v for k, v in unknown.items() if v is not None}
     if unknown:
@@ -85,8 +88,10 @@ def run(
     coupling.check(patches, model)
     times = np.asarray(times, dtype=np.float64)
     P, C = patches.size, len(model.compartments)
+    if sink is not None and method == "ode":
+        raise EngineError("patches ode: one deterministic run is held in memory, not streamed; use method ssa or tau")
     require_memory(
-        replicates * len(times) * P * C * BYTES_PER_VALUE,
+        replicates * (1 if sink is not None else len(times)) * P * C * BYTES_PER_VALUE,
         f"--replicates {replicates} × {len(times):,} report times × {P:,} patches × {C} compartments",
         "use a larger --every, a shorter --t-end or fewer --replicates",
     )
@@ -131,9 +136,12 @@ def run(
     begun = _time.perf_counter()
     root, seeds = replicate_seeds(seed, replicates)
     used = max(1, min(workers or os.cpu_count() or 1, replicates))
+    stream = {} if sink is None else {"most": sink.chunk, "on_part": sink.take}
     results = map_replicates(
-        task, seeds, workers=used, progress=progress, executor=executor, label=f"patches {method} replicates"
+        task, seeds, workers=used, progress=progress, executor=executor, label=f"patches {method} replicates", **stream
     )
+    if sink is not None:
+        times = times[-1:]
     attrs |= {
         "seed": seed if seed is not None else str(root),
         "rng": "PCG64 streams from SeedSequence(seed).spawn(replicates)",
