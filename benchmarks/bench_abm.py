@@ -10,7 +10,11 @@
 3. Wall time of ``hyosan run hyosan-high`` (the whole flagship, animation included) in a subprocess, with a
    warm Numba cache (a first run fills it).
 
-Run: ``python benchmarks/bench_abm.py [--agents 1000000] [--steps 20] [--skip-school]``.
+Sections 1 and 2 run each order of action asked for (``--update random|banded|both``, the scenario's
+``time.update``: ``random`` is a uniformly random permutation of the agents each step, ``banded`` bands of rows;
+see :mod:`hyosan.engines.abm.order`); section 3 runs the flagship as shipped.
+
+Run: ``python benchmarks/bench_abm.py [--agents 1000000] [--steps 20] [--update both] [--skip-school]``.
 """
 
 from __future__ import annotations
@@ -45,11 +49,13 @@ def open_map(folder: Path, side: int, scale: float) -> Path:
     return path
 
 
-def scenario(folder: Path, side: int, scale: float, n: int, steps: int, zombies: str, sight: str) -> Path:
+def scenario(
+    folder: Path, side: int, scale: float, n: int, steps: int, zombies: str, sight: str, update: str = "random"
+) -> Path:
     data = {
         "name": "open",
         "map": str(open_map(folder, side, scale)),
-        "time": {"step": "1s", "horizon": f"{steps}s", "report": f"{steps}s"},
+        "time": {"step": "1s", "horizon": f"{steps}s", "report": f"{steps}s", "update": update},
         "kinds": {"walker": {"speed": "1 m/s", "run_speed": "2 m/s", "sight": sight}},
         "zombie": {"speed": "1 m/s", "run_speed": "2 m/s", "sight": sight},
         "population": [{"kind": "walker", "count": n - n // 100, "zone": "all"}],
@@ -64,16 +70,17 @@ def scenario(folder: Path, side: int, scale: float, n: int, steps: int, zombies:
 
 
 def engine_rate(
-    n: int, side: int, scale: float, steps: int, zombies: str, sight: str
+    n: int, side: int, scale: float, steps: int, zombies: str, sight: str, update: str = "random"
 ) -> tuple[float, float, float, float]:
     """Agent-steps per second inside the step kernel (wall clock, set-up and outputs excluded) and on the CPU
     (process time of a (1 + steps)-step run less that of a 1-step run: less sensitive to a loaded machine),
     bytes per agent of the agent arrays (with the kernels' scratch), and of the world arrays at this density."""
     with tempfile.TemporaryDirectory() as tmp:
-        simulate_once(load_scenario(scenario(Path(tmp), 20, scale, 100, 2, zombies, sight)), np.random.SeedSequence(0))
+        warm = scenario(Path(tmp), 20, scale, 100, 2, zombies, sight, update)
+        simulate_once(load_scenario(warm), np.random.SeedSequence(0))
         cpu = []
         for k in (1, 1 + steps):
-            sc = load_scenario(scenario(Path(tmp), side, scale, n, k, zombies, sight))
+            sc = load_scenario(scenario(Path(tmp), side, scale, n, k, zombies, sight, update))
             c0 = time.process_time()
             run = simulate_once(sc, np.random.SeedSequence(1))
             cpu.append(time.process_time() - c0)
@@ -127,10 +134,12 @@ def mesa_rate(n: int, steps: int, side: int, p: float, seed: int = 0) -> tuple[f
     return n * steps / wall, n * steps / cpu, sum(a.infected for a in model.agents)
 
 
-def scenario_rate(path: Path, seed: int = 1) -> tuple[float, float, int, int, int]:
+def scenario_rate(path: Path, seed: int = 1, update: str = "random") -> tuple[float, float, int, int, int]:
     """Agent-steps per second inside the step kernel (wall clock) and for the whole run on the CPU, for the
-    scenario at ``path`` (one warm-up run first); the agents, the steps and how many were infected at the end."""
+    scenario at ``path`` with order of action ``update`` (one warm-up run first); the agents, the steps and how
+    many were infected at the end."""
     sc = load_scenario(path)
+    sc.update = update
     simulate_once(sc, np.random.SeedSequence(0))
     c0 = time.process_time()
     run = simulate_once(sc, np.random.SeedSequence(seed))
@@ -143,24 +152,37 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--agents", type=int, default=1_000_000)
     ap.add_argument("--steps", type=int, default=20)
+    ap.add_argument("--update", choices=("random", "banded", "both"), default="both",
+                    help="order of action for sections 1 and 2 (the scenario's time.update)")  # fmt: skip
     ap.add_argument("--skip-school", action="store_true")
     args = ap.parse_args()
+    updates = ("random", "banded") if args.update == "both" else (args.update,)
 
     print(f"1. {args.agents:,} agents on an open 1500 x 1500 m map, {args.steps} steps, one core")
-    for zombies, sight in (("wander", "2m"), ("hunt", "10m")):
-        rate, cpu_rate, per_agent, world = engine_rate(args.agents, 1500, 1.0, args.steps, zombies, sight)
-        print(f"   zombies {zombies:6s} (sight {sight:>3s}): {rate / 1e6:6.2f} M agent-steps/s", end="")
-        print(f" ({cpu_rate / 1e6:.2f} M by CPU time)")
+    for update in updates:
+        for zombies, sight in (("wander", "2m"), ("hunt", "10m")):
+            rate, cpu_rate, per_agent, world = engine_rate(args.agents, 1500, 1.0, args.steps, zombies, sight, update)
+            print(
+                f"   update {update:6s}, zombies {zombies:6s} (sight {sight:>3s}): {rate / 1e6:6.2f} M agent-steps/s",
+                end="",
+            )
+            print(f" ({cpu_rate / 1e6:.2f} M by CPU time)")
     print(f"   memory: agent arrays {per_agent} bytes per agent (with cell-list link and step snapshot),")
     slot = BUFFER_EVENT_BYTES
     print(f"           event-log scratch {slot} bytes x (2 + 1/8) = {slot * 17 / 8:.0f} bytes per agent;")
     print(f"           world arrays (grids, fields, cell lists) {world:.0f} bytes per agent at this density")
     print(f"           peak RSS of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 
-    e_rate, e_cpu, n, steps, e_inf = scenario_rate(MESA_SCENARIO)
-    print(f"2. Mesa comparison model, {n:,} agents x {steps} steps on a 100 x 100 grid (p = 0.5)")
-    print(f"   hyosan {MESA_SCENARIO.name} (abm engine): {e_rate / 1e6:7.2f} M agent-steps/s in the kernel, ", end="")
-    print(f"{e_cpu / 1e6:.2f} M by CPU time of the whole run ({e_inf:,} infected at the end)")
+    ours = {}
+    for update in updates:
+        e_rate, e_cpu, n, steps, e_inf = ours[update] = scenario_rate(MESA_SCENARIO, update=update)
+        if update == updates[0]:
+            print(f"2. Mesa comparison model, {n:,} agents x {steps} steps on a 100 x 100 grid (p = 0.5)")
+        print(
+            f"   hyosan {MESA_SCENARIO.name} (abm engine, update {update}): {e_rate / 1e6:7.2f} M agent-steps/s in ",
+            end="",
+        )
+        print(f"the kernel, {e_cpu / 1e6:.2f} M by CPU time of the whole run ({e_inf:,} infected at the end)")
     try:
         import mesa
 
@@ -169,7 +191,11 @@ def main() -> None:
             f"   Mesa {mesa.__version__}: {m_rate / 1e6:7.3f} M agent-steps/s, {m_cpu / 1e6:.3f} M by CPU time ", end=""
         )
         print(f"({m_inf:,} infected at the end)")
-        print(f"   ratio hyosan / Mesa: {e_rate / m_rate:,.0f}x (wall clock), {e_cpu / m_cpu:,.0f}x (CPU time)")
+        for update, (e_rate, e_cpu, *_) in ours.items():
+            print(
+                f"   ratio hyosan ({update}) / Mesa: {e_rate / m_rate:,.0f}x (wall clock), "
+                f"{e_cpu / m_cpu:,.0f}x (CPU time)"
+            )
     except ImportError as exc:
         print(f"   Mesa not installed ({exc}); pip install -e '.[bench]'")
 
