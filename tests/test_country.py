@@ -47,7 +47,7 @@ def test_shipped_countries_load():
     # radiation: every city sends 0.05 trips per person per day
     assert np.allclose(np.asarray(korea.patches.movement.sum(axis=1)).ravel(), 0.05)
     usa = country.load("usa")
-    assert usa.seed_city == "New York City" and usa.cordon is None and usa.patches.size == 3355
+    assert usa.seed_city == "New York City" and usa.cordon is None and usa.patches.size == 3027
     assert np.all(usa.patches.lon < -60)  # contiguous states only
 
 
@@ -59,7 +59,7 @@ def test_shipped_countries_load():
         ({"seed": "{city: r0c0, X: 1}"}, "not a compartment of"),
         ({"method": "abm"}, "choose one of ssa, tau, ode"),
         ({"moves": "{Q: 1}"}, "(moves.Q): not a compartment"),
-        ({"mobility": "walk:speed=1km/h"}, "give radius"),
+        ({"mobility": "walk:radius=1km"}, "give speed"),
     ],
 )
 def test_bad_country_files_are_refused_in_one_line(tmp_path, change, fragment):

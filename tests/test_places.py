@@ -73,16 +73,18 @@ def test_gravity_is_symmetric_and_carries_the_stated_total():
 def test_walk_neighbours_on_a_known_grid_at_the_equator():
     g = sources.grid(10, (4, 5), spacing_km=2.0)
     v = 5.0 * 24  # 5 km/h in km/day
-    moves = mob.walk(g, v, radius_km=2.05)  # the 4 nearest cells only (diagonals are 2.83 km)
-    degree = np.diff(moves.indptr)
     rows, cols = np.divmod(np.arange(20), 5)
     expect = (rows > 0).astype(int) + (rows < 3) + (cols > 0) + (cols < 4)
-    assert np.array_equal(degree, expect)
-    # rate = speed / distance, 2 km within the grid's latitude (< 0.06 deg) tolerance
-    assert np.allclose(moves.data, v / 2.0, rtol=1e-6)
-    wide = mob.walk(g, v, radius_km=2.9)  # now the diagonals too
+    for moves in (mob.walk(g, v), mob.walk(g, v, radius_km=2.05)):  # Gabriel graph; the 4 nearest cells
+        assert np.array_equal(np.diff(moves.indptr), expect)
+        # every neighbour is 2 km away: total exit rate speed / 2 km, split evenly over the neighbours
+        exit_rate = np.asarray(moves.sum(axis=1)).ravel()
+        assert np.allclose(exit_rate, v / 2.0, rtol=1e-5)
+        assert np.allclose(moves[6].data, v / 2.0 / 4, rtol=1e-5)
+    wide = mob.walk(g, v, radius_km=2.9)  # the diagonals too: mean distance (4*2 + 4*2.83)/8 km
     assert np.diff(wide.indptr)[6] == 8
-    assert sorted(set(np.round(wide[6].data, 3))) == pytest.approx([v / (2 * math.sqrt(2)), v / 2], rel=1e-5)
+    mean_d = (4 * 2 + 4 * 2 * math.sqrt(2)) / 8
+    assert wide[6].sum() == pytest.approx(v / mean_d, rel=1e-5)
 
 
 def test_shipped_city_lists():
@@ -131,7 +133,8 @@ def test_table_reads_and_missing_column(tmp_path):
 def test_specs_build_and_refuse():
     places = spec.build("grid:n=3x3,pop=50,spacing=1km", "walk:speed=4km/h,radius=1.01km", "Z=1,S=0.5")
     assert places.size == 9 and places.population.sum() == 450 and places.mobility == {"Z": 1.0, "S": 0.5}
-    assert places.movement[4].nnz == 4 and np.allclose(places.movement[4].data, 96.0, rtol=1e-5)
+    # 96 km a day over 1 km hops: 96 hops a day out of the centre cell, 24 to each of its 4 neighbours
+    assert places.movement[4].nnz == 4 and np.allclose(places.movement[4].data, 24.0, rtol=1e-5)
     assert spec.rate_per_day("0.5/h", "x") == pytest.approx(12.0)
     assert spec.rate_per_day("1 per w", "x") == pytest.approx(1 / 7)
     for bad, fragment in [
@@ -141,6 +144,6 @@ def test_specs_build_and_refuse():
     ]:
         with pytest.raises(HyosanError, match=fragment):
             spec.patches(bad)
-    for bad, fragment in [("radiation:rate=0.05", "not a rate"), ("walk:speed=1m/s", "give radius")]:
+    for bad, fragment in [("radiation:rate=0.05", "not a rate"), ("walk:radius=1km", "give speed")]:
         with pytest.raises(HyosanError, match=fragment):
             spec.mobility(bad, places)

@@ -138,6 +138,8 @@ def run(
     mobility: str = typer.Option(None, help="patches: how people hop, walk:speed=5km/h,radius=3km | radiation:.."),
     moves: str = typer.Option(None, help="patches: which compartments hop, Z or Z=1,S=0.2 (multipliers)."),
     method: str = typer.Option(None, help="patches: ssa (exact, default) | tau | ode."),
+    rtol: float = typer.Option(None, "--rtol", help="ode (models, patches, countries): relative tolerance."),
+    atol: float = typer.Option(None, "--atol", help="ode: absolute tolerance, a fraction of the population."),
 ) -> None:
     """Simulate TARGET and write timeseries.csv, final.csv, summary.json, result.nc and plot.png."""
     if _country(target):
@@ -150,6 +152,7 @@ def run(
         raise HyosanError("--engine: the name is empty; give ode, ssa or tau (scenarios: abm, or leave it out)")
     scenario = scenarios.is_scenario(target)
     limits = _limits(engine, scenario, epsilon, max_events, time_limit)
+    limits |= _tolerances(engine, scenario, method, rtol, atol)
     network = _network(None if scenario else engine, graph, seed_nodes, edge_rate, period, node_events)
     show = sys.stderr.isatty() if progress is None else progress
     name = Path(target).stem if target.endswith((".yaml", ".yml")) else target
@@ -202,6 +205,16 @@ def run(
     from hyosan.console import report
 
     report(summary, folder)
+
+
+def _tolerances(engine: str | None, scenario: bool, method: str | None, rtol, atol) -> dict:
+    """The ode solver's tolerances, refused where no ode solver runs."""
+    given = {k: v for k, v in {"rtol": rtol, "atol": atol}.items() if v is not None}
+    ode = engine in (None, "ode") or (engine == "patches" and method == "ode")
+    if given and (scenario or not ode):
+        flag = "--" + next(iter(given))
+        raise HyosanError(f"{flag}: only for the ode solver (--engine ode, or patches with --method ode); drop it")
+    return given
 
 
 def _limits(engine: str | None, scenario: bool, epsilon, max_events, time_limit) -> dict:

@@ -79,6 +79,11 @@ def run_country(options: dict[str, Any]) -> None:
         "max_events": options.get("max_events"),
         "time_limit": options.get("time_limit"),
     }
+    tolerances = {k: options[k] for k in ("rtol", "atol") if options.get(k) is not None}
+    if tolerances:
+        if (method or scenario.method) != "ode":
+            raise HyosanError(f"--{next(iter(tolerances))}: only for the ode method; drop it or add --method ode")
+        scenario = dataclasses.replace(scenario, **tolerances)
     if options.get("scheduler"):
         from hyosan.cluster import dask_executor
 

@@ -17,6 +17,8 @@ A country file (``src/hyosan/data/countries/*.yaml``, or any YAML with a ``place
     t_end: 60                           # days
     every: 0.5
     fall_below: 0.5                     # a city has fallen when fewer than this fraction is still human
+    rtol: 1e-6                          # ode only: relative and absolute (a fraction of everyone)
+    atol: 1e-12                         #   tolerances of the solver (default 1e-10 and 1e-12)
 
 The cordon seals ``around`` and its ``ring`` nearest cities (or every city within ``radius``):
 movement across its border stops at ``at`` (days) or when ``when`` first holds (counts over the
@@ -43,7 +45,7 @@ from hyosan.places.sources import haversine
 PACKAGE = "hyosan.data.countries"
 FIELDS = {
     "title", "description", "reference", "model", "set", "places", "mobility", "moves", "seed", "cordon",
-    "method", "t_end", "every", "fall_below",
+    "method", "t_end", "every", "fall_below", "rtol", "atol",
 }  # fmt: skip
 CORDON_FIELDS = {"name", "around", "ring", "radius", "at", "when", "mixing"}
 METHODS = ("ssa", "tau", "ode")
@@ -66,6 +68,8 @@ class Country:
     every: float
     fall_below: float
     raw: Mapping[str, Any]
+    rtol: float | None = None  # ode tolerances; None: the engine's defaults
+    atol: float | None = None
 
     @property
     def seed_city(self) -> str:
@@ -155,10 +159,24 @@ def load(target: str | Path) -> Country:
     fall = data.get("fall_below", 0.5)
     if isinstance(fall, bool) or not isinstance(fall, (int, float)) or not 0 < fall <= 1:
         raise ScenarioError(f"{source} (fall_below): {fall!r}; a fraction in (0, 1], e.g. 0.5")
+    rtol, atol = (_tolerance(data.get(key), key, source) for key in ("rtol", "atol"))
     return Country(
         name, source, str(data.get("title", name)), model, patches, seed, cordon, inside, method, t_end, every,
-        float(fall), data,
+        float(fall), data, rtol, atol,
     )  # fmt: skip
+
+
+def _tolerance(value: Any, key: str, source: str) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            pass
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 1e-13 <= value < 1:
+        raise ScenarioError(f"{source} ({key}): {value!r}; the ode solver's tolerance, a number from 1e-13 to below 1")
+    return float(value)
 
 
 def _listed(moves: Mapping[str, float]) -> str:

@@ -13,9 +13,9 @@ sphere (k nearest, or all within a radius), so 34,000 cities never need a dense 
   nor ``j``). Over all destinations the fractions telescope to ``1 - m_i / M`` (M everyone); hyosan
   divides by that sum over the destinations kept (the finite-size correction of Masucci et al. 2013),
   so each place sends out exactly ``T_i``. Places equally far are ranked by index.
-- :func:`walk`: neighbours within ``radius`` (optionally also the ``k`` nearest however far, and the
-  minimum spanning tree so that all places connect); hop rate ``speed / distance`` to each (a zombie
-  walking from cell to cell, as in Alemi et al. 2015).
+- :func:`walk`: a walker leaves place ``i`` at the total rate ``speed / L_i``, ``L_i`` the mean
+  distance to its neighbours, and picks one neighbour uniformly; neighbours are the Gabriel graph of
+  the places (or, with ``radius``, every place within it). Derived in :func:`walk`'s docstring.
 """
 
 from __future__ import annotations
@@ -154,24 +154,69 @@ def spanning_pairs(patches: Patches) -> tuple[np.ndarray, np.ndarray, np.ndarray
     return np.concatenate([i, j]), np.concatenate([j, i]), np.concatenate([dist, dist])
 
 
+def gabriel_pairs(patches: Patches, k: int = 16) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Both directions of the edges of the Gabriel graph of the places, with their length in km.
+
+    ``i`` and ``j`` are Gabriel neighbours when no other place lies in the ball whose diameter is the
+    chord ``ij`` (on the unit sphere: the spherical disc with diameter ``ij``); a place exactly on its
+    rim also blocks it, so a square grid keeps its four axis neighbours and drops the diagonals. The
+    graph is a subgraph of the Delaunay triangulation (mean degree about 4 in the plane), holds the
+    minimum spanning tree (so every place is reachable) and never jumps over a place lying between two
+    others. Candidates: each place's ``k`` nearest and the spanning tree's edges.
+    """
+    n = patches.size
+    if n < 2:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+    pts = _points(patches, "walk")
+    idx, _ = nearest(patches, k, "walk")
+    a = np.concatenate([np.repeat(np.arange(n), idx.shape[1]), spanning_pairs(patches)[0]])
+    b = np.concatenate([idx.ravel(), spanning_pairs(patches)[1]])
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    key = np.unique(lo * n + hi)
+    a, b = key // n, key % n
+    mid = 0.5 * (pts[a] + pts[b])
+    half = 0.5 * np.linalg.norm(pts[a] - pts[b], axis=1)
+    inside = cKDTree(pts).query_ball_point(mid, half * (1 + 1e-9), return_length=True)
+    keep = np.asarray(inside) <= 2  # only the two ends themselves
+    a, b = a[keep], b[keep]
+    d = haversine(patches.lat[a], patches.lon[a], patches.lat[b], patches.lon[b])
+    return np.concatenate([a, b]), np.concatenate([b, a]), np.concatenate([d, d])
+
+
 def walk(
     patches: Patches,
     speed_km_per_day: float,
-    radius_km: float,
+    radius_km: float | None = None,
     k: int = 0,
     connect: bool = False,
     min_km: float = 0.0,
 ) -> sp.csr_matrix:
-    """Walking hop rates, ``speed / distance`` per day, to each patch within ``radius_km``, to the ``k``
-    nearest however far and, with ``connect``, along the minimum spanning tree of distances (so
-    that every place can be reached, however sparse its region); the neighbour sets are mutual.
-    Distances below ``min_km`` count as ``min_km`` (places are not points: a walk between twin towns
-    takes the time to cross them)."""
+    """Walking hop rates (per day): a walker leaves place ``i`` at the total rate ``speed / L_i``, with
+    ``L_i`` the mean distance from ``i`` to its neighbours, and goes to one of its ``k_i`` neighbours
+    chosen uniformly, so ``movement[i, j] = speed / (k_i L_i) = speed / sum_j d_ij``.
+
+    Why: a walker covers ``speed`` km a day, so the trip to a neighbour ``d`` km away takes ``d / speed``
+    days; with exponential holding times the mean time spent per trip is ``1 / (total rate) = L_i /
+    speed``, the mean trip length over the uniform choice divided by the speed. When all neighbours
+    lie ``d`` away (a line or grid of equally spaced places) each hop takes ``d / speed`` on average,
+    the walking speed exactly; on a square grid of spacing ``a`` the hops are ``a`` long at rate
+    ``speed / a``, so the mean squared displacement grows as ``speed * a * t``: the diffusion
+    coefficient is ``D = speed * a / 4`` (``speed * a / 2`` on a line). The total rate does not grow
+    with the number of neighbours: a walker in a dense region leaves no faster than one can walk.
+
+    Neighbours are the Gabriel graph (:func:`gabriel_pairs`), or, with ``radius_km``, every place within
+    it, plus the ``k`` nearest however far and, with ``connect``, the minimum spanning tree's edges.
+    Distances below ``min_km`` count as ``min_km`` (places are not points: the walk between twin towns
+    takes the time to cross them).
+    """
     speed = _positive(speed_km_per_day, "walk: speed", "speed=5km/h")
-    if not radius_km > 0:
+    if radius_km is not None and not radius_km > 0:
         raise ScenarioError(f"walk: radius {radius_km!r} km must be positive, e.g. radius=3km")
     n = patches.size
-    i, j, d = within(patches, radius_km)
+    if radius_km is None:
+        i, j, d = gabriel_pairs(patches)
+    else:
+        i, j, d = within(patches, radius_km)
     if k:
         idx, dist = nearest(patches, k, "walk")
         rows = np.repeat(np.arange(n), idx.shape[1])
@@ -186,7 +231,8 @@ def walk(
     d = np.maximum(d, min_km)
     if np.any(d <= 0):
         raise ScenarioError("walk: two patches share one position; a walk between them would be instant (set min=1km)")
-    return sp.csr_matrix((speed / d, (i, j)), shape=(n, n))
+    total = np.bincount(i, weights=d, minlength=n)
+    return sp.csr_matrix((speed / total[i], (i, j)), shape=(n, n))
 
 
 def couple(

