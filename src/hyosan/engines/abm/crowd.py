@@ -36,10 +36,11 @@ from scipy import ndimage
 
 from hyosan.agents.floorplan import WALL
 from hyosan.agents.scenario_crowd import Crowd
+from hyosan.agents.scenario_motion import on_cells
 from hyosan.engines.abm.records import CrowdArrays
 from hyosan.errors import ScenarioError
 
-C_CAP, C_LAW, C_GAMMA, C_INVJAM, C_AREA, C_HALF, C_TROW = range(7)
+C_CAP, C_LAW, C_GAMMA, C_INVJAM, C_AREA, C_HALF, C_TROW, C_HOP = range(8)
 P_CROWD = 22
 NSLOT = 10
 EDGE = 1e-6
@@ -76,11 +77,13 @@ def capacity(sc: Any) -> int:
 
 
 def slots(sc: Any) -> np.ndarray:
-    """The crowding block of the kernel parameters: capacity, speed law, gamma, 1/rho_jam (m2), cell area."""
+    """The crowding block of the kernel parameters: capacity, speed law, gamma, 1/rho_jam (m2), cell area, window
+    half-side, table row length, cell motion (1: hops, :mod:`hyosan.engines.abm.hops`)."""
     c = settings(sc)
     out = np.zeros(NSLOT)
     out[C_CAP] = capacity(sc)
-    out[C_LAW] = float(c.on and c.speed == "weidmann")
+    out[C_HOP] = float(on_cells(sc))
+    out[C_LAW] = float(c.on and c.speed == "weidmann" and not out[C_HOP])
     out[C_GAMMA] = c.gamma
     out[C_INVJAM] = 1.0 / c.jam_density
     out[C_AREA] = sc.world.scale**2
@@ -95,7 +98,11 @@ def parameters(sc: Any, P: np.ndarray) -> None:
 
 def crowd_record(sc: Any, a: Any, w: Any) -> CrowdArrays:
     """The crowding state of a run: agents per cell (int16) and the crowding parameters, followed by the table
-    of Weidmann's factor (:func:`table`; ``C_TROW`` its row length, 0 for none)."""
+    of Weidmann's factor (:func:`table`; ``C_TROW`` its row length, 0 for none). Under cell motion every agent is
+    put at the centre of its cell."""
+    if on_cells(sc):
+        a.x[:] = np.floor(a.x) + 0.5
+        a.y[:] = np.floor(a.y) + 0.5
     cap = capacity(sc)
     if cap > np.iinfo(np.int16).max:
         raise ScenarioError(f"{sc.source}: crowd.max_density allows {cap:,} people on one cell; at most 32,767")
@@ -159,6 +166,9 @@ def put(
         np.add.at(occ, (pick[:, 0], pick[:, 1]), 1)
     else:
         pick = cells[rng.integers(0, len(cells), idx.size)]
+    if on_cells(sc):
+        a.x[idx], a.y[idx] = pick[:, 1] + 0.5, pick[:, 0] + 0.5
+        return
     a.x[idx] = pick[:, 1] + rng.uniform(0.05, 0.95, idx.size)
     a.y[idx] = pick[:, 0] + rng.uniform(0.05, 0.95, idx.size)
 

@@ -8,50 +8,23 @@ import numpy as np
 from numba import njit
 
 from hyosan.engines.abm.codes import (
-    BLOCKS_HUMANS,
-    BLOCKS_ZOMBIES,
     OPAQUE,
     P_INC1,
     P_INC2,
     P_INC_KIND,
     SQRT12,
 )
-from hyosan.engines.abm.crowd import C_CAP, C_LAW, EDGE, slowdown
+from hyosan.engines.abm.crowd import C_CAP, C_HOP, C_LAW, EDGE, slowdown
+from hyosan.engines.abm.hops import hop_follow, hop_move, hop_wander
+from hyosan.engines.abm.prims import cell, passable, urand
+
+__all__ = ["cell", "follow", "glide", "incubation", "move", "passable", "seed", "sees", "urand", "wander"]
 
 
 @njit(cache=True, error_model="numpy")
 def seed(value: int) -> None:
     """Seed Numba's generator for this process (one run at a time per process)."""
     np.random.seed(value)
-
-
-@njit(cache=True, inline="always", error_model="numpy")
-def urand(rs):
-    """Uniform [0, 1) from the run's xorshift64* stream ``rs`` (a one-element uint64 array)."""
-    v = rs[0]
-    v ^= v >> np.uint64(12)
-    v ^= v << np.uint64(25)
-    v ^= v >> np.uint64(27)
-    rs[0] = v
-    return (v * np.uint64(2685821657736338717) >> np.uint64(11)) * (1.0 / 9007199254740992.0)
-
-
-@njit(cache=True, inline="always", error_model="numpy")
-def cell(v):
-    """The cell index of coordinate ``v`` (floor: -0.3 is in cell -1, off the map, not cell 0)."""
-    return int(np.floor(v))
-
-
-@njit(cache=True, inline="always", error_model="numpy")
-def passable(r, c, zombie, hroom, block, room):
-    """May a zombie (or a human, confined to safe room ``hroom`` when >= 0) stand on cell (r, c)?"""
-    if r < 0 or c < 0 or r >= block.shape[0] or c >= block.shape[1]:
-        return False
-    if block[r, c] & (BLOCKS_ZOMBIES if zombie else BLOCKS_HUMANS):
-        return False
-    if hroom >= 0 and room[r, c] != hroom:
-        return False
-    return True
 
 
 @njit(cache=True, error_model="numpy", _nrt=False)
@@ -88,7 +61,10 @@ def move(i, dx, dy, dist, zombie, hroom, x, y, block, room, occ, cp, reflect=Fal
     cell with room ends the move.
 
     Compiled without reference counting and called, not inlined: inlined into the step kernel, every array argument
-    cost an atomic increment and decrement per call (two thirds of the kernel's time on the Mesa model)."""
+    cost an atomic increment and decrement per call (two thirds of the kernel's time on the Mesa model).
+    Under cell motion (``cp[C_HOP]``), :func:`hyosan.engines.abm.hops.hop_move` instead."""
+    if cp[C_HOP] > 0:
+        return hop_move(i, dx, dy, dist, zombie, hroom, x, y, block, room, occ, cp)
     return glide(i, dx, dy, dist, zombie, hroom, x, y, block, room, occ, cp, reflect)
 
 
@@ -105,7 +81,11 @@ def follow(i, dist, nxt, fd, zombie, hroom, x, y, block, room, occ, cp):
     """Walk ``dist`` cells (times Weidmann's factor, with crowding on) along a distance field (``nxt`` the next
     cell's offset, ``fd`` the distance; 0 at the goal) through the centres of successive next cells, so that
     the whole distance is walked: aimed only at the next cell's centre, a walker stopped there (at most about
-    one cell a step whatever its speed). Stops at the goal, off the field, or when walls or people stop it."""
+    one cell a step whatever its speed). Stops at the goal, off the field, or when walls or people stop it.
+    Under cell motion, :func:`hyosan.engines.abm.hops.hop_follow` instead."""
+    if cp[C_HOP] > 0:
+        hop_follow(i, dist, nxt, fd, zombie, hroom, x, y, block, room, occ, cp)
+        return
     first = True
     for _ in range(int(dist) + 3):
         r = cell(y[i])
@@ -211,7 +191,10 @@ def sidestep(i, sx, sy, zombie, hroom, x, y, block, room, occ, cap):
 def wander(i, dist, zombie, hroom, turn_sd, x, y, heading, block, room, occ, cp, rs):
     """Persistent random walk: the unit heading ``heading[i]`` turns by a uniform angle of s.d. ``turn_sd``
     per step (rotation by Taylor polynomials, then renormalised); walls reflect it (specular), which keeps
-    a uniform density uniform."""
+    a uniform density uniform. Under cell motion, uniform Moore hops (:func:`hyosan.engines.abm.hops.hop_wander`)."""
+    if cp[C_HOP] > 0:
+        hop_wander(i, dist, zombie, hroom, x, y, block, room, occ, cp, rs)
+        return
     d = turn_sd * SQRT12 * (urand(rs) - 0.5)
     d2 = d * d
     cd = 1.0 - d2 * (0.5 - d2 / 24.0)
