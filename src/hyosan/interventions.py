@@ -55,7 +55,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from hyosan.compartmental import expr as _expr
-from hyosan.compartmental.model_types import Condition, Event
+from hyosan.compartmental.model_types import MAX_OCCURRENCES, Condition, Event, Times
 from hyosan.errors import HyosanError, ModelError
 from hyosan.units import days
 
@@ -205,16 +205,11 @@ def parse_condition(text: Any, allowed: set[str], where: str, error: type[Hyosan
         raise error(str(e)) from None
 
 
-def trigger_times(
-    item: Mapping[str, Any],
-    where: str,
-    to_unit: Callable[[Any, str], float],
-    unit: str,
-    error: type[HyosanError],
-    until: float = 1e6,
-) -> tuple[float, ...]:
-    """Times from ``at`` (one or a list) or ``every`` with ``start`` (default one period) and ``until``
-    (default ``until``: a long time in a model, the horizon in a scenario)."""
+def schedule_of(
+    item: Mapping[str, Any], where: str, to_unit: Callable[[Any, str], float], unit: str, error: type[HyosanError]
+) -> Times:
+    """The :class:`Times` of ``at`` (one or a list) or ``every`` with ``start`` (default one period) and
+    ``until`` (default: no end; the times are built only up to a run's horizon)."""
     if "at" in item:
         for key in ("start", "until"):
             if key in item:
@@ -222,25 +217,37 @@ def trigger_times(
         raw = item["at"] if isinstance(item["at"], list) else [item["at"]]
         if not raw:
             raise error(f"{where}.at: give at least one time")
-        times = sorted(to_unit(t, f"{where}.at") for t in raw)
-    else:
-        every = to_unit(item["every"], f"{where}.every")
-        if not every > 0:
-            raise error(f"{where}.every: the period must be positive ({unit})")
-        start = to_unit(item["start"], f"{where}.start") if "start" in item else every
-        until = to_unit(item["until"], f"{where}.until") if "until" in item else until
-        count = math.floor((until - start) / every + 1e-9) + 1
-        if count > 1_000_000:
-            raise error(f"{where}: more than a million occurrences; set 'until'")
-        times = [start + every * k for k in range(max(count, 0))]
-    if any(not t >= 0 for t in times):
+        times = Times(tuple(sorted(to_unit(t, f"{where}.at") for t in raw)))
+        if any(not t >= 0 for t in times.listed):
+            raise error(f"{where}: event times must be >= 0 {unit}")
+        return times
+    every = to_unit(item["every"], f"{where}.every")
+    if not every > 0:
+        raise error(f"{where}.every: the period must be positive ({unit})")
+    start = to_unit(item["start"], f"{where}.start") if "start" in item else every
+    until = to_unit(item["until"], f"{where}.until") if "until" in item else math.inf
+    if not start >= 0:
         raise error(f"{where}: event times must be >= 0 {unit}")
-    return tuple(times)
+    return Times(start=start, every=every, until=until)
 
 
-def model_times(item: Mapping[str, Any], where: str) -> tuple[float, ...]:
-    """:func:`trigger_times` of a compartment model: days, or any duration with its unit."""
-    return trigger_times(item, where, days, "days", ModelError)
+def trigger_times(
+    item: Mapping[str, Any],
+    where: str,
+    to_unit: Callable[[Any, str], float],
+    unit: str,
+    error: type[HyosanError],
+    horizon: float = math.inf,
+) -> tuple[float, ...]:
+    """The times of :func:`schedule_of` a run with this ``horizon`` can reach (listed times are kept
+    whole, so that one past the horizon is reported as not fired)."""
+    times = schedule_of(item, where, to_unit, unit, error)
+    return times.listed if not times.every else times.upto(horizon, where, error)
+
+
+def model_times(item: Mapping[str, Any], where: str) -> Times:
+    """:func:`schedule_of` a compartment model: days, or any duration with its unit."""
+    return schedule_of(item, where, days, "days", ModelError)
 
 
 def parse_interventions(
@@ -253,6 +260,15 @@ def parse_interventions(
     events = [_model_event(item, i, comps, params, allowed, at) for i, item in enumerate(raw)]
     _check_contradictions(events, at)
     return events
+
+
+def _check_contradictions(events: Sequence[Event], at: Callable[..., str]) -> None:
+    """:func:`check_contradictions` as far as a model alone tells: up to the last time any event names
+    (engines check again up to the run's end, see :func:`hyosan.engines.events.schedule`)."""
+    timed = [ev for ev in events if not ev.triggered]
+    last = max((t for ev in timed for t in (*ev.times.listed[-1:], ev.times.start, ev.times.until)
+                if math.isfinite(t)), default=0.0)  # fmt: skip
+    check_contradictions([ev for ev in timed if ev.times.count(last) <= MAX_OCCURRENCES], at, last)
 
 
 def add_to_model(model: Any, items: Sequence[Any]) -> Any:
@@ -385,12 +401,13 @@ def _listed(value: Any) -> list[Any]:
     return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
-def _check_contradictions(events: list[Event], at: Callable[..., str]) -> None:
+def check_contradictions(events: Sequence[Event], at: Callable[..., str], t_end: float) -> None:
+    """Refuse two timed events that set one name to different values at one time up to ``t_end``."""
     seen: dict[tuple[float, str], tuple[str, str]] = {}
     for ev in events:
         if ev.triggered:
             continue
-        for t in ev.times:
+        for t in ev.times.upto(t_end, f"{ev.where or at('interventions')} ('{ev.name}')", ModelError):
             for name, value in (*ev.params, *ev.assign):
                 key = (round(t, 9), name)
                 if key in seen and seen[key][1] != value.text:

@@ -41,7 +41,7 @@ def describe(model: Model) -> str:
     out += [f"  {tr.name}: {tr}" if tr.name != tr.reaction else f"  {tr}" for tr in model.transitions]
     for ev in model.events:
         sets = [f"{c} <- {e}" for c, e in (*ev.params, *ev.assign)] + [_graph_action(a, spec) for a, spec in ev.graph]
-        when = ", ".join(f"{t:g}" for t in ev.times[:6]) + (" ..." if len(ev.times) > 6 else "")
+        when = str(ev.times)
         at = f"when {ev.when.text}" if ev.when is not None else f"at t = {when}"
         out.append(f"  event '{ev.name}' {at}: {', '.join(sets)}")
     out += ["", "Equations:", *equations(model)]

@@ -195,7 +195,7 @@ def _event_key(e: Event) -> dict[str, Any]:
     """Every field of an event that decides what it does, as JSON (``where`` only places messages)."""
     return {
         "name": e.name,
-        "times": list(e.times),
+        "times": e.times.key(),
         "assign": [(k, str(v)) for k, v in e.assign],
         "params": [(k, str(v)) for k, v in e.params],
         "when": None if e.when is None else e.when.text,

@@ -13,7 +13,13 @@ from hyosan.errors import EngineError, ModelError
 
 
 def schedule(model: Model, t_end: float) -> list[tuple[float, list[tuple[Event, int]]]]:
-    """Timed event occurrences up to ``t_end``, grouped by time, in time order (triggers excluded)."""
+    """Timed event occurrences up to ``t_end``, grouped by time, in time order (triggers excluded).
+
+    Periodic times are built up to ``t_end`` only; two events setting one name to different values
+    at one time are refused here, where the horizon is known."""
+    from hyosan.interventions import check_contradictions
+
+    check_contradictions(model.events, lambda *_: model.source, t_end)
     by_time: dict[float, list[tuple[Event, int]]] = {}
     for ev in model.events:
         if ev.triggered:

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from hyosan.compartmental.model import Condition, Event, Model
+from hyosan.compartmental.model_types import Times
 from hyosan.engines.events import check_events
 from hyosan.engines.patches.coupling import Cordon
 from hyosan.errors import EngineError, HyosanError
@@ -35,7 +36,7 @@ class Action:
     event: Event | None
     targets: np.ndarray | None
     cordon: Cordon | None
-    times: tuple[float, ...]
+    times: Times
     when: Condition | None
 
 
@@ -88,7 +89,7 @@ def _cordon(item: dict, spec: Any, index: dict[str, int], name: str, allowed: se
         raise EngineError(f"{where}: give exactly one of 'at', 'every' or 'when'")
     when = parse_condition(item["when"], allowed - {"n"}, f"{where}.when", EngineError) if "when" in item else None
     try:
-        times = () if when else model_times(item, where)
+        times = Times() if when else model_times(item, where)
     except HyosanError as e:
         raise EngineError(str(e)) from None
     return Action(name, None, None, Cordon(inside, mixing), times, when)
@@ -120,7 +121,7 @@ def timeline(acts: list[Action], t_end: float) -> list[tuple[float, list[tuple[A
     groups: dict[float, list[tuple[Action, int]]] = {}
     for a in acts:
         if a.when is None:
-            for n, t in enumerate(a.times, start=1):
-                if t <= t_end + 1e-12:
-                    groups.setdefault(t, []).append((a, n))
+            where = a.event.where if a.event is not None and a.event.where else f"patches intervention '{a.name}'"
+            for n, t in enumerate(a.times.upto(t_end, where, EngineError), start=1):
+                groups.setdefault(t, []).append((a, n))
     return sorted(groups.items())
