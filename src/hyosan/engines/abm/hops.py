@@ -24,8 +24,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from hyosan.engines.abm.codes import BLOCKS_HUMANS, BLOCKS_ZOMBIES
 from hyosan.engines.abm.crowd import C_CAP
-from hyosan.engines.abm.prims import passable, urand
+from hyosan.engines.abm.prims import urand
 
 SIN_22_5 = 0.3826834323650898
 RING_C = (1, 1, 0, -1, -1, -1, 0, 1)
@@ -34,14 +35,20 @@ RING_R = (0, 1, 1, 1, 0, -1, -1, -1)
 
 @njit(cache=True, inline="always", error_model="numpy")
 def can_hop(r, c, dr, dc, zombie, hroom, block, room, occ, cap):
-    """May an agent on cell (r, c) hop to (r + dr, c + dc)? Open, not across a wall's corner, not full."""
+    """May an agent on cell (r, c) hop to (r + dr, c + dc)? On the map, open, not across a wall's corner (a
+    diagonal hop needs both cells beside it open), in its safe room ``hroom`` if >= 0, not full.
+
+    The agent's own cell is open to it, so the three cells (r2, c2), (r, c2), (r2, c) read for every hop (the
+    last two are the own or the target cell when the hop is straight) test all of it without a branch."""
     r2 = r + dr
     c2 = c + dc
-    if not passable(r2, c2, zombie, hroom, block, room):
+    if r2 < 0 or c2 < 0 or r2 >= block.shape[0] or c2 >= block.shape[1]:
         return False
-    if dr != 0 and dc != 0:
-        if not (passable(r, c2, zombie, hroom, block, room) and passable(r2, c, zombie, hroom, block, room)):
-            return False
+    bit = BLOCKS_ZOMBIES if zombie else BLOCKS_HUMANS
+    if (block[r2, c2] | block[r, c2] | block[r2, c]) & bit:
+        return False
+    if hroom >= 0 and room[r2, c2] != hroom:
+        return False
     return cap <= 0 or occ[r2, c2] < cap
 
 
@@ -55,27 +62,7 @@ def land(i, r, c, dr, dc, x, y, occ, cap):
     y[i] = r + dr + 0.5
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
-def hop_wander(i, dist, zombie, hroom, x, y, block, room, occ, cp, rs):
-    """``dist`` uniform Moore hops (the fractional part: one more with that probability); refused hops stay."""
-    n = int(dist)
-    if dist - n > 1e-9 and urand(rs) < dist - n:
-        n += 1
-    cap = int(cp[C_CAP])
-    r = int(y[i])
-    c = int(x[i])
-    for _ in range(n):
-        k = int(urand(rs) * 8.0)
-        k += k >= 4
-        dr = k // 3 - 1
-        dc = k % 3 - 1
-        if can_hop(r, c, dr, dc, zombie, hroom, block, room, occ, cap):
-            land(i, r, c, dr, dc, x, y, occ, cap)
-            r += dr
-            c += dc
-
-
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(cache=True, inline="always", error_model="numpy")
 def hop_move(i, dx, dy, dist, zombie, hroom, x, y, block, room, occ, cp):
     """Hop towards the point ``dist`` cells along the unit vector (dx, dy), ``round(dist)`` hops at most; returns
     3 when refused before arriving, else 0."""
@@ -114,7 +101,7 @@ def hop_move(i, dx, dy, dist, zombie, hroom, x, y, block, room, occ, cp):
     return 0
 
 
-@njit(cache=True, error_model="numpy", _nrt=False)
+@njit(cache=True, inline="always", error_model="numpy")
 def hop_follow(i, dist, nxt, fd, zombie, hroom, x, y, block, room, occ, cp):
     """``round(dist)`` hops down a distance field (``nxt`` the next cell's offset, ``fd`` the distance, 0 at the
     goal); stops at the goal, off the field, or when no neighbour nearer the goal has room."""
@@ -149,3 +136,24 @@ def hop_follow(i, dist, nxt, fd, zombie, hroom, x, y, block, room, occ, cp):
             if dr == 0 and dc == 0:
                 return
         land(i, r, c, dr, dc, x, y, occ, cap)
+
+
+@njit(cache=True, error_model="numpy", _nrt=False)
+def hop_walk(i, dist, zombie, hroom, x, y, block, room, occ, cap, rs):
+    """``dist`` uniform Moore hops (the fractional part: one more with that probability); refused hops stay.
+    ``cap`` people a cell (0: crowding off). Compiled without reference counting and called, with fewer arguments
+    than :func:`hyosan.engines.abm.motion.wander` (each array argument costs a call about seven words)."""
+    n = int(dist)
+    if dist - n > 1e-9 and urand(rs) < dist - n:
+        n += 1
+    r = int(y[i])
+    c = int(x[i])
+    for _ in range(n):
+        k = int(urand(rs) * 8.0)
+        k += k >= 4
+        dr = k // 3 - 1
+        dc = k % 3 - 1
+        if can_hop(r, c, dr, dc, zombie, hroom, block, room, occ, cap):
+            land(i, r, c, dr, dc, x, y, occ, cap)
+            r += dr
+            c += dc

@@ -15,7 +15,7 @@ from hyosan.engines.abm.codes import (
     SQRT12,
 )
 from hyosan.engines.abm.crowd import C_CAP, C_HOP, C_LAW, EDGE, slowdown
-from hyosan.engines.abm.hops import hop_follow, hop_move, hop_wander
+from hyosan.engines.abm.hops import hop_follow, hop_move, hop_walk
 from hyosan.engines.abm.prims import cell, passable, urand
 
 __all__ = ["cell", "follow", "glide", "incubation", "move", "passable", "seed", "sees", "urand", "wander"]
@@ -191,9 +191,9 @@ def sidestep(i, sx, sy, zombie, hroom, x, y, block, room, occ, cap):
 def wander(i, dist, zombie, hroom, turn_sd, x, y, heading, block, room, occ, cp, rs):
     """Persistent random walk: the unit heading ``heading[i]`` turns by a uniform angle of s.d. ``turn_sd``
     per step (rotation by Taylor polynomials, then renormalised); walls reflect it (specular), which keeps
-    a uniform density uniform. Under cell motion, uniform Moore hops (:func:`hyosan.engines.abm.hops.hop_wander`)."""
+    a uniform density uniform. Under cell motion, uniform Moore hops (:func:`hyosan.engines.abm.hops.hop_walk`)."""
     if cp[C_HOP] > 0:
-        hop_wander(i, dist, zombie, hroom, x, y, block, room, occ, cp, rs)
+        hop_walk(i, dist, zombie, hroom, x, y, block, room, occ, int(cp[C_CAP]), rs)
         return
     d = turn_sd * SQRT12 * (urand(rs) - 0.5)
     d2 = d * d

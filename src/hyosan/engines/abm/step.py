@@ -77,8 +77,9 @@ from hyosan.engines.abm.codes import (
     X,
     Z,
 )
-from hyosan.engines.abm.crowd import C_CAP, enter, leave
+from hyosan.engines.abm.crowd import C_CAP, C_HOP, enter, leave
 from hyosan.engines.abm.groups import bands
+from hyosan.engines.abm.hops import hop_walk
 from hyosan.engines.abm.motion import cell, incubation, move, passable, seed, sees, urand, wander
 from hyosan.engines.abm.order import band_order, warm
 
@@ -109,6 +110,8 @@ def advance(t0, dt, nsteps, A, W, KT, P, SC, L, n_ev, T, CR, GR, SG):
     occ, cp = CR.occ, CR.par
     hnext, hdist, calm, leaving_, pace = W.hnext, W.hdist, SG.calm, SG.leaving, GR.pace
     crowd = cp[C_CAP] > 0
+    hop = cp[C_HOP] > 0
+    cap = int(cp[C_CAP])
     siege = P[sgm.P_SIEGE] != 0 and SG.rdist.shape[0] > 0
     n = x.size
     B = P[P_B]
@@ -189,7 +192,7 @@ def advance(t0, dt, nsteps, A, W, KT, P, SC, L, n_ev, T, CR, GR, SG):
                 reach = P[P_ZSIGHT] if zombie else (P[P_HSIGHT] if P[P_HUMBIE_BEH] == 1 else 0.0)
                 if zombie and P[P_ZBEH] != 0 and not siege:
                     reach = 0.0  # a zombie that does not hunt uses only its contacts
-                for nb in range(9):
+                for nb in range(1 if reach == 0.0 and rc2 == 0.0 else 9):  # contact: cell, own bin only
                     dr, dc = offset(nb)
                     rr = br + dr
                     cc = bc + dc
@@ -208,7 +211,7 @@ def advance(t0, dt, nsteps, A, W, KT, P, SC, L, n_ev, T, CR, GR, SG):
                         ddx = x0[j] - xi
                         ddy = y0[j] - yi
                         d2 = ddx * ddx + ddy * ddy
-                        if d2 <= rc2 and sees(xi, yi, x0[j], y0[j], block):
+                        if d2 <= rc2 and (d2 == 0.0 or sees(xi, yi, x0[j], y0[j], block)):  # cellmates see
                             u = urand(rs)
                             pb = P[P_BITE] if zombie else P[P_HBITE]
                             if u < pb:
@@ -259,6 +262,8 @@ def advance(t0, dt, nsteps, A, W, KT, P, SC, L, n_ev, T, CR, GR, SG):
                     d = np.sqrt(tx * tx + ty * ty)
                     if d > 1e-6:
                         move(i, tx / d, ty / d, min(P[P_ZWALK], d), True, -1, x, y, block, room, occ, cp)
+                elif hop:
+                    hop_walk(i, P[P_ZWALK], True, -1, x, y, block, room, occ, cap, rs)
                 else:
                     wander(i, P[P_ZWALK], True, -1, P[P_TURN_SD], x, y, heading, block, room, occ, cp, rs)
             else:
@@ -270,7 +275,9 @@ def advance(t0, dt, nsteps, A, W, KT, P, SC, L, n_ev, T, CR, GR, SG):
                     sgm.hider(i, x, y, hidden, alert, goal, SG, P, rs)
                 if P[P_HBEH] == 2:
                     continue
-                if P[P_HBEH] == 1:
+                if P[P_HBEH] == 1 and hop:
+                    hop_walk(i, kwalk[k], False, hidden[i], x, y, block, room, occ, cap, rs)
+                elif P[P_HBEH] == 1:
                     wander(i, kwalk[k], False, hidden[i], P[P_TURN_SD], x, y, heading, block, room, occ, cp, rs)
                 else:
                     br = min(int(yi / B), nbr - 1)
