@@ -33,7 +33,8 @@ def held_bytes(replicates: int, times: int, patches: int, compartments: int, wor
     """Peak bytes a streamed arm holds: per replicate the final per-patch counts (as the engine's result,
     24 bytes a value), first arrival and fall (8 each), and up to ``workers + 1`` chunks in flight."""
     kept = replicates * patches * (compartments * 24 + 16)
-    flight = (workers + 1) * chunk_size(times, patches, compartments) * times * patches * compartments * 8
+    chunk = min(replicates, chunk_size(times, patches, compartments))
+    flight = (workers + 1) * chunk * times * patches * compartments * 8
     return kept + flight
 
 
