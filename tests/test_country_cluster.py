@@ -150,7 +150,7 @@ def test_a_streamed_ensemble_too_big_for_memory_is_refused_before_it_runs(
     from hyosan.places.sink import held_bytes
 
     # what is held grows with the replicates (final counts, arrivals, falls), not with the report times
-    assert held_bytes(2000, 31, 6, 3) - held_bytes(1000, 31, 6, 3) == 1000 * 6 * (3 * 24 + 16)
+    assert held_bytes(200_000, 31, 6, 3) - held_bytes(100_000, 31, 6, 3) == 100_000 * 6 * (3 * 24 + 16)
     # and the trajectories in flight are at most workers + 1 chunks of CHUNK_VALUES values (a replicate fitting)
     for times in (31, 3100, 100_000):
         assert held_bytes(10**5, times, 6, 3, workers=2) - 10**5 * 6 * (3 * 24 + 16) <= 3 * sink.CHUNK_VALUES * 8
