@@ -218,7 +218,12 @@ def test_triggered_cordon_and_patch_cull() -> None:
         )  # fmt: skip
         assert (ds.I_patch.sel(time=10, patch="p3").values == 0).all()
         if method == "ssa":
-            assert (ds.t_trigger_0.values > 0).all()
+            # the trigger fires in every replicate whose outbreak passed I > 20 (an outbreak from 3 cases
+            # may die out first: then it must not fire)
+            peak = ds.I_patch.sum("patch").max("time").values
+            fired = ~np.isnan(ds.t_trigger_0.values)
+            assert fired[peak > 20].all() and fired.sum() >= 3
+            assert (ds.t_trigger_0.values[fired] > 0).all()
         else:
             assert "seal" in ds.attrs["interventions"]
 

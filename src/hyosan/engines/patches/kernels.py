@@ -213,6 +213,7 @@ def patch_ssa(rng, X, E, Ne, Pm, p0, t, t_stop, times, k, out, totals, S, popmas
     W = R + M
     rt = np.empty((P, W + 1))
     qk = np.empty(P)
+    qr = np.empty(P)
     qa = np.full(P, -1, dtype=np.int64)
     qn = np.empty(P, dtype=np.int64)
     qp = np.empty(P, dtype=np.int64)
@@ -235,6 +236,7 @@ def patch_ssa(rng, X, E, Ne, Pm, p0, t, t_stop, times, k, out, totals, S, popmas
         if bad >= 0:
             return 2, t, k, 0, bad, i
         qk[i] = t + rng.standard_exponential() / rt[i, W] if rt[i, W] > 0.0 else INF
+        qr[i] = rt[i, W]
     inv_w, cur = _qbuild(t, rt, W, qk, qa, qn, qp, head, mask)
     check = max(P, 4096)
     work = 0
@@ -313,9 +315,16 @@ def patch_ssa(rng, X, E, Ne, Pm, p0, t, t_stop, times, k, out, totals, S, popmas
             _marks(j, t, X, arr_c, first, fallmask, fall_lvl, fall)
         for q in range(ns):
             kk = stack[q]
+            r = rt[kk, W]
+            if not (r > 0.0):
+                key = INF
+            elif kk != i and qa[kk] >= 0:
+                key = t + (qk[kk] - t) * (qr[kk] / r)
+            else:
+                key = t + rng.standard_exponential() / r
+            qr[kk] = r
             _qout(kk, qa, qn, qp, head, mask)
-            _qin(kk, t + rng.standard_exponential() / rt[kk, W] if rt[kk, W] > 0.0 else INF,
-                 qk, qa, qn, qp, head, mask, inv_w)
+            _qin(kk, key, qk, qa, qn, qp, head, mask, inv_w)
         fired += 1
         if bad >= 0:
             return 2, t, k, fired, bad, where
