@@ -3,16 +3,18 @@
 ``patch_ssa`` is the next-subvolume method (Elf & Ehrenberg 2004): every patch holds the time of its
 next event; the earliest patch fires one of its channels (the model's transitions, or a hop of a
 mobile compartment, chosen in proportion to their rates) and only the patches whose rates changed —
-the patch itself, a hop's destination and, with mixing, the patches that mix with them — draw a new
-exponential time (exact, as waiting times are memoryless). The times sit in a calendar queue (Brown
-1988): bucket ``floor(time / w)`` of a ring of 2P buckets, each a doubly linked list, so an update
-is O(1) and finding the earliest scans the current bucket. ``w`` is ``BUCKET`` / (sum of the
-patches' rates), about two events per bucket; when the rates drift by 2x or buckets run empty the
-queue is rebuilt with a new ``w`` (O(P), at most once every max(P, 4096) events). Bucket numbers
-are monotone in time, so the earliest patch is found exactly: the queue never changes which patch
-fires, only what it costs to find it (measured: 60 -> 41 ns per event at 10^4 patches against the
-former 4-ary heap's O(log P)). A hop's destination is drawn by binary search in the cumulative row
-of ``movement``. ``patch_tau`` lives in :mod:`hyosan.engines.patches.leap`.
+the patch itself, a hop's destination and, with mixing, the patches that mix with them — get a new
+time: the fired patch draws a fresh exponential, the others rescale their pending wait by old/new
+rate (Gibson & Bruck 2000; exact, as waiting times are memoryless), which saves a draw.
+The times sit in a calendar queue (Brown 1988): bucket ``floor(time / w)`` of a ring of 2P
+buckets, each a doubly linked list, so an update is O(1) and finding the earliest scans the current
+bucket. ``w`` is ``BUCKET`` / (sum of the patches' rates), about two events per bucket; when the
+rates drift by 2x or buckets run empty the queue is rebuilt with a new ``w`` (O(P), at most once
+every max(P, 4096) events). Bucket numbers are monotone in time, so the earliest patch is found
+exactly: the queue never changes which patch fires, only what it costs to find it (measured: 60 ->
+41 ns per queue update at 10^4 patches against the former 4-ary heap's O(log P)). A hop's
+destination is drawn by binary search in the cumulative row of ``movement``.
+``patch_tau`` lives in :mod:`hyosan.engines.patches.leap`.
 ``patch_rhs`` evaluates the model's rates of every patch for the mean field.
 
 The helpers are compiled with Numba's ``_nrt=False``: they allocate nothing, and without it every
