@@ -45,18 +45,22 @@ def test_one_hop_takes_distance_over_speed_and_first_passage_is_n_squared_a_over
     assert np.allclose(tau, (n * n - np.arange(n) ** 2) * a / V, rtol=1e-9)  # from place k: (n² - k²) a / v
 
 
-def test_walkers_spread_on_a_grid_with_diffusion_coefficient_v_a_over_4():
+@pytest.mark.parametrize("step", [None, 0.5, 8.0])
+def test_walkers_spread_on_a_grid_with_diffusion_coefficient_v_a_over_4(step):
     a, m = 2.0, 41
     g = sources.grid(1, (m, m), spacing_km=a)
-    moves = mob.walk(g, V)
+    moves = mob.walk(g, V, step_km=step)
     assert np.diff(moves.indptr).max() == 4  # Gabriel graph of a square grid: no diagonals
+    # D = v a / 4 (straight to the next place, or turning at steps longer than a), v step / 4 below a
+    ell = a if step is None else min(a, step)
+    assert np.allclose(np.asarray(moves.sum(axis=1)).ravel(), V * ell / a**2, rtol=2e-4)
     centre = (m // 2) * m + m // 2
-    t = 16 * a / V  # sqrt(MSD) = 4a; the border is 20a away (7 standard deviations per axis)
+    t = 16 * a * a / (V * ell)  # sqrt(MSD) = 4a; the border is 20a away (7 standard deviations per axis)
     p = expm_multiply(_generator(moves).T.tocsc() * t, np.eye(m * m)[centre])
     r, c = np.divmod(np.arange(m * m), m)
     msd = float(np.sum(p * a**2 * ((r - m // 2) ** 2 + (c - m // 2) ** 2)))
-    # 4 D t with D = v a / 4; tolerance: the grid's east-west spacing shrinks by cos(0.7 deg) - 1 < 1e-4
-    assert msd == pytest.approx(V * a * t, rel=2e-4)
+    # 4 D t; tolerance: the grid's east-west spacing shrinks by cos(0.7 deg) - 1 < 1e-4
+    assert msd == pytest.approx(V * ell * t, rel=2e-4)
 
 
 def test_the_patches_mean_field_walks_at_the_same_diffusion_coefficient():

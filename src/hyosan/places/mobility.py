@@ -190,6 +190,7 @@ def walk(
     k: int = 0,
     connect: bool = False,
     min_km: float = 0.0,
+    step_km: float | None = None,
 ) -> sp.csr_matrix:
     """Walking hop rates (per day): a walker leaves place ``i`` at the total rate ``speed / L_i``, with
     ``L_i`` the mean distance from ``i`` to its neighbours, and goes to one of its ``k_i`` neighbours
@@ -203,6 +204,13 @@ def walk(
     ``speed / a``, so the mean squared displacement grows as ``speed * a * t``: the diffusion
     coefficient is ``D = speed * a / 4`` (``speed * a / 2`` on a line). The total rate does not grow
     with the number of neighbours: a walker in a dense region leaves no faster than one can walk.
+
+    With ``step_km`` = ℓ the walker wanders instead of heading straight for the next place: it turns
+    at random every ℓ km (Alemi et al.'s zombies step between 2-mile cells), so its diffusion
+    coefficient is ``D = speed ℓ / 4`` whatever the spacing of the places, and reaching a place
+    ``d > ℓ`` away takes about ``d² / (speed ℓ)``. The total rate becomes ``min(speed / L_i, speed ℓ /
+    M_i)``, ``M_i`` the mean squared distance to the neighbours: each hop's squared length then adds
+    ``speed ℓ`` per day to the mean squared displacement (``speed · a`` below ℓ, on a grid of spacing a).
 
     Neighbours are the Gabriel graph (:func:`gabriel_pairs`), or, with ``radius_km``, every place within
     it, plus the ``k`` nearest however far and, with ``connect``, the minimum spanning tree's edges.
@@ -232,7 +240,13 @@ def walk(
     if np.any(d <= 0):
         raise ScenarioError("walk: two patches share one position; a walk between them would be instant (set min=1km)")
     total = np.bincount(i, weights=d, minlength=n)
-    return sp.csr_matrix((speed / total[i], (i, j)), shape=(n, n))
+    rate = speed / total[i]  # speed / (k_i L_i)
+    if step_km is not None:
+        if not (np.isfinite(step_km) and step_km > 0):
+            raise ScenarioError(f"walk: step {step_km!r} km must be positive, e.g. step=3.2km")
+        square = np.bincount(i, weights=d * d, minlength=n)
+        rate = np.minimum(rate, speed * step_km / square[i])  # speed ℓ / (k_i M_i)
+    return sp.csr_matrix((rate, (i, j)), shape=(n, n))
 
 
 def couple(

@@ -7,10 +7,11 @@
 larger place (boroughs, neighbourhoods), by the rule of :func:`hyosan.places.sources.sections`.
 
 ``--mobility``: ``radiation:rate=0.05/d[,k=50]`` | ``gravity:rate=0.05/d[,a=1,b=1,g=2,k=30,min=1km]`` |
-``walk:speed=5km/h[,radius=3km,k=4,connect=yes,min=5km]`` | ``none`` (a walker leaves a place at
+``walk:speed=5km/h[,radius=3km,k=4,connect=yes,min=5km,step=3.2km]`` | ``none`` (a walker leaves a place at
 speed / mean distance to its neighbours and picks one uniformly; neighbours: the Gabriel graph, or
 with ``radius`` every place within it; ``k``: also the k nearest places however far; ``connect=yes``:
-also the minimum spanning tree of distances; ``min``: shorter distances count as this one).
+also the minimum spanning tree of distances; ``min``: shorter distances count as this one; ``step``:
+the walker turns at random every ``step``, a diffusion coefficient speed·step/4).
 Rates are per person: ``0.05/d``, ``1/w``, ``0.002/h`` (a unit is required); speeds ``5km/h`` or
 ``1.4m/s``; distances ``3km``.
 
@@ -38,7 +39,7 @@ PATCH_KEYS = {"cities": {"min", "sections"}, "grid": {"n", "pop", "spacing", "la
 MOBILITY_KEYS = {
     "radiation": ({"rate"}, {"k"}),
     "gravity": ({"rate"}, {"a", "b", "g", "k", "min"}),
-    "walk": ({"speed"}, {"radius", "k", "connect", "min"}),
+    "walk": ({"speed"}, {"radius", "k", "connect", "min", "step"}),
 }
 
 
@@ -157,7 +158,9 @@ def mobility(text: str, places: Patches, flag: str = "--mobility") -> tuple[sp.c
         where = f"places within {pairs['radius']}" if r is not None else "Gabriel neighbours"
         text = f"walking at {pairs['speed']} to {where}{near}"
         floor = length(pairs["min"], f"{flag} min", ScenarioError) / 1000.0 if "min" in pairs else 0.0
-        return mob.walk(places, v, r, k, connect == "yes", floor), text
+        step = length(pairs["step"], f"{flag} step", ScenarioError) / 1000.0 if "step" in pairs else None
+        text += f", turning every {pairs['step']}" if step is not None else ""
+        return mob.walk(places, v, r, k, connect == "yes", floor, step), text
     rate = rate_per_day(pairs["rate"], f"{flag} rate")
     k = int(_number(flag, "k", pairs["k"], whole=True)) if "k" in pairs else None
     if k is not None and k < 1:
