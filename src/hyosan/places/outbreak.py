@@ -59,7 +59,8 @@ def simulate(
     elif replicates != 1:
         raise HyosanError("--replicates: the ode method is deterministic; drop --replicates or use --engine tau")
     else:
-        kw |= {key: getattr(country, key) for key in ("rtol", "atol") if getattr(country, key) is not None}
+        given = {key: getattr(country, key) for key in ("rtol", "atol") if options.get(key) is None}
+        kw |= {key: value for key, value in given.items() if value is not None}
     return country.model.run(**kw, **{k: v for k, v in options.items() if v is not None})
 
 
