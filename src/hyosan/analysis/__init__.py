@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import sympy
 
@@ -50,6 +51,29 @@ def equations(model: Model) -> dict[str, sympy.Expr]:
         rhs = sum((int(row[i]) * r for row, r in zip(model.stoichiometry, rates, strict=True)), sympy.Integer(0))
         out[c] = rhs
     return out
+
+
+def _guards(expr: Any) -> dict[sympy.Expr, sympy.Expr]:
+    """``Max(N, c)`` with a number c <= 1 in ``expr``, each mapped to N: a guard against N = 0 that
+    equals N whenever anyone is alive, and that a student reads as N."""
+    out = {}
+    for m in sympy.sympify(expr).atoms(sympy.Max):
+        n = [a for a in m.args if isinstance(a, sympy.Symbol) and a.name == "N"]
+        rest = [a for a in m.args if a not in n]
+        if len(n) == 1 and rest and all(a.is_number and a.is_real and bool(a <= 1) for a in rest):
+            out[m] = n[0]
+    return out
+
+
+def _unguarded(expr: Any, cancel: bool = False) -> Any:
+    """``expr`` with its N guards written N (and, for an R0, the N that then cancels, cancelled)."""
+    if expr is None or not isinstance(expr, sympy.Basic):
+        return expr
+    guards = _guards(expr)
+    if not guards:
+        return expr
+    out = expr.xreplace(guards)
+    return sympy.factor(sympy.cancel(out)) if cancel else out
 
 
 def _fmt_law(c: Sequence[sympy.Rational], model: Model) -> str:
@@ -120,22 +144,30 @@ def _analyze(model: Model, seconds: float) -> Analysis:
     start = next_generation(model, mf, seconds, at_start=True)
     notes += _threshold_check(ngm, eqs)
     chosen = start if empty else ngm
+    eqs_sym = equations(model)
+    guarded = any(_guards(e) for e in eqs_sym.values())
+    if guarded:
+        notes.append(
+            "max(N, 1) in the rates (a guard against an empty population) is written N in the expressions; "
+            "the numbers use the rates as written"
+        )
+    show = _unguarded if guarded else (lambda e, cancel=False: e)
     return Analysis(
         model=model.name,
         R0=number(chosen.R0),
-        R0_expression=chosen.R0_expression,
+        R0_expression=show(chosen.R0_expression, cancel=True),
         R0_at=AT_INITIAL if empty else AT_DFE,
         R0_dfe=number(ngm.R0),
-        R0_dfe_expression=ngm.R0_expression,
+        R0_dfe_expression=show(ngm.R0_expression, cancel=True),
         R0_initial=number(start.R0),
-        R0_initial_expression=start.R0_expression,
+        R0_initial_expression=show(start.R0_expression, cancel=True),
         R0_note=ngm.note,
         infected=tuple(ngm.infected),
         dfe=dict(ngm.dfe),
-        dfe_expression=dict(ngm.dfe_expression),
-        F=ngm.F,
-        V=ngm.V,
-        equations=equations(model),
+        dfe_expression={k: show(v) for k, v in ngm.dfe_expression.items()},
+        F=ngm.F.applyfunc(show) if ngm.F is not None else None,
+        V=ngm.V.applyfunc(show) if ngm.V is not None else None,
+        equations={k: show(v) for k, v in eqs_sym.items()},
         N=" + ".join(model.compartments[i] for i in model.population_index),
         passive=[c for c, p in zip(model.compartments, mf.passive, strict=True) if p],
         conservation_laws=[_fmt_law(c, model) for c in conservation_laws(model, mf)],
