@@ -18,6 +18,7 @@ import typer
 from hyosan.cli_country import describe_country as _describe_country
 from hyosan.cli_country import is_country_target as _country
 from hyosan.cli_country import run_country as _run_country
+from hyosan.cli_country import sweep_country as _sweep_country
 from hyosan.cli_patches import patch_options as _patch_options
 from hyosan.errors import HyosanError
 
@@ -80,13 +81,39 @@ def _duration(value: str | None) -> float | str | None:
         return value
 
 
-def _values(pairs: list[str]) -> dict[str, str]:
-    out = {}
+def _pieces(text: str) -> list[str]:
+    """``a=1,b=2`` split at its commas; commas inside brackets, braces, parentheses or quotes stay."""
+    pieces, depth, quote, start = [], 0, "", 0
+    for i, ch in enumerate(text):
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth = max(0, depth - 1)
+        elif ch == "," and depth == 0:
+            pieces.append(text[start:i])
+            start = i + 1
+    return [*pieces, text[start:]]
+
+
+def _values(pairs: list[str], flag: str = "--set", split: bool = True) -> dict[str, str]:
+    """NAME=VALUE settings of ``flag``, repeated and/or comma-separated; a piece that is not NAME=VALUE,
+    or a name given two different values, is refused in one line."""
+    out: dict[str, str] = {}
     for pair in pairs:
-        name, sep, value = pair.partition("=")
-        if not sep or not name.strip():
-            raise HyosanError(f"--set {pair}: write NAME=VALUE, e.g. --set beta=0.3")
-        out[name.strip()] = value.strip()
+        for piece in _pieces(pair) if split else [pair]:
+            name, sep, value = (part.strip() for part in piece.partition("="))
+            if not sep or not name or (split and not value):
+                raise HyosanError(
+                    f"{flag} {pair[:80]}: the piece '{piece.strip()[:40]}' is not NAME=VALUE; "
+                    f"write e.g. {flag} beta=0.3,gamma=0.1"
+                )
+            if name in out and out[name] != value:
+                raise HyosanError(f"{flag}: {name} is given twice ({out[name][:20]} and {value[:20]}); give it once")
+            out[name] = value
     return out
 
 
@@ -251,12 +278,12 @@ def _network(
     if is_schedule(graph):
         build = parse
     rates = {}
-    for name, value in _values(edge_rate).items():
+    for name, value in _values(edge_rate, "--edge-rate", split=False).items():
         try:
             rates[name] = float(value)
         except ValueError:
             raise HyosanError(f"--edge-rate {name}={value[:20]}: the per-edge rate is a number per day") from None
-    periods = _values(list(period)) or None
+    periods = _values(list(period), "--period", split=False) or None
     return (
         {"graph": build(graph) if graph else None, "seed_nodes": seed_nodes, "edge_rates": rates or None}
         | ({"periods": periods} if periods else {})
@@ -321,7 +348,7 @@ def compare(
         report = compare_scenario(
             target,
             _values(set_),
-            _values(vs),
+            _values(vs, "--vs"),
             replicates=20 if replicates is None else replicates,
             seed=0 if seed is None else seed,
             common=not independent,
@@ -337,7 +364,7 @@ def compare(
         report = _compare(
             load(target),
             _values(set_),
-            _values(vs),
+            _values(vs, "--vs"),
             engine=engine,
             replicates=replicates,
             seed=0 if seed is None else seed,
@@ -369,15 +396,18 @@ def compare(
 
 @app.command()
 def sweep(
-    target: str = typer.Argument(..., help="A library model or YAML file."),
+    target: str = typer.Argument(..., help="A library model, YAML file or country scenario (korea)."),
     vary: str = typer.Option(..., help="NAME=V1,V2,... or NAME=START:STOP:COUNT."),
-    outcome: list[str] = typer.Option(..., help='A condition on the final state, e.g. "C > 0"; repeat.'),
+    outcome: list[str] = typer.Option(
+        ..., help='A condition on the final state, e.g. "C > 0" (countries also "breached > 0"); repeat.'
+    ),
     set_: list[str] = typer.Option([], "--set", help="NAME=VALUE held fixed; repeat."),
-    engine: str = typer.Option("ssa", help="ssa | tau | network."),
-    replicates: int = typer.Option(1000, help="Replicates per value."),
+    engine: str = typer.Option(None, help="ssa (default) | tau | network; countries: their own method, or ssa/tau."),
+    replicates: int = typer.Option(None, help="Replicates per value (default 1000; countries 20)."),
     seed: int = typer.Option(0, help="Seed; every value reuses it (common random numbers)."),
     t_end: str = typer.Option(None, "--t-end", help="Horizon: days, or a duration such as 12h."),
     workers: int = typer.Option(None, help="Worker processes."),
+    scheduler: str = typer.Option(None, help="Dask scheduler address (tcp://HOST:PORT) to spread replicates over."),
     out: Path = typer.Option(None, help="Output folder (default: out/TARGET-sweep)."),
     graph: str = typer.Option(None, help="network: the contact graph (as for run), e.g. er:n=10000,k=10."),
     seed_nodes: str = typer.Option(None, "--seed-nodes", help="network: random:K | degree:K | ids:1,2"),
@@ -398,11 +428,15 @@ def sweep(
     from hyosan.outputs import claim, sibling
     from hyosan.results import summary_json, write_outputs
 
+    if _country(target):
+        return _sweep_country(dict(locals()))
     if scenarios.is_scenario(target):
         raise HyosanError(f"sweep {target}: sweeps run compartment models; for a scenario use compare --set/--vs")
+    engine, replicates = engine or "ssa", replicates or 1000
     if engine == "ode":
         raise HyosanError("--engine ode: a sweep estimates probabilities over replicates; use --engine ssa or tau")
     network = _network(engine, graph, seed_nodes, edge_rate, period)
+    cluster = _cluster(scheduler, engine)
     model = load(target)
     name, values = parse_values(vary)
     base = _values(set_)
@@ -427,6 +461,7 @@ def sweep(
             workers=workers,
             journal=journal,
             **network,
+            **cluster,
         )
         title = f"{model.name}: {replicates} replicates per value ({engine})"
         summary = {
@@ -577,9 +612,13 @@ def _terminate(signum: int, frame: object) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: one-line errors, exit code 2, no traceback; SIGTERM exits 143 like Ctrl-C exits 130."""
+    from hyosan.compartmental.io import one_read
+
     signal.signal(signal.SIGTERM, _terminate)
     try:
-        if app(args=argv, prog_name="hyosan", standalone_mode=False) == 130:
+        with one_read():  # a target's file is read once: its kind and its contents from one version
+            code = app(args=argv, prog_name="hyosan", standalone_mode=False)
+        if code == 130:
             raise KeyboardInterrupt  # typer turns Ctrl-C into a returned 130 when not standalone
     except HyosanError as exc:
         typer.echo(f"hyosan: error: {exc}", err=True)

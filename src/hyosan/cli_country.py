@@ -50,12 +50,7 @@ def run_country(options: dict[str, Any]) -> None:
     if engine is not None and engine not in ("patches", *country.METHODS):
         raise HyosanError(f"--engine {engine[:20]}: a country runs on the patches engine; give ssa, tau or ode")
     scenario = country.load(target)
-    values = {}
-    for pair in options.get("set_") or []:
-        name, sep, value = pair.partition("=")
-        if not sep or not name.strip():
-            raise HyosanError(f"--set {pair}: write NAME=VALUE, e.g. --set beta=0.3")
-        values[name.strip()] = value.strip()
+    values = _settings(options.get("set_"))
     if values:
         try:
             scenario = dataclasses.replace(scenario, model=scenario.model.with_values(values))
@@ -84,15 +79,15 @@ def run_country(options: dict[str, Any]) -> None:
         if (method or scenario.method) != "ode":
             raise HyosanError(f"--{next(iter(tolerances))}: only for the ode method; drop it or add --method ode")
         scenario = dataclasses.replace(scenario, **tolerances)
+    if (method or scenario.method) == "ode":
+        for key in ("seed", "workers", "scheduler"):
+            if options.get(key) is not None:
+                raise HyosanError(f"--{key}: the ode method is deterministic; drop it or use --engine tau or ssa")
+        run = {k: v for k, v in run.items() if k not in ("seed", "workers")}
     if options.get("scheduler"):
         from hyosan.cluster import dask_executor
 
         run["executor"] = dask_executor(options["scheduler"])
-    if (method or scenario.method) == "ode":
-        for key in ("seed", "workers", "executor"):
-            if options.get(key if key != "executor" else "scheduler") is not None:
-                raise HyosanError(f"--{key}: the ode method is deterministic; drop it or use --engine tau or ssa")
-        run = {k: v for k, v in run.items() if k not in ("seed", "workers")}
     folder = options.get("out") or Path("out") / (
         Path(target).stem if str(target).endswith((".yaml", ".yml")) else target
     )
@@ -101,6 +96,76 @@ def run_country(options: dict[str, Any]) -> None:
             scenario, folder, plot=options.get("plot", True), animation=options.get("animation") or "both", **run
         )
     report(summary, Path(folder))
+
+
+def sweep_country(options: dict[str, Any]) -> None:
+    """``hyosan sweep korea --vary beta=... --outcome "breached > 0"``: the outcome probabilities of a
+    country scenario across values of one parameter (sweep.csv, sweep.png, summary.json), resumable."""
+    import glob
+
+    import pandas as pd
+    from rich.console import Console
+
+    from hyosan.experiments.sweep import Journal, parse_values, plot_sweep, sweep_key
+    from hyosan.outputs import claim, sibling
+    from hyosan.places import country
+    from hyosan.places.sweep import sweep_country as run_sweep
+    from hyosan.results import summary_json, write_outputs
+
+    for key, flag in (("graph", "--graph"), ("seed_nodes", "--seed-nodes"), ("edge_rate", "--edge-rate")):
+        if options.get(key):
+            raise HyosanError(f"{flag}: country scenarios set their places in the file; drop {flag}")
+    if options.get("period"):
+        raise HyosanError("--period: country scenarios set their places in the file; drop --period")
+    target, engine = options["target"], options.get("engine")
+    scenario = country.load(target)
+    method = scenario.method if engine in (None, "patches") else engine
+    if method not in ("ssa", "tau"):
+        raise HyosanError(
+            f"--engine {method}: a country sweep estimates probabilities over replicates; give ssa or tau"
+        )
+    name, values = parse_values(options["vary"])
+    base = _settings(options.get("set_"))
+    replicates = options.get("replicates") or 20
+    t_end = _days(options.get("t_end"), "--t-end")
+    run: dict[str, Any] = {"method": method, "t_end": t_end, "workers": options.get("workers")}
+    if options.get("scheduler"):
+        from hyosan.cluster import dask_executor
+
+        run["executor"] = dask_executor(options["scheduler"])
+    folder = options.get("out") or Path("out") / f"{Path(target).stem}-sweep"
+    outcome = list(options["outcome"])
+    inputs = {"country": scenario.source, "engine": method, "replicates": replicates, "seed": options["seed"]}
+    inputs |= {"base": base, "t_end": t_end, "places": scenario.patches.description}
+    with claim(folder):
+        journal = Journal(sibling(folder, f"sweep-{sweep_key(scenario.model, name, values, outcome, **inputs)}.jsonl"))
+        resumed = len(journal.done)
+        rows = run_sweep(
+            scenario, name, values, outcome, replicates=replicates, seed=options["seed"], base=base,
+            journal=journal, **run,
+        )  # fmt: skip
+        title = f"{scenario.title[:60]}: {replicates} replicates per value ({method})"
+        summary = {
+            "country": scenario.name, "model": scenario.model.name, "engine": f"patches ({method})",
+            "seed": options["seed"], "vary": name, "fixed": base, "points_resumed": resumed,
+            "points_computed": journal.computed, "rows": rows,
+        }  # fmt: skip
+        write_outputs(
+            folder,
+            {
+                "sweep.csv": lambda p: pd.DataFrame(rows).to_csv(p, index=False),
+                "sweep.png": lambda p: plot_sweep(rows, name, outcome, p, title),
+                "summary.json": lambda p: summary_json(p, summary),
+            },
+        )
+        prefix = sibling(folder, "sweep-")
+        for stale in prefix.parent.glob(f"{glob.escape(prefix.name)}*.jsonl"):
+            stale.unlink(missing_ok=True)
+    console = Console()
+    for r in rows:
+        probs = ", ".join(f"P({t}) = {r[f'P({t})']:.3f} ± {r[f'se P({t})']:.3f}" for t in outcome)
+        console.print(f"  {name} = {r[name]:g}: {probs}", highlight=False)
+    console.print(f"  results in [bold]{folder}[/bold]")
 
 
 def describe_country(target: str) -> str:
@@ -122,6 +187,16 @@ def describe_country(target: str) -> str:
         inside = ", ".join(c.cordon["cordon"]["patches"])
         lines.append(f"cordon:    {c.cordon['name']}: seals {inside} when {trigger}")
     return "\n".join(lines)
+
+
+def _settings(pairs: list[str] | None) -> dict[str, str]:
+    values = {}
+    for pair in pairs or []:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise HyosanError(f"--set {pair}: write NAME=VALUE, e.g. --set beta=0.3")
+        values[name.strip()] = value.strip()
+    return values
 
 
 def _days(value: str | None, flag: str) -> float | None:
