@@ -224,8 +224,13 @@ def run_to_folder(
         if twin:
             sinks.append(PatchSink(path.parent / "result_no_cordon.nc", country.patches))
         try:
+            _announce(options, f"{country.name}: {'the cordon arm, 1 of 2' if twin else 'the run'}")
             held["ds"] = simulate(country, cordon=True, sink=sinks[0], **options)
-            held["base"] = simulate(country, cordon=False, sink=sinks[1], **options) if twin else None
+            if twin:
+                _announce(options, f"{country.name}: the same replicates without the cordon, 2 of 2")
+                held["base"] = simulate(country, cordon=False, sink=sinks[1], **options)
+            else:
+                held["base"] = None
             held["elapsed"] = _time.perf_counter() - begun
             _add_outcomes(country, held)
             sinks[0].finish(held["ds"])
@@ -268,6 +273,14 @@ def run_to_folder(
     writers["summary.json"] = lambda p: summary_json(p, _summary(country, held, stream))
     write_outputs(out, writers)
     return held["summary"]
+
+
+def _announce(options: dict[str, Any], what: str) -> None:
+    """With a progress bar, say which arm the next bar belongs to (on stderr)."""
+    if options.get("progress"):
+        from rich.console import Console
+
+        Console(stderr=True).print(f"{what} ({options.get('replicates') or 1} replicates)", highlight=False)
 
 
 def _check_memory(country: Country, options: dict[str, Any], arms: int) -> None:

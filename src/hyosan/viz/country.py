@@ -128,13 +128,31 @@ def fall_map(view: CountryView, path: str | Path) -> Path:
             view.lon[did], view.lat[did], s=size[did], c=np.maximum(view.fall[did], lo), cmap="inferno_r",
             norm=LogNorm(lo, hi), edgecolors="k", lw=0.3, zorder=3,
         )  # fmt: skip
-        fig.colorbar(sc, ax=ax, shrink=0.75, label="day the place fell")
+        bar = fig.colorbar(sc, ax=ax, shrink=0.75, label="day the place fell")
+        _plain_ticks(bar, lo, hi)
     _mark(view, ax)
     ax.set_title(f"{view.title}\ntime to fall: {fell.sum()} of {fell.size} places fell (rings: never)", fontsize=10)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
     return Path(path)
+
+
+#: Colour-bar ticks of a logarithmic day scale, read as plain numbers (1, 2, 5, 10, ...).
+NICE = tuple(m * 10.0**e for e in range(-2, 5) for m in (1, 2, 5))
+DENSE = tuple(m * 10.0**e for e in range(-2, 5) for m in (1, 1.5, 2, 3, 4, 5, 6, 8))
+
+
+def _plain_ticks(bar, lo: float, hi: float) -> None:
+    """Label a logarithmic colour bar with plain numbers of days (0.5, 1, 2, 5, 10) instead of 4×10⁰."""
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
+
+    ticks = [v for v in NICE if lo <= v <= hi]
+    if len(ticks) < 3:
+        ticks = [v for v in DENSE if lo <= v <= hi] or [lo, hi]
+    bar.ax.yaxis.set_major_locator(FixedLocator(ticks))
+    bar.ax.yaxis.set_minor_locator(NullLocator())
+    bar.ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
 
 
 def _mark(view: CountryView, ax) -> None:
@@ -196,9 +214,20 @@ def _frames(view: CountryView, frames: int) -> Iterator[np.ndarray]:
     plt.close(fig)
 
 
+#: Markers of the compartment curves, so that curves lying on one another stay told apart.
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+
+
 def _curves(view: CountryView, ax) -> None:
-    for name, values in view.totals.items():
-        ax.plot(view.times, values, label=name, lw=1.4)
+    n = len(view.times)
+    step = max(1, n // 10)
+    for i, (name, values) in enumerate(view.totals.items()):
+        # the first curves widest and the later ones drawn over them, markers staggered: a curve hidden
+        # under another (usa: Z under R, both ~1e8) still shows as its rim and its own markers
+        ax.plot(
+            view.times, values, label=name, lw=max(1.0, 3.2 - 0.5 * i), marker=MARKERS[i % len(MARKERS)], ms=4,
+            markevery=(min(n - 1, (i * step) // max(1, len(view.totals))), step), zorder=2 + i,
+        )  # fmt: skip
     ax.set_xlabel("day")
     ax.set_ylabel("people")
     ax.set_yscale("symlog", linthresh=10)
@@ -206,7 +235,7 @@ def _curves(view: CountryView, ax) -> None:
     tx = ax.twinx()
     reached = [(np.isfinite(view.first) & (view.first <= t)).sum() for t in view.times]
     fallen = [(np.isfinite(view.fall) & (view.fall <= t)).sum() for t in view.times]
-    tx.plot(view.times, reached, "--", color="#f28e2b", lw=1.2, label="places reached")
+    tx.plot(view.times, reached, "--", color="#6a51a3", lw=1.2, label="places reached")
     tx.plot(view.times, fallen, "--", color="#9c1d1d", lw=1.2, label="places fallen")
     tx.set_ylabel("places")
     tx.set_ylim(0, len(view.names) * 1.05)
