@@ -1,7 +1,7 @@
 """Speed of the patches engine: events/s of exact ``ssa`` with P = 1, 10^2, 10^4 patches holding the
 same total population, and the times of ``tau`` and ``ode`` on the largest grid.
-Run: ``python benchmarks/bench_patches.py [--people 1000000] [--days 30]``; writes its table into
-benchmarks/README.md.
+Run: ``python benchmarks/bench_patches.py [--people 1000000] [--days 30] [--usa-days 10]``; writes its
+table into benchmarks/README.md.
 
 The model is the SIS of the library (beta 0.3, gamma 0.1, so I* = 2/3 N) started at its endemic
 level in every patch, so that every run fires events at the same rate per person whatever P;
@@ -11,6 +11,12 @@ exclude the Numba compile (a short warm-up run first); on one core. The machine 
 events/s are counted on the process's CPU time, and each ssa size is run ``--repeat`` times,
 interleaved (1, 10^2, 10^4, 1, ...), keeping each size's least CPU time: the ratio then compares
 like with like even if the load changes during the benchmark (wall times are listed too).
+
+The exact US (issue 12: ``hyosan run usa --method ssa`` in under 2 minutes on one core) is measured
+on its first ``--usa-days`` days (seed 1: at seed 0 New York's one zombie is destroyed before it
+bites, as happens with probability alpha = 0.8 of the first event) and extrapolated to the
+scenario's horizon by the mean field's count of events (bites + kills + hops: S0 - S, R, and
+sum over cities of out-rate times the integral of Z), at the measured events/s.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ from readme_section import write_section
 from hyosan.compartmental.io import load
 from hyosan.places.patches import Patches
 
-TITLE = "## `python benchmarks/bench_patches.py [--people 1000000] [--days 30]`"
+TITLE = "## `python benchmarks/bench_patches.py [--people 1000000] [--days 30] [--usa-days 10]`"
 
 
 def grid(p: int, people: int, hop: float) -> Patches:
@@ -59,12 +65,46 @@ def run(p: int, people: int, days: float, hop: float, method: str) -> tuple[floa
     return time.perf_counter() - start, time.process_time() - cpu, int(ds.attrs.get("events", 0))
 
 
+def mean_field_events(country, days: float) -> tuple[float, float]:
+    """Expected events (bites + kills + hops) of ``country`` by ``days`` and by its horizon, on the ode."""
+    from hyosan.places.outbreak import simulate
+
+    ds = simulate(country, method="ode", every=0.25)
+    t = ds.time.values
+    S, Z, R = (ds[f"{c}_patch"].values.reshape(len(t), -1) for c in ("S", "Z", "R"))
+    out = np.asarray(country.patches.movement.sum(axis=1)).ravel() * country.patches.mobility.get("Z", 0.0)
+    dz = np.diff(t)[:, None] * (Z[1:] + Z[:-1]) / 2
+    hops = np.concatenate([[0.0], np.cumsum(dz @ out)])
+    total = (S[0].sum() - S.sum(axis=1)) + (R.sum(axis=1) - R[0].sum()) + hops
+    return float(np.interp(days, t, total)), float(total[-1])
+
+
+def usa(days: float, seed: int = 1) -> str:
+    from hyosan.places.country import load as load_country
+    from hyosan.places.outbreak import simulate
+
+    country = load_country("usa")
+    simulate(country, method="ssa", seed=seed, t_end=0.01, every=0.01)  # compile
+    start, cpu = time.perf_counter(), time.process_time()
+    ds = simulate(country, method="ssa", seed=seed, t_end=days, every=days)
+    wall, cpu = time.perf_counter() - start, time.process_time() - cpu
+    events = int(ds.attrs["events"])
+    by_days, by_end = mean_field_events(country, days)
+    return (
+        f"Exact US (`hyosan run usa --method ssa`, {country.patches.size:,} cities, seed {seed}): the first {days:g} "
+        f"days fired {events:,} events in {cpu:.1f} s CPU ({wall:.1f} s wall), {events / cpu / 1e6:.2f} M events/s "
+        f"(the mean field expects {by_days:,.0f} by then). The whole {country.t_end:g} days are {by_end:,.0f} events "
+        f"on the mean field: about {by_end / (events / cpu):,.0f} s of CPU at that rate, against the target of 120 s."
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--people", type=int, default=1_000_000)
     ap.add_argument("--days", type=float, default=30.0)
     ap.add_argument("--hop", type=float, default=0.01)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--usa-days", type=float, default=10.0, help="0: skip the exact US run")
     ap.add_argument("--no-readme", action="store_true")
     args = ap.parse_args()
     rows, rate, best = [], {}, {}
@@ -88,6 +128,8 @@ def main() -> None:
         wall, cpu, events = run(10_000, args.people, args.days, args.hop, method)
         rows.append(f"| {method} | 10,000 | {events:,} | {wall:.2f} | {cpu:.2f} | | |")
         print(rows[-1], flush=True)
+    us = usa(args.usa_days) if args.usa_days > 0 else ""
+    print(us, flush=True)
     table = "\n".join(
         [
             TITLE,
@@ -102,6 +144,7 @@ def main() -> None:
             "|---|---:|---:|---:|---:|---:|---:|",
             *rows,
             "",
+            *([us, ""] if us else []),
         ]
     )
     print(table)
