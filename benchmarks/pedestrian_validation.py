@@ -36,14 +36,16 @@ def weidmann(rho: np.ndarray | float, v0: float = V0) -> np.ndarray:
     return np.maximum(v0 * (1.0 - np.exp(-1.913 * (1.0 / np.maximum(rho, 1e-9) - 1.0 / 5.4))), 0.0)
 
 
-def _write(folder: Path, name: str, rows: list[str], zones: dict, count: int, horizon: float, crowd: object) -> Path:
+def _write(
+    folder: Path, name: str, rows: list[str], zones: dict, count: int, horizon: float, crowd: object, update: str
+) -> Path:
     legend = '{"#": wall, ".": floor, "G": {exit: gate}}'
     head = f"name: {name}\nscale: {SCALE}\nlegend: {legend}\nzones: {yaml.safe_dump(zones, default_flow_style=True)}"
     (folder / f"{name}.txt").write_text(head + "---\n" + "\n".join(rows) + "\n")
     data = {
         "name": name,
         "map": str(folder / f"{name}.txt"),
-        "time": {"step": f"{STEP}s", "horizon": f"{horizon:g}s", "report": f"{STEP}s"},
+        "time": {"step": f"{STEP}s", "horizon": f"{horizon:g}s", "report": f"{STEP}s", "update": update},
         "kinds": {"walker": {"speed": f"{V0} m/s", "run_speed": f"{V0} m/s", "sight": "1m"}},
         "zombie": {"speed": "1 m/s", "run_speed": "1 m/s", "sight": "1m"},
         "population": [{"kind": "walker", "count": count, "zone": "crowd"}],
@@ -57,14 +59,15 @@ def _write(folder: Path, name: str, rows: list[str], zones: dict, count: int, ho
 
 
 def corridor(rho: float, seed: int = 0, length: float = 100.0, width: float = 3.0, window: tuple = (10.0, 40.0),
-             area: tuple = (60.0, 70.0), crowd: object = None) -> tuple[float, float]:  # fmt: skip
+             area: tuple = (60.0, 70.0), crowd: object = None,
+             update: str = "random") -> tuple[float, float]:  # fmt: skip
     """(density per m2, speed m/s) measured in ``area`` (x from, to; metres) of a corridor ``width`` wide
     whose first ``length`` metres hold ``rho`` people per m2 at the start, over the time ``window`` (s)."""
     cols, rows_n = round(length / SCALE) + 10, round(width / SCALE)
     rows = ["#" * (cols + 2)] + ["#" + "." * cols + "G" for _ in range(rows_n)] + ["#" * (cols + 2)]
     zones = {"crowd": [1, 1, round(length / SCALE), rows_n]}
     with tempfile.TemporaryDirectory() as tmp:
-        path = _write(Path(tmp), "corridor", rows, zones, round(rho * length * width), window[1], crowd)
+        path = _write(Path(tmp), "corridor", rows, zones, round(rho * length * width), window[1], crowd, update)
         sc = load_scenario(path)
     r = simulate_once(sc, np.random.SeedSequence(seed), frames=True)
     lo, hi = (area[0] / SCALE + 1, area[1] / SCALE + 1)
@@ -79,7 +82,9 @@ def corridor(rho: float, seed: int = 0, length: float = 100.0, width: float = 3.
     return float(np.mean(counts)) / ((area[1] - area[0]) * width), float(np.mean(speeds)) if speeds else V0
 
 
-def bottleneck(people: int = 100, seed: int = 0, door: float = 1.0, crowd: object = None) -> float:
+def bottleneck(
+    people: int = 100, seed: int = 0, door: float = 1.0, crowd: object = None, update: str = "random"
+) -> float:
     """Specific flow (people per metre per second) of an 8 m x 8 m room emptying through a ``door`` wide gap in
     its east wall into a 5 m deep yard with an exit along its far side, from the 10th to the 90th percent of
     the crossings of the door line."""
@@ -92,7 +97,7 @@ def bottleneck(people: int = 100, seed: int = 0, door: float = 1.0, crowd: objec
     rows.append("#" * (side + yard + 3))
     zones = {"crowd": [1, 1, side, side]}
     with tempfile.TemporaryDirectory() as tmp:
-        path = _write(Path(tmp), "room", rows, zones, people, 600.0, crowd)
+        path = _write(Path(tmp), "room", rows, zones, people, 600.0, crowd, update)
         sc = load_scenario(path)
     r = simulate_once(sc, np.random.SeedSequence(seed), frames=True)
     line = side + 1.0
