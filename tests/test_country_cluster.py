@@ -158,3 +158,27 @@ def test_a_streamed_ensemble_too_big_for_memory_is_refused_before_it_runs(
     with pytest.raises(HyosanError, match=r"--replicates 100000 .* needs about .*; run fewer --replicates") as err:
         outbreak.run_to_folder(country.load(line), tmp_path / "o", replicates=100_000, plot=False)
     assert "\n" not in str(err.value) and not (tmp_path / "o").exists()
+
+
+def test_format_zarr_copies_each_streamed_result_slice_by_slice(line: Path, tmp_path: Path, capsys) -> None:
+    import xarray as xr
+
+    from hyosan.cli import main
+    from hyosan.places.sink import to_zarr
+
+    out = tmp_path / "z"
+    main(["run", str(line), "--replicates", "5", "--seed", "1", "--no-plot", "--format", "zarr", "--out", str(out)])
+    assert {"result.zarr", "result_no_cordon.zarr"} <= {p.name for p in out.iterdir()}
+    to_zarr(out / "result.nc", tmp_path / "two-at-a-time.zarr", rows=2)  # three slices appended
+    for name, store in (("result.nc", out / "result.zarr"), ("result.nc", tmp_path / "two-at-a-time.zarr"),
+                        ("result_no_cordon.nc", out / "result_no_cordon.zarr")):  # fmt: skip
+        want, got = open_result(out / name), xr.open_zarr(store).load()
+        assert set(want.variables) == set(got.variables) and want.attrs == got.attrs
+        for v in want.variables:
+            np.testing.assert_array_equal(want[v].values, got[v].values, err_msg=f"{store.name}: {v}")
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as done:
+        main(["run", str(line), "--format", "parquet", "--out", str(tmp_path / "no")])
+    err = capsys.readouterr().err
+    assert done.value.code == 2 and err.count("\n") == 1 and "--format parquet" in err
+    assert not (tmp_path / "no").exists()

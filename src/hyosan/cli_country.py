@@ -14,7 +14,6 @@ from hyosan.errors import HyosanError
 
 #: Options of ``hyosan run`` that mean nothing for a country, with what they are for.
 MODEL_ONLY = {
-    "formats": "--format",
     "graph": "--graph",
     "seed_nodes": "--seed-nodes",
     "edge_rate": "--edge-rate",
@@ -91,9 +90,23 @@ def run_country(options: dict[str, Any]) -> None:
     folder = options.get("out") or Path("out") / (
         Path(target).stem if str(target).endswith((".yaml", ".yml")) else target
     )
+    formats = list(options.get("formats") or [])
+    for name in formats:
+        if name != "zarr":
+            raise HyosanError(f"--format {name[:20]}: a country run writes result.nc (and result.zarr: --format zarr)")
+    if formats:
+        import importlib.util
+
+        if importlib.util.find_spec("zarr") is None:
+            raise HyosanError("--format zarr: needs the zarr package; pip install 'hyosan[formats]'")
     with claim(folder):
         summary = outbreak.run_to_folder(
-            scenario, folder, plot=options.get("plot", True), animation=options.get("animation") or "both", **run
+            scenario,
+            folder,
+            plot=options.get("plot", True),
+            animation=options.get("animation") or "both",
+            zarr=bool(formats),
+            **run,
         )
     report(summary, Path(folder))
 

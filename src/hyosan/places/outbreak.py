@@ -187,10 +187,11 @@ def run_to_folder(
     plot: bool = True,
     animation: str = "both",
     compare: bool = True,
+    zarr: bool = False,
     **options: Any,
 ) -> dict[str, Any]:
     """Run ``country`` (and, with a cordon and ``compare``, the same replicates without it), write the
-    outputs into ``out``; the summary.
+    outputs into ``out``; the summary. ``zarr``: also copy each result into ``result*.zarr``.
 
     On ``ssa`` and ``tau`` both arms stream their per-patch counts into ``result.nc`` and
     ``result_no_cordon.nc`` as replicates finish (:class:`hyosan.places.sink.PatchSink`); memory holds
@@ -256,6 +257,12 @@ def run_to_folder(
         "result.nc": results,
         "cities.csv": lambda p: cities_frame(country, held["ds"], held["base"]).to_csv(p, index=False),
     }
+    if zarr:
+        from hyosan.places.sink import to_zarr
+
+        writers["result.zarr"] = lambda p: to_zarr(p.parent / "result.nc", p)
+        if twin:
+            writers["result_no_cordon.zarr"] = lambda p: to_zarr(p.parent / "result_no_cordon.nc", p)
     if plot:
         from hyosan.viz import country as pictures
 

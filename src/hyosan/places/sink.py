@@ -122,3 +122,24 @@ def first_replicate(path: str | Path) -> xr.Dataset:
 
     with xr.open_dataset(path, engine="h5netcdf") as ds:
         return unstacked(ds.isel(replicate=[0]).load())
+
+
+def to_zarr(source: str | Path, target: str | Path, rows: int | None = None) -> Path:
+    """Copy a streamed ``result.nc`` into a Zarr store ``target``, ``rows`` replicates at a time (default:
+    one :func:`chunk_size`), so that memory holds one slice whatever the ensemble; chunked by replicate."""
+    with xr.open_dataset(source, engine="h5netcdf") as src:
+        n = src.sizes["replicate"]
+        if rows is None:
+            rows = chunk_size(src.sizes["time"], src.sizes.get("patch", 1), len(src.data_vars))
+        per = [str(v) for v in src.variables if "replicate" in src.variables[v].dims]
+        for lo in range(0, n, rows):
+            part = src.isel(replicate=slice(lo, lo + rows)).load()
+            for v in part.variables.values():
+                v.encoding = {}
+            if lo == 0:
+                part.to_zarr(target, mode="w-", zarr_format=2, consolidated=True)
+            else:
+                part[per].drop_vars([v for v in part.coords if v not in per]).to_zarr(
+                    target, append_dim="replicate", zarr_format=2, consolidated=True
+                )
+    return Path(target)
