@@ -3,7 +3,8 @@
 1. 10^6 agents (1% zombies, humans wandering) on an open 1,500 x 1,500 m map at 1 m per cell, crowding
    on (at most 5 people a cell, Weidmann's density-limited speed): agent-steps per second of the step
    kernel on one core (``Run.kernel_s``: set-up, distance fields and outputs excluded; and by CPU time,
-   less sensitive to a loaded machine), zombies wandering, then hunting by sight; bytes per agent.
+   less sensitive to a loaded machine), zombies wandering, then hunting by sight; bytes per agent. With
+   ``--motion cells`` (or ``both``) the same map with ``motion: cells`` (hops of whole cells, crowding as exclusion).
 2. The Mesa comparison model, 10^4 agents x 100 steps on a 100 x 100 grid: Mesa 3 (``MultiGrid``) against
    the same model written as an ordinary hyosan scenario (``benchmarks/mesa/grid-epidemic.yaml``) run by
    the normal agent engine, by wall clock and by CPU time. benchmarks/README.md lists how the two differ.
@@ -14,12 +15,14 @@ Sections 1 and 2 run each order of action asked for (``--update random|banded|bo
 ``time.update``: ``random`` is a uniformly random permutation of the agents each step, ``banded`` bands of rows;
 see :mod:`hyosan.engines.abm.order`); section 3 runs the flagship as shipped.
 
-Run: ``python benchmarks/bench_abm.py [--agents 1000000] [--steps 20] [--update both] [--skip-school]``.
+Run: ``python benchmarks/bench_abm.py [--agents 1000000] [--steps 20] [--update both] [--motion both]
+[--skip-school]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import resource
 import subprocess
 import sys
@@ -50,10 +53,22 @@ def open_map(folder: Path, side: int, scale: float) -> Path:
 
 
 def scenario(
-    folder: Path, side: int, scale: float, n: int, steps: int, zombies: str, sight: str, update: str = "random"
+    folder: Path,
+    side: int,
+    scale: float,
+    n: int,
+    steps: int,
+    zombies: str,
+    sight: str,
+    update: str = "random",
+    motion: str = "continuous",
 ) -> Path:
+    """The open map's scenario. ``motion: cells`` keeps the model but for the motion: hops of whole cells (1 and 2
+    cells a step), crowding as exclusion only (5 a cell; Weidmann's continuous speed law does not apply to hops), and
+    the 0.5 m contact radius then means cellmates."""
     data = {
         "name": "open",
+        "motion": motion,
         "map": str(open_map(folder, side, scale)),
         "time": {"step": "1s", "horizon": f"{steps}s", "report": f"{steps}s", "update": update},
         "kinds": {"walker": {"speed": "1 m/s", "run_speed": "2 m/s", "sight": sight}},
@@ -62,7 +77,7 @@ def scenario(
         "patient_zero": {"zone": "all", "count": n // 100},
         "behaviour": {"humans": "wander", "zombies": zombies},
         "infection": {"contact_radius": "0.5m", "bite_probability": 0.2, "kill_probability": 0.02},
-        "crowd": {"max_density": "5.4 per m2", "speed": "weidmann"},
+        "crowd": {"max_density": "5.4 per m2", "speed": "weidmann" if motion == "continuous" else "free"},
     }
     path = folder / f"open-{steps}.yaml"
     path.write_text(yaml.safe_dump(data))
@@ -70,17 +85,17 @@ def scenario(
 
 
 def engine_rate(
-    n: int, side: int, scale: float, steps: int, zombies: str, sight: str, update: str = "random"
+    n: int, side: int, scale: float, steps: int, zombies: str, sight: str, update: str = "random", motion: str = ""
 ) -> tuple[float, float, float, float]:
     """Agent-steps per second inside the step kernel (wall clock, set-up and outputs excluded) and on the CPU
     (process time of a (1 + steps)-step run less that of a 1-step run: less sensitive to a loaded machine),
     bytes per agent of the agent arrays (with the kernels' scratch), and of the world arrays at this density."""
     with tempfile.TemporaryDirectory() as tmp:
-        warm = scenario(Path(tmp), 20, scale, 100, 2, zombies, sight, update)
+        warm = scenario(Path(tmp), 20, scale, 100, 2, zombies, sight, update, motion or "continuous")
         simulate_once(load_scenario(warm), np.random.SeedSequence(0))
         cpu = []
         for k in (1, 1 + steps):
-            sc = load_scenario(scenario(Path(tmp), side, scale, n, k, zombies, sight, update))
+            sc = load_scenario(scenario(Path(tmp), side, scale, n, k, zombies, sight, update, motion or "continuous"))
             c0 = time.process_time()
             run = simulate_once(sc, np.random.SeedSequence(1))
             cpu.append(time.process_time() - c0)
@@ -154,16 +169,22 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--update", choices=("random", "banded", "both"), default="both",
                     help="order of action for sections 1 and 2 (the scenario's time.update)")  # fmt: skip
+    ap.add_argument("--motion", choices=("continuous", "cells", "both"), default="both",
+                    help="motion of section 1's open map (the scenario's motion)")  # fmt: skip
     ap.add_argument("--skip-school", action="store_true")
     args = ap.parse_args()
     updates = ("random", "banded") if args.update == "both" else (args.update,)
 
     print(f"1. {args.agents:,} agents on an open 1500 x 1500 m map, {args.steps} steps, one core")
-    for update in updates:
+    motions = ("continuous", "cells") if args.motion == "both" else (args.motion,)
+    for motion, update in itertools.product(motions, updates):
         for zombies, sight in (("wander", "2m"), ("hunt", "10m")):
-            rate, cpu_rate, per_agent, world = engine_rate(args.agents, 1500, 1.0, args.steps, zombies, sight, update)
+            rate, cpu_rate, per_agent, world = engine_rate(
+                args.agents, 1500, 1.0, args.steps, zombies, sight, update, motion
+            )
             print(
-                f"   update {update:6s}, zombies {zombies:6s} (sight {sight:>3s}): {rate / 1e6:6.2f} M agent-steps/s",
+                f"   motion {motion:10s} update {update:6s}, zombies {zombies:6s} (sight {sight:>3s}): "
+                f"{rate / 1e6:6.2f} M agent-steps/s",
                 end="",
             )
             print(f" ({cpu_rate / 1e6:.2f} M by CPU time)")

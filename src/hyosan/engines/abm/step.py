@@ -86,6 +86,13 @@ from hyosan.engines.abm.order import band_order, warm
 __all__ = ["advance", "cell", "incubation", "move", "passable", "seed", "sees", "triggers", "urand", "wander"]
 
 
+@njit(cache=True, inline="always", error_model="numpy")
+def row_bin(v, B, inv_b, hop):
+    """The cell-list bin of coordinate ``v``: a product under cell motion (positions are cell centres, never near a
+    bin's edge, so it equals the quotient), the quotient ``v / B`` otherwise (kept so that runs stay as they were)."""
+    return int(v * inv_b) if hop else int(v / B)
+
+
 @njit(cache=True, error_model="numpy")
 def advance(t0, dt, nsteps, A, W, KT, P, SC, L, n_ev, T, CR, GR, SG):
     """Advance ``nsteps`` steps of ``dt`` seconds from ``t0``; returns (steps done, events, doors changed, fired).
@@ -111,6 +118,7 @@ def advance(t0, dt, nsteps, A, W, KT, P, SC, L, n_ev, T, CR, GR, SG):
     hnext, hdist, calm, leaving_, pace = W.hnext, W.hdist, SG.calm, SG.leaving, GR.pace
     crowd = cp[C_CAP] > 0
     hop = cp[C_HOP] > 0
+    inv_b = 1.0 / P[P_B]
     cap = int(cp[C_CAP])
     siege = P[sgm.P_SIEGE] != 0 and SG.rdist.shape[0] > 0
     n = x.size
@@ -118,6 +126,21 @@ def advance(t0, dt, nsteps, A, W, KT, P, SC, L, n_ev, T, CR, GR, SG):
     nbr = head_prey.shape[0]
     nbc = head_prey.shape[1]
     rc2 = P[P_RC] * P[P_RC]
+    # the parameters read per agent, in locals: P is float64 like x and y, so every store to a position
+    # would otherwise reload them
+    zbeh = P[P_ZBEH]
+    hbeh = P[P_HBEH]
+    hmb = P[P_HUMBIE_BEH]
+    zwalk = P[P_ZWALK]
+    pbite = P[P_BITE]
+    phbite = P[P_HBITE]
+    pkill = P[P_KILL]
+    zsight = P[P_ZSIGHT]
+    hsight = P[P_HSIGHT]
+    zrun = P[P_ZRUN]
+    hwalk = P[P_HWALK]
+    turn_sd = P[P_TURN_SD]
+    phumbie = P[P_HUMBIE]
     doors_changed = False
     for s in range(nsteps):
         if L.t.size - n_ev < 2 * n + door_state.size + 8 + GR.members.size + SG.reserve:
@@ -156,13 +179,13 @@ def advance(t0, dt, nsteps, A, W, KT, P, SC, L, n_ev, T, CR, GR, SG):
                 n_ev = sgm.turned(i, t, hidden, SG, L, n_ev, x, y)
                 hidden[i] = -1
             if st == S or st == E:
-                br = min(int(y[i] / B), nbr - 1)
-                bc = min(int(x[i] / B), nbc - 1)
+                br = min(row_bin(y[i], B, inv_b, hop), nbr - 1)
+                bc = min(row_bin(x[i], B, inv_b, hop), nbc - 1)
                 nxt[i] = head_prey[br, bc]
                 head_prey[br, bc] = i
             elif st == Z or st == H:
-                br = min(int(y[i] / B), nbr - 1)
-                bc = min(int(x[i] / B), nbc - 1)
+                br = min(row_bin(y[i], B, inv_b, hop), nbr - 1)
+                bc = min(row_bin(x[i], B, inv_b, hop), nbc - 1)
                 nxt[i] = head_zomb[br, bc]
                 head_zomb[br, bc] = i
         if GR.ptr.size > 1:
@@ -184,13 +207,13 @@ def advance(t0, dt, nsteps, A, W, KT, P, SC, L, n_ev, T, CR, GR, SG):
             xi = x[i]
             yi = y[i]
             if st == Z or st == H:
-                br = min(int(yi / B), nbr - 1)
-                bc = min(int(xi / B), nbc - 1)
+                br = min(row_bin(yi, B, inv_b, hop), nbr - 1)
+                bc = min(row_bin(xi, B, inv_b, hop), nbc - 1)
                 zombie = st == Z
                 best = -1
                 bd2 = np.inf
-                reach = P[P_ZSIGHT] if zombie else (P[P_HSIGHT] if P[P_HUMBIE_BEH] == 1 else 0.0)
-                if zombie and P[P_ZBEH] != 0 and not siege:
+                reach = zsight if zombie else (hsight if hmb == 1 else 0.0)
+                if zombie and zbeh != 0 and not siege:
                     reach = 0.0  # a zombie that does not hunt uses only its contacts
                 for nb in range(1 if reach == 0.0 and rc2 == 0.0 else 9):  # contact: cell, own bin only
                     dr, dc = offset(nb)
@@ -213,16 +236,16 @@ def advance(t0, dt, nsteps, A, W, KT, P, SC, L, n_ev, T, CR, GR, SG):
                         d2 = ddx * ddx + ddy * ddy
                         if d2 <= rc2 and (d2 == 0.0 or sees(xi, yi, x0[j], y0[j], block)):  # cellmates see
                             u = urand(rs)
-                            pb = P[P_BITE] if zombie else P[P_HBITE]
+                            pb = pbite if zombie else phbite
                             if u < pb:
                                 if state[j] == S:
                                     state[j] = E
                                     turn_at[j] = t + incubation(P)
-                                    fate[j] = urand(rs) < P[P_HUMBIE]
+                                    fate[j] = urand(rs) < phumbie
                                     alert[j] = True
                                     n_ev = log(L, n_ev, t, BITE, j, x0[j], y0[j], i)
                                     n_ev = sgm.bitten(j, t, x0[j], y0[j], hidden, SG, L, n_ev, P, rs)
-                            elif zombie and u < pb + P[P_KILL]:
+                            elif zombie and u < pb + pkill:
                                 state[i] = D
                                 leave(occ, cp, xi, yi)
                                 n_ev = log(L, n_ev, t, KILL, i, xi, yi, j)
@@ -237,35 +260,31 @@ def advance(t0, dt, nsteps, A, W, KT, P, SC, L, n_ev, T, CR, GR, SG):
                         break
                 if state[i] == D:
                     continue
-                if not zombie and P[P_HUMBIE_BEH] == 1:
+                if not zombie and hmb == 1:
                     humbie_hide(i, best, bd2, x, y, x0, y0, block, room, hnext, hdist, P, occ, cp)
                 elif not zombie:
-                    human_move(i, x, y, heading, goal, hidden, block, room, hnext, hdist, P[P_HWALK], P, CR, rs)
-                elif (
-                    best < 0
-                    and siege
-                    and sgm.zombie(i, t, P[P_ZBEH] == 0, x, y, door_state, block, room, occ, cp, SG, P)
-                ):
+                    human_move(i, x, y, heading, goal, hidden, block, room, hnext, hdist, hwalk, P, CR, rs)
+                elif best < 0 and siege and sgm.zombie(i, t, zbeh == 0, x, y, door_state, block, room, occ, cp, SG, P):
                     pass
-                elif P[P_ZBEH] == 2:
+                elif zbeh == 2:
                     pass
-                elif best >= 0 and P[P_ZBEH] == 0:
+                elif best >= 0 and zbeh == 0:
                     d = np.sqrt(bd2)
                     if d > 1e-6:
-                        move(i, (x0[best] - xi) / d, (y0[best] - yi) / d, min(P[P_ZRUN], d), True, -1,
+                        move(i, (x0[best] - xi) / d, (y0[best] - yi) / d, min(zrun, d), True, -1,
                              x, y, block, room, occ, cp)  # fmt: skip
-                elif noise_on and P[P_ZBEH] == 0 and noise_val[int(yi), int(xi)] < 0:
+                elif noise_on and zbeh == 0 and noise_val[int(yi), int(xi)] < 0:
                     r = int(yi)
                     c = int(xi)
                     tx = c + noise_next[r, c, 1] + 0.5 - xi
                     ty = r + noise_next[r, c, 0] + 0.5 - yi
                     d = np.sqrt(tx * tx + ty * ty)
                     if d > 1e-6:
-                        move(i, tx / d, ty / d, min(P[P_ZWALK], d), True, -1, x, y, block, room, occ, cp)
+                        move(i, tx / d, ty / d, min(zwalk, d), True, -1, x, y, block, room, occ, cp)
                 elif hop:
-                    hop_walk(i, P[P_ZWALK], True, -1, x, y, block, room, occ, cap, rs)
+                    hop_walk(i, zwalk, True, -1, x, y, block, room, occ, cap, rs)
                 else:
-                    wander(i, P[P_ZWALK], True, -1, P[P_TURN_SD], x, y, heading, block, room, occ, cp, rs)
+                    wander(i, zwalk, True, -1, turn_sd, x, y, heading, block, room, occ, cp, rs)
             else:
                 k = kind[i]
                 if ksoldier[k]:
@@ -273,15 +292,15 @@ def advance(t0, dt, nsteps, A, W, KT, P, SC, L, n_ev, T, CR, GR, SG):
                     continue
                 if hidden[i] >= 0:
                     sgm.hider(i, x, y, hidden, alert, goal, SG, P, rs)
-                if P[P_HBEH] == 2:
+                if hbeh == 2:
                     continue
-                if P[P_HBEH] == 1 and hop:
+                if hbeh == 1 and hop:
                     hop_walk(i, kwalk[k], False, hidden[i], x, y, block, room, occ, cap, rs)
-                elif P[P_HBEH] == 1:
-                    wander(i, kwalk[k], False, hidden[i], P[P_TURN_SD], x, y, heading, block, room, occ, cp, rs)
+                elif hbeh == 1:
+                    wander(i, kwalk[k], False, hidden[i], turn_sd, x, y, heading, block, room, occ, cp, rs)
                 else:
-                    br = min(int(yi / B), nbr - 1)
-                    bc = min(int(xi / B), nbc - 1)
+                    br = min(row_bin(yi, B, inv_b, hop), nbr - 1)
+                    bc = min(row_bin(xi, B, inv_b, hop), nbc - 1)
                     best = -1
                     bd2 = np.inf
                     for nb in range(9):
@@ -338,7 +357,7 @@ def advance(t0, dt, nsteps, A, W, KT, P, SC, L, n_ev, T, CR, GR, SG):
             st = state[i]
             if st == D or st == Z:
                 continue
-            if (P[P_HBEH] == 0 or st == H) and grid[r, c] == EXIT and hidden[i] < 0 and not ksoldier[kind[i]]:
+            if (hbeh == 0 or st == H) and grid[r, c] == EXIT and hidden[i] < 0 and not ksoldier[kind[i]]:
                 n_ev = log(L, n_ev, t, ESCAPE, i, x[i], y[i], exit_id[r, c])
                 n_ev = sgm.escaped(i, t, exit_id[r, c], state, SG, L, n_ev, x, y)
                 state[i] = X
