@@ -7,7 +7,8 @@ kernel with covariance twice the weighted sample covariance, keeps those whose s
 lie within epsilon_t of the observed, and weighs them prior / kernel mixture. The kernel acts on
 z = log(theta) for parameters with a positive prior support (theta itself otherwise), with the
 prior's density on z (the Jacobian) in the weight, so a prior over several decades is explored. epsilon_t is the
-weighted ``quantile`` of generation t-1's distances. With ``replicates`` = R > 1 each particle is
+weighted ``quantile`` of generation t-1's distances, stepping past an atom of equal distances
+(:func:`next_epsilon`). With ``replicates`` = R > 1 each particle is
 simulated R times and weighed by the fraction of replicates within epsilon (Del Moral et al.
 2012), an unbiased estimate of the ABC likelihood, so the target is the same as with R = 1.
 
@@ -138,6 +139,18 @@ def weighted_quantile(x: np.ndarray, w: np.ndarray, q: Sequence[float] | float) 
     cum = np.cumsum(w[order]) / w.sum()
     idx = np.searchsorted(cum, np.atleast_1d(q) - 1e-12)
     return x[order][np.minimum(idx, len(x) - 1)]
+
+
+def next_epsilon(d: np.ndarray, w: np.ndarray, q: float) -> float:
+    """The distance whose accepted share (the weight of distances <= it) is closest to ``q``; on a
+    tie, the smaller. A plain weighted quantile stalls on an atom, many simulations at one distance
+    (every outbreak that dies out at once lies at the same distance from the data): while the atom
+    holds more than ``1 - q`` of the weight, the quantile is the atom itself and epsilon never falls
+    below it, so generations pass without the tolerance going down."""
+    order = np.argsort(d, kind="stable")
+    ds, cum = d[order], np.cumsum(w[order]) / w.sum()
+    last = np.r_[ds[1:] != ds[:-1], True]
+    return float(ds[last][np.argmin(np.abs(cum[last] - q))])
 
 
 def log_prior(problem: Problem, theta: np.ndarray) -> np.ndarray:
@@ -405,7 +418,7 @@ def _finish(problem: Problem, settings: AbcSettings, state: resume.State, second
     w /= w.sum()
     flat = dist.ravel()
     within = np.isfinite(flat)
-    next_eps = float(weighted_quantile(flat[within], np.repeat(w, dist.shape[1])[within], settings.quantile)[0])
+    next_eps = next_epsilon(flat[within], np.repeat(w, dist.shape[1])[within], settings.quantile)
     ess = float(w.sum() ** 2 / (w**2).sum())
     state.history.append({
         "generation": state.generation, "epsilon": state.epsilon, "accepted": len(theta),
