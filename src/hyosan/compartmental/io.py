@@ -11,6 +11,9 @@ otherwise it is a library name, so a file or folder called ``sir`` never shadows
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -60,16 +63,47 @@ def titles(package: str) -> dict[str, str]:
     return out
 
 
+_READ: ContextVar[dict[str, tuple[tuple[int, int, int], str]] | None] = ContextVar("hyosan_one_read", default=None)
+
+
+@contextmanager
+def one_read() -> Iterator[None]:
+    """Within it (one CLI command), :func:`read_file` reads each file from disk once: telling a target's
+    kind (model, scenario, country) and loading it see one version of the file. A file whose size or
+    modification time changed is read again."""
+    token = _READ.set({})
+    try:
+        yield
+    finally:
+        _READ.reset(token)
+
+
+def _read_bytes(path: Path) -> bytes:
+    with path.open("rb") as f:
+        return f.read(MAX_FILE_BYTES + 1)
+
+
 def read_file(path: str | Path, error: type[HyosanError] = ModelError) -> str:
     """The text of a user's file: at most ``MAX_FILE_BYTES``, UTF-8 (a leading BOM is dropped)."""
     path = Path(path)
+    cache = _READ.get()
     try:
-        if path.stat().st_size > MAX_FILE_BYTES:
+        st = path.stat()
+        if st.st_size > MAX_FILE_BYTES:
             raise error(f"{path}: the file is larger than {MAX_FILE_BYTES:,} bytes; is it the right file?")
-        with path.open("rb") as f:
-            data = f.read(MAX_FILE_BYTES + 1)
+        key, stamp = str(path.resolve()), (st.st_ino, st.st_size, st.st_mtime_ns)
+        if cache is not None and key in cache and cache[key][0] == stamp:
+            return cache[key][1]
+        data = _read_bytes(path)
     except OSError as exc:
         raise error(f"{path}: cannot read the file ({exc.strerror or exc}); check the path and permissions") from None
+    text = _decode(path, data, error)
+    if cache is not None:
+        cache[key] = (stamp, text)
+    return text
+
+
+def _decode(path: Path, data: bytes, error: type[HyosanError]) -> str:
     if len(data) > MAX_FILE_BYTES:
         raise error(f"{path}: the file is larger than {MAX_FILE_BYTES:,} bytes; is it the right file?")
     bom = 3 if data.startswith(b"\xef\xbb\xbf") else 0
