@@ -86,3 +86,14 @@ def test_country_sweep_on_the_cluster_equals_the_serial_one(scheduler: str, cli,
     assert list(one["beta"]) == [1.0, 3.0] and (one["replicates"] == 8).all()
     res = cli(*args, "--engine", "ode", "--out", str(tmp_path / "ode"))
     assert res.returncode == 2 and "give ssa or tau" in res.stderr and len(res.stderr.strip().splitlines()) == 1
+
+
+def test_model_sweep_on_the_cluster_equals_the_serial_one(scheduler: str, cli, tmp_path: Path) -> None:
+    args = ["sweep", "sir", "--vary", "beta=0.2,0.4", "--outcome", "R > 500", "--replicates", "40", "--t-end", "30"]
+    for name, extra in (("dask", ["--scheduler", scheduler]), ("one", ["--workers", "1"])):
+        res = cli(*args, *extra, "--out", str(tmp_path / name))
+        assert res.returncode == 0, res.stderr
+    dask, one = (pd.read_csv(tmp_path / n / "sweep.csv") for n in ("dask", "one"))
+    pd.testing.assert_frame_equal(dask, one)
+    # at day 30 about 143 (beta 0.2) and 689 (0.4) of 1,000 have recovered: "R > 500" splits them
+    assert list(one["P(R > 500)"]) == [0.0, 1.0]
