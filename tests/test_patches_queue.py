@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import scipy.sparse as sp
+from scipy import stats
 
 import hyosan
 from hyosan.places.patches import Patches
@@ -61,3 +63,37 @@ def test_people_are_conserved_and_no_event_is_lost() -> None:
     assert (final == i0).all()
     # every recovery fired: the events counted are the people recovered in both replicates
     assert int(ds.attrs["events"]) == int(ds.R_patch.isel(time=-1).values.sum())
+
+
+def test_arrivals_rescale_the_pending_wait_exactly() -> None:
+    """Patch b's recovery clock is rescaled (not redrawn) at every arrival from a; each person
+    independently recovers at gamma and, while in a, walks to b at h, so I_b(t) is exactly
+    Binomial(n, exp(-gamma t) (1 - exp(-h t))) and I_a(t) Binomial(n, exp(-(gamma + h) t)) (b holds one
+    susceptible, so that its N is not 0; beta is 0)."""
+    n, reps, gamma, h, t = 20, 1500, 1.0, 1.5, 0.8
+    model = hyosan.load("sir").with_values(S=1, I=0, R=0, beta=0.0, gamma=gamma)
+    movement = sp.csr_matrix((np.array([h]), (np.array([0]), np.array([1]))), shape=(2, 2))
+    places = Patches(names=("a", "b"), population=np.array([n, 1]), movement=movement, mobility={"I": 1.0})
+    ds = model.run(
+        engine="patches", patches=places, method="ssa", t_end=t, every=t, initial={"a": {"I": n}},
+        replicates=reps, seed=21,
+    )  # fmt: skip
+    for patch, p in (("a", math.exp(-(gamma + h) * t)), ("b", math.exp(-gamma * t) * (1 - math.exp(-h * t)))):
+        x = ds.I_patch.sel(patch=patch).isel(time=-1).values.astype(int)
+        assert binomial_p(x, n, p) > 1e-3, patch
+
+
+def binomial_p(sample: np.ndarray, n: int, p: float) -> float:
+    """Chi-square p-value of ``sample`` against Binomial(n, p), adjacent bins pooled to expect >= 5."""
+    exp = stats.binom.pmf(np.arange(n + 1), n, p) * len(sample)
+    obs = np.bincount(sample, minlength=n + 1).astype(float)
+    eo, ee, o, e = [], [], 0.0, 0.0
+    for k in range(n + 1):
+        o, e = o + obs[k], e + exp[k]
+        if e >= 5:
+            eo.append(o)
+            ee.append(e)
+            o = e = 0.0
+    eo[-1] += o
+    ee[-1] += e
+    return float(stats.chisquare(eo, np.array(ee) * sum(eo) / sum(ee)).pvalue)
