@@ -162,6 +162,7 @@ def view(country: Country, ds: xr.Dataset, replicate: int = 0, title: str = "", 
 
     arrival = ds.attrs.get("arrival") or country.model.compartments[1]
     r = ds.isel(replicate=replicate)
+    n = int(ds.attrs.get("replicates", ds.sizes["replicate"]))
     comps = [c for c in country.model.compartments if float(r[c].max()) > 0]
     marked = tuple(int(i) for i in np.flatnonzero(country.inside)) if cordon else ()
     marked = marked or (country.patches.names.index(country.seed_city),)
@@ -175,7 +176,7 @@ def view(country: Country, ds: xr.Dataset, replicate: int = 0, title: str = "", 
         first=np.asarray(r["first_arrival"].values, dtype=float),
         fall=np.asarray(r["time_of_fall"].values, dtype=float),
         totals={c: np.asarray(r[c].values, dtype=float) for c in comps},
-        title=title or country.title,
+        title=(title or country.title) + (f" (replicate {replicate} of {n})" if n > 1 else ""),
         marked=marked,
     )
 

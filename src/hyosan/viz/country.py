@@ -131,7 +131,9 @@ def fall_map(view: CountryView, path: str | Path) -> Path:
         bar = fig.colorbar(sc, ax=ax, shrink=0.75, label="day the place fell")
         _plain_ticks(bar, lo, hi)
     _mark(view, ax)
-    ax.set_title(f"{view.title}\ntime to fall: {fell.sum()} of {fell.size} places fell (rings: never)", fontsize=10)
+    ax.set_title(
+        f"{_wrap(view.title)}\ntime to fall: {fell.sum()} of {fell.size} places fell (rings: never)", fontsize=10
+    )
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
@@ -153,6 +155,13 @@ def _plain_ticks(bar, lo: float, hi: float) -> None:
     bar.ax.yaxis.set_major_locator(FixedLocator(ticks))
     bar.ax.yaxis.set_minor_locator(NullLocator())
     bar.ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+
+
+def _wrap(title: str, width: int = 70) -> str:
+    """A long title over lines of at most ``width`` characters, so that it stays inside the figure."""
+    import textwrap
+
+    return "\n".join(textwrap.wrap(title, width)) or title
 
 
 def _mark(view: CountryView, ax) -> None:
@@ -253,7 +262,7 @@ def curves(view: CountryView, path: str | Path) -> Path:
 
     fig, ax = plt.subplots(figsize=(8, 4.5), dpi=110)
     _curves(view, ax)
-    ax.set_title(view.title, fontsize=10)
+    ax.set_title(_wrap(view.title, 90), fontsize=10)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
