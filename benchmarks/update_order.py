@@ -144,10 +144,10 @@ def hideout_map() -> str:
     return HIDEOUT_MAP + "\n".join(rows) + "\n"
 
 
-def hideout_scenario(folder: Path, update: str, sight: str = "1m") -> Path:
+def hideout_scenario(folder: Path, update: str, sight: str = "3m") -> Path:
     """A small siege: three people hide behind the barricade of each room, make noises; 16 zombies hunting in the
     hall hear them, push the doors (1 per 3 min each) and bite whoever they reach; a room quiet for 3 min is left
-    for the base exit. Thirty minutes. Everyone sees ``sight`` (1 m: bands 1 m high; 8 m: 8 m high)."""
+    for the base exit. Thirty minutes. Everyone sees ``sight`` (3 m: bands 3 m high, both doors on a band boundary)."""
     (folder / "hideout.txt").write_text(hideout_map())
     data = {
         "map": "hideout.txt",
