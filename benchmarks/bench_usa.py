@@ -6,9 +6,9 @@ scenario's tolerance (rtol 1e-4) and at rtol 1e-10 (the reference its fall times
 
 Run: ``python benchmarks/bench_usa.py [--tau-days 240] [--ssa-days 10] [--epsilon 0.002]``; writes its
 table into benchmarks/README.md. One run each, compile excluded (a short warm-up first); wall and
-CPU seconds of the simulation alone (no pictures), on one core. The stochastic runs use seed 2, whose
-first zombie survives its first encounters (one zombie dies out with probability alpha = 0.8; seeds
-0 and 1 do).
+CPU seconds of the simulation alone (no pictures), on one core. The stochastic runs use the first
+seed whose zombie survives its first encounters (one zombie dies out with probability alpha = 0.8):
+7 on tau, 1 on ssa (checked over seeds 0-11 at half a day: tau 7; ssa 1, 4, 6, 9).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from hyosan.places import country
 from hyosan.places.outbreak import simulate
 
 TITLE = "## `python benchmarks/bench_usa.py [--tau-days 240] [--ssa-days 10] [--epsilon 0.002]`"
-SEED = 2
+SEEDS = {"tau": 7, "ssa": 1}
 
 
 def timed(c: country.Country, **kw: object):
@@ -54,7 +54,7 @@ def main() -> None:
     rows, falls = [], {}
     for name, kw in runs:
         if kw["method"] != "ode":
-            kw["seed"] = SEED
+            kw["seed"] = SEEDS[kw["method"]]
         wall, cpu, ds = timed(c, **kw)
         fall = ds.time_of_fall.values[0]
         falls[name] = fall
