@@ -20,6 +20,7 @@ from hyosan.engines.events import event_params, realise_event, trigger_margin
 from hyosan.engines.kernel_source import ABSORBED, BAD_RATE, TOO_MANY, TRIGGERED
 from hyosan.engines.patches.control import Action, timeline, triggered
 from hyosan.engines.patches.coupling import Arrays, arrays
+from hyosan.engines.patches.leap import COUPLE
 from hyosan.engines.patches.setup import Start
 from hyosan.engines.patches.source import patch_module
 from hyosan.engines.tau_kernel import tau_tables
@@ -144,7 +145,7 @@ def replicate(task: Task, rng: np.random.Generator, index: int) -> Outcome:
             *common, hor, horc, watch,
             arr.mv_ptr, arr.mv_idx, arr.mv_cum, arr.out_rate, st.mob_c, st.mob_f, arr.mixing is not None,
             arr.mx_ptr, arr.mx_idx, arr.mx_val,
-            st.arr_c, first, st.fallmask, st.fall_lvl, fall, act, eps, np.int64(most),
+            st.arr_c, first, st.fallmask, st.fall_lvl, fall, act, eps, COUPLE, np.int64(most),
         )  # fmt: skip
 
     fire_ready(0.0)
