@@ -78,8 +78,8 @@ def main() -> None:
         "After 8 generations epsilon is still large (an RMS residual of about 100 per observation, of a "
         "population of 500) and the posterior wide; taking epsilon down moves it onto the truth, and at each "
         "epsilon ABC-SMC agrees with rejection ABC (only roughly at the smallest, where rejection keeps few "
-        "draws): unconverged, not biased. Rejection ABC also showed that a plain weighted-quantile epsilon "
-        "stalled at the distance every extinct run shares; next_epsilon steps past it.",
+        "draws): unconverged, not biased. A plain weighted-quantile epsilon stalled at the distance every "
+        "extinct run shares (tests/test_fit_abc_target.py); next_epsilon steps past it.",
         "",
         *rows,
         END,
