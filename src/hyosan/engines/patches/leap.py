@@ -263,6 +263,7 @@ def patch_tau(rng, X, E, Ne, Pm, p0, t, t_stop, times, k, out, totals, S, popmas
                 X[j, c] += moved[j, c]
                 moved[j, c] = 0
             flag[j] = False
+            _marks(j, t + half, X, arr_c, first, fallmask, fall_lvl, fall)
             if not is_live[j]:
                 is_live[j] = True
                 live[nl] = j
