@@ -79,7 +79,6 @@ from hyosan.engines.abm.codes import (
 )
 from hyosan.engines.abm.crowd import C_CAP, C_HOP, enter, leave
 from hyosan.engines.abm.groups import bands
-from hyosan.engines.abm.hops import hop_walk
 from hyosan.engines.abm.motion import cell, incubation, move, passable, seed, sees, urand, wander
 from hyosan.engines.abm.order import band_order, warm
 
@@ -119,6 +118,7 @@ def advance(t0, dt, nsteps, A, W, KT, P, SC, L, n_ev, T, CR, GR, SG):
     crowd = cp[C_CAP] > 0
     hop = cp[C_HOP] > 0
     inv_b = 1.0 / P[P_B]
+    hgt, wid = block.shape
     cap = int(cp[C_CAP])
     siege = P[sgm.P_SIEGE] != 0 and SG.rdist.shape[0] > 0
     n = x.size
@@ -204,6 +204,7 @@ def advance(t0, dt, nsteps, A, W, KT, P, SC, L, n_ev, T, CR, GR, SG):
             st = state[i]
             if st == D or st == X:
                 continue
+            hop_n = -1.0
             xi = x[i]
             yi = y[i]
             if st == Z or st == H:
@@ -282,7 +283,7 @@ def advance(t0, dt, nsteps, A, W, KT, P, SC, L, n_ev, T, CR, GR, SG):
                     if d > 1e-6:
                         move(i, tx / d, ty / d, min(zwalk, d), True, -1, x, y, block, room, occ, cp)
                 elif hop:
-                    hop_walk(i, zwalk, True, -1, x, y, block, room, occ, cap, rs)
+                    hop_n = zwalk
                 else:
                     wander(i, zwalk, True, -1, turn_sd, x, y, heading, block, room, occ, cp, rs)
             else:
@@ -295,7 +296,7 @@ def advance(t0, dt, nsteps, A, W, KT, P, SC, L, n_ev, T, CR, GR, SG):
                 if hbeh == 2:
                     continue
                 if hbeh == 1 and hop:
-                    hop_walk(i, kwalk[k], False, hidden[i], x, y, block, room, occ, cap, rs)
+                    hop_n = kwalk[k]
                 elif hbeh == 1:
                     wander(i, kwalk[k], False, hidden[i], turn_sd, x, y, heading, block, room, occ, cp, rs)
                 else:
@@ -352,6 +353,40 @@ def advance(t0, dt, nsteps, A, W, KT, P, SC, L, n_ev, T, CR, GR, SG):
                         if not (leaving and sgm.to_base(i, kwalk[k], x, y, block, room, occ, cp, SG)):
                             human_move(i, x, y, heading, goal, hidden, block, room, hnext, hdist,
                                        kwalk[k] * pace[i], P, CR, rs)  # fmt: skip
+            if hop_n >= 0.0:
+                # hops.hop_walk written out: a call passes about 50 words of array arguments, an inlined one pays
+                # an atomic reference count per array; this is the Mesa model's whole move
+                hr = -1 if st == Z else hidden[i]
+                bit = BLOCKS_ZOMBIES if st == Z else BLOCKS_HUMANS
+                nh = int(hop_n)
+                if hop_n - nh > 1e-9 and urand(rs) < hop_n - nh:
+                    nh += 1
+                r = int(y[i])
+                c = int(x[i])
+                for _ in range(nh):
+                    kk = int(urand(rs) * 8.0)
+                    kk += kk >= 4
+                    r2 = r + kk // 3 - 1
+                    c2 = c + kk % 3 - 1
+                    if (
+                        r2 < 0
+                        or c2 < 0
+                        or r2 >= hgt
+                        or c2 >= wid
+                        or (block[r2, c2] | block[r, c2] | block[r2, c]) & bit
+                    ):
+                        continue
+                    if hr >= 0 and room[r2, c2] != hr:
+                        continue
+                    if cap > 0:
+                        if occ[r2, c2] >= cap:
+                            continue
+                        occ[r, c] -= 1
+                        occ[r2, c2] += 1
+                    r = r2
+                    c = c2
+                x[i] = c + 0.5
+                y[i] = r + 0.5
             r = int(y[i])
             c = int(x[i])
             st = state[i]
