@@ -9,8 +9,8 @@ Schadschneider (2002) for the exclusion and of the SFPE handbook / Pathfinder "S
   :func:`hyosan.engines.abm.motion.move` whenever an agent changes cell and when one dies or escapes).
   A sub-step into a full cell is refused: the agent advances to the edge of its own cell and tries one
   sidestep at right angles (to a free cell), as in Burstedde et al. (2001).
-  Agents act in a fresh random order every step (random sequential update by bands of rows,
-  :func:`hyosan.engines.abm.step.band_order`), so no one is favoured.
+  Agents act in a fresh random order every step (the scenario's ``time.update``: random sequential update, or by
+  bands of rows; :mod:`hyosan.engines.abm.order`), so no one is favoured.
 * **Speed.** An agent walks at ``v0 f(rho)``, ``v0`` its kind's free speed, ``f`` Weidmann's (1993)
   relation ``1 - exp(-gamma (1/rho - 1/rho_jam))`` (``gamma`` = 1.913 m^-2, ``rho_jam`` = 5.4 m^-2,
   Weidmann's fit to 26 data sets), ``rho`` the density of the others on the open cells of a square of about
