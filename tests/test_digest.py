@@ -52,3 +52,18 @@ def test_sweep_key_follows_the_intervention() -> None:
     b = _with({"name": "lock", "at": 5, "set": {"beta": 0.2}})
     args = ("gamma", [0.1, 0.2], ["extinct"])
     assert sweep_key(a, *args) != sweep_key(b, *args)
+
+
+def test_a_fit_fingerprint_sees_every_value_of_a_large_array_option() -> None:
+    # numpy prints only the ends of a long array, so str() of two graphs that differ in the middle is
+    # the same; the checkpoint fingerprint must see the whole content
+    import numpy as np
+
+    from hyosan.fit.resume import fingerprint
+
+    a = np.arange(5000)
+    b = a.copy()
+    b[2500] += 1
+    assert str(a) == str(b)
+    assert fingerprint({"options": {"x": a}}) != fingerprint({"options": {"x": b}})
+    assert fingerprint({"options": {"x": a}}) == fingerprint({"options": {"x": a.copy()}})

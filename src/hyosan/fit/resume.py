@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +47,22 @@ _ARRAYS = ("theta", "weight", "dist", "acc_theta", "acc_frac", "acc_dist")
 
 def fingerprint(parts: dict[str, Any]) -> str:
     """A short hash of what must match for a checkpoint to continue a fit."""
-    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=_content).encode()).hexdigest()[:16]
+
+
+def _content(obj: Any) -> Any:
+    """JSON for what json cannot write: an array by a hash of all its values (its text shows only the
+    ends of a long one, so two graphs differing in the middle would match), a dataclass by its fields."""
+    if isinstance(obj, np.ndarray):
+        data = np.ascontiguousarray(obj)
+        if data.dtype == object:  # its bytes are addresses, not values
+            return {"array": data.tolist()}
+        return {"array": [str(data.dtype), list(data.shape), hashlib.sha256(data.tobytes()).hexdigest()]}
+    if is_dataclass(obj) and not isinstance(obj, type):
+        return {type(obj).__name__: {f.name: getattr(obj, f.name) for f in fields(obj)}}
+    if isinstance(obj, np.generic):
+        return obj.item()
+    return str(obj)
 
 
 def save(path: Path, state: State) -> None:
