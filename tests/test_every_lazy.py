@@ -96,3 +96,14 @@ def test_a_scenario_every_with_a_far_until_stops_at_the_horizon(tmp_path: Path) 
     (tmp_path / "yard.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
     sc = load_scenario(tmp_path / "yard.yaml")  # 8.64 million times up to 'until'; 20 before the horizon
     assert sc.interventions[0].times == tuple(float(k) for k in range(1, 21))
+
+
+def test_network_culls_at_every_reachable_time() -> None:
+    # I = 512 on a graph where nothing else happens, culled by half every 0.25 days without an end: by
+    # t = 1 four binomial culls compose to Binomial(512, 1/16), mean 32, variance 30; over 100
+    # replicates the SE of the mean is 0.55, and the tolerance 2.2 is 4 SE
+    model = hyosan.load("sir").with_values({"S": 488, "I": 512, "beta": 0.0, "gamma": 0.0})
+    model = model.with_interventions([{"name": "halve", "every": 0.25, "cull": {"I": 0.5}}])
+    ds = model.run("network", graph="er:n=1000,k=4", t_end=1, every=0.25, replicates=100, seed=2, workers=1)
+    assert abs(float(ds.I.isel(time=-1).mean()) - 32) < 2.2
+    assert (ds.I.isel(time=1).values < 512).all()
