@@ -119,6 +119,7 @@ def advance(t0, dt, nsteps, A, W, KT, P, SC, L, n_ev, T, CR, GR, SG):
     hop = cp[C_HOP] > 0
     inv_b = 1.0 / P[P_B]
     hgt, wid = block.shape
+    banded = SC.band.size > 1
     cap = int(cp[C_CAP])
     siege = P[sgm.P_SIEGE] != 0 and SG.rdist.shape[0] > 0
     n = x.size
@@ -167,9 +168,10 @@ def advance(t0, dt, nsteps, A, W, KT, P, SC, L, n_ev, T, CR, GR, SG):
                 while edge == q:
                     edge = SC.bperm[qb]
                     qb += 1
-                w = warm(order, q, edge, x, y, state, kind, hidden, heading)
-                if w != w:  # never (positions are finite): keeps the reads
-                    rs[0] ^= np.uint64(1)
+                if banded:  # one band (time.update: random) is the whole map: too big to warm
+                    w = warm(order, q, edge, x, y, state, kind, hidden, heading)
+                    if w != w:  # never (positions are finite): keeps the reads
+                        rs[0] ^= np.uint64(1)
             i = order[q]
             st = state[i]
             if st == E and turn_at[i] <= t:
@@ -197,9 +199,10 @@ def advance(t0, dt, nsteps, A, W, KT, P, SC, L, n_ev, T, CR, GR, SG):
                 while edge == q:
                     edge = SC.bperm[qb]
                     qb += 1
-                w = warm(order, q, edge, x, y, state, kind, hidden, heading)
-                if w != w:  # never (positions are finite): keeps the reads
-                    rs[0] ^= np.uint64(1)
+                if banded:  # one band (time.update: random) is the whole map: too big to warm
+                    w = warm(order, q, edge, x, y, state, kind, hidden, heading)
+                    if w != w:  # never (positions are finite): keeps the reads
+                        rs[0] ^= np.uint64(1)
             i = order[q]
             st = state[i]
             if st == D or st == X:
