@@ -48,8 +48,8 @@ class PatchSink:
         self.chunk = 1
 
     def open(self, times: np.ndarray, compartments: tuple[str, ...] | list[str], replicates: int, bound: Any = None):
-        """Create the file for ``replicates`` runs; counts in the narrowest integer type that holds the
-        whole population (movement and the model conserve it, or only remove people)."""
+        """Create the file for ``replicates`` runs; counts in the narrowest integer type that holds four
+        times the whole population when the model conserves it (``bound`` given), else int64."""
         import h5netcdf
 
         p = self.patches
@@ -58,7 +58,8 @@ class PatchSink:
         self.n = replicates
         self.chunk = chunk_size(len(self.times), p.size, len(self.compartments))
         total = int(np.asarray(p.population, dtype=np.int64).sum())
-        self.dtype = next((t for t in (np.int16, np.int32) if 4 * total <= np.iinfo(t).max), np.int64)
+        fits = [t for t in (np.int16, np.int32) if bound is not None and 4 * total <= np.iinfo(t).max]
+        self.dtype = fits[0] if fits else np.int64
         coords: dict[str, Any] = {
             "replicate": ("replicate", np.arange(replicates)),
             "time": ("time", self.times, {"units": "days"}),
