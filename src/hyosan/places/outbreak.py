@@ -9,9 +9,10 @@ turn only after it, so ``breach_day`` can fall after ``cordon_closed_day``;
 ``outside_reached_before_seal`` counts the places outside already holding a zombie at the seal.
 
 Outputs (written all-or-nothing): ``result.nc`` (the run with its cordon; per-patch counts, streamed
-as replicates finish on ssa and tau), ``result_no_cordon.nc``, with ``zarr`` their Zarr copies, ``cities.csv`` (one row per place: population, position, inside the cordon,
-share of replicates reached and fallen and the median days, for each arm), ``summary.json``, and the
-pictures of :mod:`hyosan.viz.country` for replicate 0 (``fall_map.png``, ``fall_map_no_cordon.png``,
+as replicates finish on ssa and tau), ``result_no_cordon.nc``, with ``zarr`` their Zarr copies,
+``cities.csv`` (one row per place: population, position, inside the cordon, share of replicates
+reached and fallen and the median days, for each arm), ``summary.json``, and the pictures of
+:mod:`hyosan.viz.country` for replicate 0 (``fall_map.png``, ``fall_map_no_cordon.png``,
 ``curves.png``, ``spread.gif``/``spread.mp4``).
 """
 
