@@ -54,11 +54,14 @@ def test_the_schedule_stops_at_the_horizon() -> None:
 
 
 def test_ssa_and_tau_halve_at_every_reachable_time() -> None:
-    # each cull thins A binomially: 12 halvings of 4096 leave a mean of 1; over 400 replicates the
-    # mean has a standard error below sqrt(1)/20 = 0.05, so 0.25 is 5 SE
+    # eight binomial halvings of I = 256 by t = 2 compose to Binomial(256, 1/256): mean 1, variance
+    # about 1; over 200 replicates the SE of the mean is 0.071, and the tolerance 0.3 is 4.2 SE
+    # (the library's sir with its rates off, whose kernels the suite compiles anyway)
+    model = hyosan.load("sir").with_values({"S": 1, "I": 256, "beta": 0.0, "gamma": 0.0})
+    model = model.with_interventions([{"name": "halve", "every": 0.25, "cull": {"I": 0.5}}])
     for engine in ("ssa", "tau"):
-        ds = _model(every=0.25).run(engine=engine, t_end=3.0, every=0.25, replicates=400, seed=1)
-        assert float(ds.A.isel(time=-1).mean()) == pytest.approx(1.0, abs=0.25)
+        ds = model.run(engine=engine, t_end=2.0, every=0.25, replicates=200, seed=1, workers=1)
+        assert float(ds.I.isel(time=-1).mean()) == pytest.approx(1.0, abs=0.3)
 
 
 def test_a_run_that_would_reach_too_many_times_is_refused_in_one_line() -> None:
