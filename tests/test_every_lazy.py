@@ -110,3 +110,11 @@ def test_network_culls_at_every_reachable_time() -> None:
     ds = model.run("network", graph="er:n=1000,k=4", t_end=1, every=0.25, replicates=100, seed=2, workers=1)
     assert abs(float(ds.I.isel(time=-1).mean()) - 32) < 2.2
     assert (ds.I.isel(time=1).values < 512).all()
+
+
+def test_an_events_entry_every_without_until_runs() -> None:
+    data = {**HALVING, "events": [{"name": "halve", "every": 0.25, "set": {"A": "0.5*A", "B": "B + 0.5*A"}}]}
+    model = hyosan.Model.from_dict(data)
+    assert "every 0.25" in str(model.events[0].times)
+    ds = model.run(engine="ode", t_end=1.0, every=0.25)
+    assert float(ds.A.isel(time=-1, replicate=0)) == pytest.approx(4096 * 0.5**4, rel=1e-9)

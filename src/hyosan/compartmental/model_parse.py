@@ -23,6 +23,7 @@ from hyosan.compartmental.model_types import (
     RESERVED,
     Event,
     Parameter,
+    Times,
     Transition,
     _listing,
     _number,
@@ -303,7 +304,7 @@ def _defaults(data: Mapping[str, Any], at: Callable[..., str]) -> dict[str, floa
     return defaults
 
 
-def event_times(ev: Mapping[str, Any], where: str) -> tuple[float, ...]:
+def event_times(ev: Mapping[str, Any], where: str) -> Times:
     """Times from ``at`` (one or a list) or ``every`` (with ``start`` and ``until``): days, or with a unit."""
     from hyosan.interventions import model_times
 
@@ -331,7 +332,7 @@ def _event(ev: Any, i: int, comps: Sequence[str], allowed: set[str], at) -> Even
             raise ModelError(f"{where}.set: unknown compartment '{c}'{_close(c, comps)}; declared: {', '.join(comps)}")
         assign.append((c, _expr.parse(e, allowed, f"{where}.set.{c}")))
     name = str(ev.get("name") or f"event {i}")
-    return Event(name, tuple(times), tuple(assign), changes_total=ev.get("changes_total", False), where=where)
+    return Event(name, times, tuple(assign), changes_total=ev.get("changes_total", False), where=where)
 
 
 def _as_model(fn):
