@@ -14,8 +14,8 @@ import numpy as np
 from hyosan.agents import scenario_places as places
 from hyosan.agents.floorplan import FloorPlan, load_map
 from hyosan.agents.scenario_crowd import parse_crowd
-from hyosan.agents.scenario_motion import parse_motion
 from hyosan.agents.scenario_groups import parse_groups
+from hyosan.agents.scenario_motion import parse_motion
 from hyosan.agents.scenario_places import patrol_route
 from hyosan.agents.scenario_siege import KEYS as SIEGE_KEYS
 from hyosan.agents.scenario_siege import parse_siege
