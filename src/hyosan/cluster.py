@@ -8,6 +8,7 @@ to a scheduler the user started; it starts no Dask process (and so opens no port
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -35,9 +36,10 @@ def dask_executor(address: str, timeout: float = 30.0, wait: float = 30.0) -> Ex
         except OSError as exc:
             raise HyosanError(f"--scheduler {address}: cannot reach the Dask scheduler ({exc})") from None
         futures = []
+        batch = uuid.uuid4().hex
         try:
             futures = [
-                client.submit(task, chunk, key=f"hyosan-chunk-{i}-{id(chunks)}", pure=False)
+                client.submit(task, chunk, key=f"hyosan-chunk-{i}-{batch}", pure=False)
                 for i, chunk in enumerate(chunks)
             ]
             number = {f.key: i for i, f in enumerate(futures)}
