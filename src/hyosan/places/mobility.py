@@ -169,8 +169,9 @@ def gabriel_pairs(patches: Patches, k: int = 16) -> tuple[np.ndarray, np.ndarray
         return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
     pts = _points(patches, "walk")
     idx, _ = nearest(patches, k, "walk")
-    a = np.concatenate([np.repeat(np.arange(n), idx.shape[1]), spanning_pairs(patches)[0]])
-    b = np.concatenate([idx.ravel(), spanning_pairs(patches)[1]])
+    tree_i, tree_j, _ = spanning_pairs(patches)
+    a = np.concatenate([np.repeat(np.arange(n), idx.shape[1]), tree_i])
+    b = np.concatenate([idx.ravel(), tree_j])
     lo, hi = np.minimum(a, b), np.maximum(a, b)
     key = np.unique(lo * n + hi)
     a, b = key // n, key % n
