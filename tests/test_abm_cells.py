@@ -279,3 +279,59 @@ def test_what_cells_cannot_honour_is_refused(tmp_path: Path, change: dict, field
     with pytest.raises(ScenarioError) as err:
         load_scenario(path)
     assert field in str(err.value) and "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("hops", [1, 3])
+def test_following_the_exit_field_walks_whole_cells(tmp_path: Path, hops: int) -> None:
+    """A corridor one cell wide, the exit at its east end: a person d cells from the exit, walking ``hops`` cells a
+    step down the distance field, escapes at the step ceil(d / hops) (the escape is logged in the step that lands on
+    the exit cell, at its start time)."""
+    length = 30
+    path = tmp_path / "corridor.txt"
+    path.write_text(
+        'name: corridor\nscale: 1\nlegend: {"#": wall, ".": floor, "G": {exit: gate}}\n'
+        f"zones: {{all: [1, 1, {length}, 1]}}\n---\n"
+        + "#" * (length + 2)
+        + "\n#"
+        + "." * length
+        + "G\n"
+        + "#" * (length + 2)
+        + "\n"
+    )
+    data = yaml.safe_load(scenario(tmp_path, 10, 10).read_text())
+    data.update(
+        map=str(path),
+        kinds={"walker": {"speed": f"{hops} m/s", "sight": "1m"}},
+        population=[{"kind": "walker", "count": 1, "at": [c, 1]} for c in (1, 10, 25)],
+        behaviour={"humans": "escape", "zombies": "still"},
+        time={"step": "1s", "horizon": "40s", "report": "1s"},
+    )
+    data.pop("patient_zero")
+    path = tmp_path / "corridor.yaml"
+    path.write_text(yaml.safe_dump(data))
+    sc = load_scenario(path)
+    r = simulate_once(sc, np.random.SeedSequence(5))
+    ev = r.events
+    escaped = sorted(ev["t"][ev["kind"] == K.ESCAPE].tolist())
+    assert escaped == sorted(np.ceil((length + 1 - np.array([1, 10, 25])) / hops) - 1)
+
+
+@pytest.mark.parametrize(("dx", "dy"), [(5, 2), (7, 7), (0, 9), (-6, 3), (2, -1)])
+def test_a_hunter_closes_in_by_whole_hops(tmp_path: Path, dx: int, dy: int) -> None:
+    """A zombie running 2 cells a step at a person standing still (dx, dy) cells away heads for the person's cell by
+    hops in the person's direction: it lands there after ceil(max(|dx|, |dy|) / 2) steps (a diagonal hop covers both
+    axes) and bites (probability 1) at the next step, which starts at that time."""
+    data = yaml.safe_load(scenario(tmp_path, 30, 1).read_text())
+    data.update(
+        zombie={"speed": "1 m/s", "run_speed": "2 m/s", "sight": "20m"},
+        population=[{"kind": "walker", "count": 1, "at": [15 + dx, 15 + dy]}],
+        patient_zero={"at": [15, 15], "count": 1},
+        behaviour={"humans": "still", "zombies": "hunt"},
+        infection={"contact": "cell", "bite_probability": 1.0},
+        time={"step": "1s", "horizon": "20s", "report": "1s"},
+    )
+    path = tmp_path / "hunt.yaml"
+    path.write_text(yaml.safe_dump(data))
+    r = simulate_once(load_scenario(path), np.random.SeedSequence(6))
+    bites = r.events["t"][r.events["kind"] == K.BITE]
+    assert bites.tolist() == [np.ceil(max(abs(dx), abs(dy)) / 2)]
