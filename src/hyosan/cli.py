@@ -5,7 +5,6 @@ Every user error is printed on one line and exits with code 2; nothing half-writ
 
 from __future__ import annotations
 
-import glob
 import json
 import signal
 import sys
@@ -419,14 +418,12 @@ def sweep(
     Each finished point is recorded beside the output as it completes; running the same command
     again after an interruption resumes, recomputing no finished point.
     """
-    import pandas as pd
 
     from hyosan.agents import run as scenarios
     from hyosan.compartmental.io import load
-    from hyosan.experiments.sweep import Journal, parse_values, plot_sweep, sweep_key
+    from hyosan.experiments.sweep import Journal, parse_values, sweep_key, write_sweep
     from hyosan.experiments.sweep import sweep as _sweep
     from hyosan.outputs import claim, sibling
-    from hyosan.results import summary_json, write_outputs
 
     if _country(target):
         return _sweep_country(dict(locals()))
@@ -474,17 +471,7 @@ def sweep(
             "points_computed": journal.computed,
             "rows": rows,
         }
-        write_outputs(
-            folder,
-            {
-                "sweep.csv": lambda p: pd.DataFrame(rows).to_csv(p, index=False),
-                "sweep.png": lambda p: plot_sweep(rows, name, outcome, p, title),
-                "summary.json": lambda p: summary_json(p, summary),
-            },
-        )
-        prefix = sibling(folder, "sweep-")
-        for stale in prefix.parent.glob(f"{glob.escape(prefix.name)}*.jsonl"):
-            stale.unlink(missing_ok=True)
+        write_sweep(folder, rows, name, outcome, title, summary)
     from rich.console import Console
     from rich.table import Table
 

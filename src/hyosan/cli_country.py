@@ -114,16 +114,13 @@ def run_country(options: dict[str, Any]) -> None:
 def sweep_country(options: dict[str, Any]) -> None:
     """``hyosan sweep korea --vary beta=... --outcome "breached > 0"``: the outcome probabilities of a
     country scenario across values of one parameter (sweep.csv, sweep.png, summary.json), resumable."""
-    import glob
 
-    import pandas as pd
     from rich.console import Console
 
-    from hyosan.experiments.sweep import Journal, parse_values, plot_sweep, sweep_key
+    from hyosan.experiments.sweep import Journal, parse_values, sweep_key, write_sweep
     from hyosan.outputs import claim, sibling
     from hyosan.places import country
     from hyosan.places.sweep import sweep_country as run_sweep
-    from hyosan.results import summary_json, write_outputs
 
     for key, flag in (("graph", "--graph"), ("seed_nodes", "--seed-nodes"), ("edge_rate", "--edge-rate")):
         if options.get(key):
@@ -163,17 +160,7 @@ def sweep_country(options: dict[str, Any]) -> None:
             "seed": options["seed"], "vary": name, "fixed": base, "points_resumed": resumed,
             "points_computed": journal.computed, "rows": rows,
         }  # fmt: skip
-        write_outputs(
-            folder,
-            {
-                "sweep.csv": lambda p: pd.DataFrame(rows).to_csv(p, index=False),
-                "sweep.png": lambda p: plot_sweep(rows, name, outcome, p, title),
-                "summary.json": lambda p: summary_json(p, summary),
-            },
-        )
-        prefix = sibling(folder, "sweep-")
-        for stale in prefix.parent.glob(f"{glob.escape(prefix.name)}*.jsonl"):
-            stale.unlink(missing_ok=True)
+        write_sweep(folder, rows, name, outcome, title, summary)
     console = Console()
     for r in rows:
         probs = ", ".join(f"P({t}) = {r[f'P({t})']:.3f} ± {r[f'se P({t})']:.3f}" for t in outcome)

@@ -154,19 +154,7 @@ class NetcdfSink:
         f.create_variable("replicate", ("replicate",), np.int64, data=np.arange(self.n))
         for c in self.compartments:
             f.variables[c].attrs.update(netcdf_attrs(ds[c].attrs))
-        for name in ds.data_vars:
-            if name in self.compartments:
-                continue
-            var = ds[name]
-            for dim in var.dims:
-                if dim not in f.dimensions:
-                    f.dimensions[dim] = ds.sizes[dim]
-            data, attrs = var.values, netcdf_attrs(var.attrs)
-            if data.dtype == bool:
-                data, attrs = data.astype(np.int8), attrs | {"dtype": "bool"}
-            f.create_variable(str(name), var.dims, data.dtype, data=data).attrs.update(attrs)
-        f.attrs.update(netcdf_attrs(ds.attrs))
-        f.close()
+        close_with(f, ds, [n for n in ds.data_vars if n not in self.compartments])
         self.file = None
         self.write_s += _time.perf_counter() - begun
         return self.bands(ds)
@@ -191,6 +179,22 @@ class NetcdfSink:
         if self.file is not None:
             self.file.close()
             self.file = None
+
+
+def close_with(f: Any, ds: xr.Dataset, names: list[Any]) -> None:
+    """Write the variables ``names`` of ``ds`` whole (booleans as int8 marked ``dtype: bool``, dimensions
+    created as needed) and its attributes into the open h5netcdf file ``f``, then close it."""
+    for name in names:
+        var = ds[name]
+        for dim in var.dims:
+            if dim not in f.dimensions:
+                f.dimensions[dim] = ds.sizes[dim]
+        data, attrs = var.values, netcdf_attrs(var.attrs)
+        if data.dtype == bool:
+            data, attrs = data.astype(np.int8), attrs | {"dtype": "bool"}
+        f.create_variable(str(name), var.dims, data.dtype, data=data).attrs.update(attrs)
+    f.attrs.update(netcdf_attrs(ds.attrs))
+    f.close()
 
 
 def bands_frame(bands: xr.Dataset):

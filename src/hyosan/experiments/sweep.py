@@ -158,6 +158,30 @@ def sweep(
     return rows
 
 
+def write_sweep(
+    folder: Path, rows: list[dict[str, Any]], name: str, outcomes: Sequence[str], title: str, summary: dict[str, Any]
+) -> None:
+    """Write a finished sweep all-or-nothing (sweep.csv, sweep.png, summary.json), then drop its resume journals."""
+    import glob
+
+    import pandas as pd
+
+    from hyosan.outputs import sibling
+    from hyosan.results import summary_json, write_outputs
+
+    write_outputs(
+        folder,
+        {
+            "sweep.csv": lambda p: pd.DataFrame(rows).to_csv(p, index=False),
+            "sweep.png": lambda p: plot_sweep(rows, name, outcomes, p, title),
+            "summary.json": lambda p: summary_json(p, summary),
+        },
+    )
+    prefix = sibling(folder, "sweep-")
+    for stale in prefix.parent.glob(f"{glob.escape(prefix.name)}*.jsonl"):
+        stale.unlink(missing_ok=True)
+
+
 def plot_sweep(rows: list[dict[str, Any]], name: str, outcomes: Sequence[str], path: Path, title: str) -> None:
     """Each outcome's probability against the swept value, with 95% error bars."""
     import matplotlib

@@ -19,6 +19,7 @@ import xarray as xr
 from hyosan.errors import EngineError
 from hyosan.places.patches import Patches
 from hyosan.results import netcdf_attrs
+from hyosan.streaming import close_with
 
 #: Most values (replicate × time × patch × compartment) in one chunk in flight: 32 MB of int64.
 CHUNK_VALUES = 4_000_000
@@ -98,16 +99,7 @@ class PatchSink:
         f = self.file
         for c in self.compartments:
             f.variables[c].attrs.update(netcdf_attrs(ds[c].attrs))
-        for name in ds.data_vars:
-            var = ds[name]
-            if "time" in var.dims:
-                continue
-            data, attrs = var.values, netcdf_attrs(var.attrs)
-            if data.dtype == bool:
-                data, attrs = data.astype(np.int8), attrs | {"dtype": "bool"}
-            f.create_variable(str(name), var.dims, data.dtype, data=data).attrs.update(attrs)
-        f.attrs.update(netcdf_attrs(ds.attrs))
-        f.close()
+        close_with(f, ds, [n for n in ds.data_vars if "time" not in ds[n].dims])
         self.file = None
 
     def abort(self) -> None:
