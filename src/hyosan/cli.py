@@ -429,7 +429,7 @@ def sweep(
         return _sweep_country(dict(locals()))
     if scenarios.is_scenario(target):
         raise HyosanError(f"sweep {target}: sweeps run compartment models; for a scenario use compare --set/--vs")
-    engine, replicates = engine or "ssa", replicates or 1000
+    engine, replicates = engine or "ssa", 1000 if replicates is None else replicates
     if engine == "ode":
         raise HyosanError("--engine ode: a sweep estimates probabilities over replicates; use --engine ssa or tau")
     network = _network(engine, graph, seed_nodes, edge_rate, period)

@@ -64,7 +64,7 @@ def run_country(options: dict[str, Any]) -> None:
     run: dict[str, Any] = {
         "method": method,
         "seed": 0 if options.get("seed") is None else options["seed"],
-        "replicates": options.get("replicates") or 1,
+        "replicates": 1 if options.get("replicates") is None else options["replicates"],
         "t_end": _days(options.get("t_end"), "--t-end"),
         "every": _days(options.get("every"), "--every"),
         "workers": options.get("workers"),
@@ -136,7 +136,7 @@ def sweep_country(options: dict[str, Any]) -> None:
         )
     name, values = parse_values(options["vary"])
     base = _settings(options.get("set_"))
-    replicates = options.get("replicates") or 20
+    replicates = 20 if options.get("replicates") is None else options["replicates"]
     t_end = _days(options.get("t_end"), "--t-end")
     run: dict[str, Any] = {"method": method, "t_end": t_end, "workers": options.get("workers")}
     if options.get("scheduler"):

@@ -105,10 +105,11 @@ class Times:
         if math.isfinite(t_end):
             reach = t_end + 1e-12
             m = max(0, math.floor((reach - self.start) / self.every) + 1)
-            while m > 0 and self.start + self.every * (m - 1) > reach:
-                m -= 1
-            while self.start + self.every * m <= reach:
-                m += 1
+            if m <= MAX_OCCURRENCES + 2:  # round-off fix-up; beyond it the count is refused anyway (and m + 1 == m)
+                while m > 0 and self.start + self.every * (m - 1) > reach:
+                    m -= 1
+                while self.start + self.every * m <= reach:
+                    m += 1
             n = min(n, m)
         return max(n, 0)
 
@@ -116,9 +117,10 @@ class Times:
         """The times <= ``t_end``; refuses more than :data:`MAX_OCCURRENCES` naming ``what``."""
         n = self.count(t_end)
         if n > MAX_OCCURRENCES:
+            many = f"{n:,.0f}" if n < 1e12 else f"{float(n):.3g}"
             raise error(
-                f"{what}: 'every' {self.every:g} fires {n:,.0f} times before the end at {t_end:g}, more than "
-                f"{MAX_OCCURRENCES:,}; use a longer period or set 'until'"
+                f"{what}: 'every' {self.every:g} fires {many} times before the end at {t_end:g}, more than "
+                f"{MAX_OCCURRENCES:,}; use a longer period, an earlier 'until' or a shorter run"
             )
         if not self.every:
             return tuple(t for t in self.listed if t <= t_end + 1e-12)
