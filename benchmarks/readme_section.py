@@ -10,7 +10,8 @@ README = Path(__file__).with_name("README.md")
 
 def write_section(head: str, text: str, path: Path = README) -> None:
     """Replace the section that starts with ``head`` (up to the next heading or marker) by ``text``,
-    or append ``text`` when there is none."""
+    or append ``text`` when there is none. Commentary written by hand under a benchmark's table goes after
+    a ``<!-- commentary ... -->`` marker line, where a rerun leaves it."""
     old = path.read_text()
     if head in old:
         section = re.escape(head) + r".*?(?=\n## |\n<!-- |\Z)"
