@@ -85,7 +85,8 @@ def fit(
 ) -> None:
     """Fit TARGET to --data; writes fit.json, posterior.csv, fit.png, corner.png and ppc.png."""
     from hyosan.catalog import load
-    from hyosan.cli import _known, _network, _setting, _values
+    from hyosan.cli import _known, _setting
+    from hyosan.cli_options import _network, _values
     from hyosan.cli_patches import patch_options
     from hyosan.compartmental.model import Model
     from hyosan.fit import fit as run_fit

@@ -27,7 +27,7 @@ def views(
     """Three views of one school on one clock: views.csv, views.png, summary.json."""
     import pandas as pd
 
-    from hyosan.cli import _values
+    from hyosan.cli_options import _values
     from hyosan.experiments.views import plot_views
     from hyosan.experiments.views import views as _views
     from hyosan.outputs import claim
